@@ -1,0 +1,89 @@
+//! The `stockade` command line. Configuration comes from the environment (see
+//! `config`); subcommands pick what to do with it.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::startup::{Application, open_database};
+
+#[derive(Parser, Debug)]
+#[command(name = "stockade", version, about = "GraphQL commerce backend that never oversells", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Add the demo catalog (skips what is already there).
+    Seed,
+    /// Print the GraphQL schema (SDL) to stdout.
+    PrintSchema,
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run(cli: Cli) -> ExitCode {
+    if let Some(Command::PrintSchema) = cli.command {
+        print!("{}", crate::graphql::sdl());
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    crate::telemetry::init(config.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => match open_database(&config, None).await {
+            Ok(db) => {
+                db.close().await;
+                println!("migrations applied ({})", config.database.describe());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        Command::Seed => {
+            let db = match open_database(&config, None).await {
+                Ok(db) => db,
+                Err(e) => return fail(e),
+            };
+            let result = crate::catalog::seed::seed_demo_catalog(&db, config.shop_currency).await;
+            db.close().await;
+            match result {
+                Ok(report) => {
+                    println!("seeded: {report}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(format!("seeding failed: {e:#}")),
+            }
+        }
+        Command::PrintSchema => unreachable!("handled above"),
+    }
+}
+
+async fn serve(config: Config) -> ExitCode {
+    let summary = config.summary();
+    let app = match Application::build(config).await {
+        Ok(app) => app,
+        Err(e) => return fail(e),
+    };
+    let addr = app.local_addr();
+    tracing::info!("stockade {} listening on http://{addr} ({summary})", env!("CARGO_PKG_VERSION"));
+    tracing::info!("GraphiQL: http://{addr}/graphql");
+    match app.run_until_stopped().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("server error: {e}")),
+    }
+}
+
+/// One clear line on stderr, no backtrace.
+fn fail(error: impl std::fmt::Display) -> ExitCode {
+    eprintln!("stockade: {error}");
+    ExitCode::from(2)
+}

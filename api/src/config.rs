@@ -1,0 +1,318 @@
+//! Typed configuration read from the environment.
+//!
+//! Every setting has a default that needs nothing installed (SQLite under `./data`, the
+//! in-process event bus). A bad value is reported as one [`ConfigError`] naming the
+//! variable and the problem; values that may carry credentials are wrapped in
+//! [`Secret`] or masked before they are printed.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use url::Url;
+
+/// A value that must never be printed: `Debug` and `Display` show `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+    /// The wrapped value. Call sites are easy to audit: grep for `expose`.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl<T> fmt::Display for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// A configuration problem: which variable, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    pub fn new(var: &'static str, problem: impl Into<String>) -> Self {
+        Self { var, problem: problem.into() }
+    }
+}
+
+/// Where the data lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    /// The embedded default: a SQLite file.
+    Sqlite { path: PathBuf },
+    /// Production: a Postgres server. The URL may carry a password.
+    Postgres { url: Secret<Url> },
+}
+
+impl DatabaseTarget {
+    /// A printable description with any password masked.
+    pub fn describe(&self) -> String {
+        match self {
+            DatabaseTarget::Sqlite { path } => format!("sqlite:{}", path.display()),
+            DatabaseTarget::Postgres { url } => mask_url(url.expose()),
+        }
+    }
+}
+
+/// A URL as text with its password (if any) replaced by `***`.
+pub fn mask_url(url: &Url) -> String {
+    let mut masked = url.clone();
+    if masked.password().is_some() {
+        // Cannot fail for URLs that already have a password.
+        let _ = masked.set_password(Some("***"));
+    }
+    masked.to_string()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Limits that keep one GraphQL request from taking the server down.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphqlLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    /// Largest `first` / `last` a connection accepts.
+    pub max_page_size: usize,
+    pub max_body_bytes: usize,
+    pub graphiql: bool,
+    pub introspection: bool,
+}
+
+impl Default for GraphqlLimits {
+    fn default() -> Self {
+        Self { max_depth: 12, max_complexity: 5_000, max_page_size: 100, max_body_bytes: 256 * 1024, graphiql: true, introspection: true }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen_addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: DatabaseTarget,
+    /// Connections in the pool (Postgres; SQLite readers).
+    pub database_max_connections: u32,
+    pub redis_url: Option<Secret<Url>>,
+    pub log_format: LogFormat,
+    /// Seed the demo catalog when the database is empty at start.
+    pub seed_demo: bool,
+    /// Base URL clients reach this server at, used to make relative media URLs absolute.
+    pub public_url: Url,
+    /// ISO 4217 code of the shop's currency.
+    pub shop_currency: crate::money::Currency,
+    pub graphql: GraphqlLimits,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment in production, a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| lookup(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let listen_addr: SocketAddr = match get("LISTEN_ADDR") {
+            None => SocketAddr::from(([127, 0, 0, 1], 8000)),
+            Some(v) => v.parse().map_err(|_| {
+                ConfigError::new("LISTEN_ADDR", format!("'{v}' is not a socket address (expected host:port, e.g. 127.0.0.1:8000)"))
+            })?,
+        };
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "./data".into()));
+
+        let database = match get("DATABASE_URL") {
+            None => DatabaseTarget::Sqlite { path: data_dir.join("stockade.db") },
+            Some(raw) => parse_database_url(&raw)?,
+        };
+        let database_max_connections = parse_number("DATABASE_MAX_CONNECTIONS", get("DATABASE_MAX_CONNECTIONS"), 16u32, 1..=1000)?;
+
+        let redis_url = match get("REDIS_URL") {
+            None => None,
+            Some(raw) => {
+                let url = Url::parse(&raw).map_err(|e| ConfigError::new("REDIS_URL", format!("not a valid URL: {e}")))?;
+                if !matches!(url.scheme(), "redis" | "rediss") {
+                    return Err(ConfigError::new(
+                        "REDIS_URL",
+                        format!("scheme '{}' is not supported (use redis:// or rediss://)", url.scheme()),
+                    ));
+                }
+                Some(Secret::new(url))
+            }
+        };
+
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(ConfigError::new("LOG_FORMAT", format!("'{other}' is not one of: pretty, json"))),
+        };
+
+        let seed_demo = parse_bool("SEED_DEMO", get("SEED_DEMO"), true)?;
+
+        let public_url = match get("PUBLIC_URL") {
+            None => Url::parse(&format!("http://{listen_addr}/")).map_err(|e| ConfigError::new("LISTEN_ADDR", e.to_string()))?,
+            Some(raw) => {
+                let url = Url::parse(&raw).map_err(|e| ConfigError::new("PUBLIC_URL", format!("not a valid URL: {e}")))?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(ConfigError::new("PUBLIC_URL", "must be an http:// or https:// URL"));
+                }
+                url
+            }
+        };
+
+        let shop_currency = match get("SHOP_CURRENCY") {
+            None => crate::money::Currency::USD,
+            Some(code) => code.parse().map_err(|e: crate::money::CurrencyError| ConfigError::new("SHOP_CURRENCY", e.to_string()))?,
+        };
+
+        let defaults = GraphqlLimits::default();
+        let graphql = GraphqlLimits {
+            max_depth: parse_number("GRAPHQL_MAX_DEPTH", get("GRAPHQL_MAX_DEPTH"), defaults.max_depth, 2..=64)?,
+            max_complexity: parse_number("GRAPHQL_MAX_COMPLEXITY", get("GRAPHQL_MAX_COMPLEXITY"), defaults.max_complexity, 10..=1_000_000)?,
+            max_page_size: parse_number("GRAPHQL_MAX_PAGE_SIZE", get("GRAPHQL_MAX_PAGE_SIZE"), defaults.max_page_size, 1..=1000)?,
+            max_body_bytes: parse_number(
+                "GRAPHQL_MAX_BODY_BYTES",
+                get("GRAPHQL_MAX_BODY_BYTES"),
+                defaults.max_body_bytes,
+                1024..=16 * 1024 * 1024,
+            )?,
+            graphiql: parse_bool("GRAPHIQL", get("GRAPHIQL"), defaults.graphiql)?,
+            introspection: parse_bool("GRAPHQL_INTROSPECTION", get("GRAPHQL_INTROSPECTION"), defaults.introspection)?,
+        };
+
+        Ok(Config {
+            listen_addr,
+            data_dir,
+            database,
+            database_max_connections,
+            redis_url,
+            log_format,
+            seed_demo,
+            public_url,
+            shop_currency,
+            graphql,
+        })
+    }
+
+    /// One short line per concern, secrets masked, for the start-up log.
+    pub fn summary(&self) -> String {
+        format!(
+            "database={} pool={} redis={} log={} seed_demo={} currency={} graphql(depth<={}, complexity<={}, page<={}, graphiql={}, introspection={})",
+            self.database.describe(),
+            self.database_max_connections,
+            self.redis_url.as_ref().map(|u| mask_url(u.expose())).unwrap_or_else(|| "off (in-process bus)".into()),
+            match self.log_format {
+                LogFormat::Pretty => "pretty",
+                LogFormat::Json => "json",
+            },
+            self.seed_demo,
+            self.shop_currency,
+            self.graphql.max_depth,
+            self.graphql.max_complexity,
+            self.graphql.max_page_size,
+            self.graphql.graphiql,
+            self.graphql.introspection,
+        )
+    }
+}
+
+fn parse_database_url(raw: &str) -> Result<DatabaseTarget, ConfigError> {
+    if let Some(path) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
+        let path = path.split('?').next().unwrap_or_default();
+        if path.is_empty() {
+            return Err(ConfigError::new("DATABASE_URL", "sqlite URL has no file path (e.g. sqlite:./data/stockade.db)"));
+        }
+        return Ok(DatabaseTarget::Sqlite { path: PathBuf::from(path) });
+    }
+    let url = Url::parse(raw).map_err(|e| ConfigError::new("DATABASE_URL", format!("not a valid URL: {e}")))?;
+    match url.scheme() {
+        "postgres" | "postgresql" => {
+            if url.host_str().is_none_or(str::is_empty) {
+                return Err(ConfigError::new("DATABASE_URL", "postgres URL has no host"));
+            }
+            Ok(DatabaseTarget::Postgres { url: Secret::new(url) })
+        }
+        other => Err(ConfigError::new("DATABASE_URL", format!("scheme '{other}' is not supported (use postgres:// or sqlite:)"))),
+    }
+}
+
+fn parse_bool(var: &'static str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError::new(var, format!("'{other}' is not a boolean (use true or false)"))),
+    }
+}
+
+fn parse_number<T>(var: &'static str, value: Option<String>, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let Some(raw) = value else { return Ok(default) };
+    let n: T = raw.parse().map_err(|_| ConfigError::new(var, format!("'{raw}' is not a whole number")))?;
+    if !range.contains(&n) {
+        return Err(ConfigError::new(var, format!("{n} is out of range ({}..={})", range.start(), range.end())));
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_nothing_installed() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.listen_addr.to_string(), "127.0.0.1:8000");
+        assert_eq!(c.database, DatabaseTarget::Sqlite { path: PathBuf::from("./data/stockade.db") });
+        assert!(c.redis_url.is_none());
+        assert_eq!(c.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        assert_eq!(config(&[("LISTEN_ADDR", "nope")]).unwrap_err().var, "LISTEN_ADDR");
+        assert_eq!(config(&[("DATABASE_URL", "mysql://x/y")]).unwrap_err().var, "DATABASE_URL");
+        assert_eq!(config(&[("DATABASE_URL", "::::")]).unwrap_err().var, "DATABASE_URL");
+        assert_eq!(config(&[("REDIS_URL", "http://x")]).unwrap_err().var, "REDIS_URL");
+        assert_eq!(config(&[("LOG_FORMAT", "xml")]).unwrap_err().var, "LOG_FORMAT");
+        assert_eq!(config(&[("GRAPHQL_MAX_DEPTH", "0")]).unwrap_err().var, "GRAPHQL_MAX_DEPTH");
+        assert_eq!(config(&[("SHOP_CURRENCY", "XYZW")]).unwrap_err().var, "SHOP_CURRENCY");
+    }
+
+    #[test]
+    fn passwords_are_masked_in_the_summary() {
+        let c = config(&[("DATABASE_URL", "postgres://app:hunter2@db:5432/shop"), ("REDIS_URL", "redis://:s3cret@cache:6379")]).unwrap();
+        let summary = c.summary();
+        assert!(!summary.contains("hunter2"), "{summary}");
+        assert!(!summary.contains("s3cret"), "{summary}");
+        assert!(summary.contains("postgres://app:***@db:5432/shop"), "{summary}");
+        assert_eq!(format!("{:?}", c.database), "Postgres { url: *** }");
+    }
+}

@@ -1,0 +1,8 @@
+//! SeaORM entities: the storage shape of each table. Nothing outside the domain
+//! services should depend on these; API types are designed separately for clients.
+
+pub mod category;
+pub mod product;
+pub mod product_category;
+pub mod product_image;
+pub mod variant;

@@ -1,0 +1,276 @@
+//! `/graphql` over HTTP, following the GraphQL-over-HTTP spec:
+//!
+//! - POST with `Content-Type: application/json`; anything else is 415.
+//! - GET with `query`, `operationName`, `variables` (JSON) in the query string; a
+//!   mutation over GET is 405. GET from a browser (no query) serves GraphiQL; GET with
+//!   `Upgrade: websocket` speaks graphql-transport-ws (and the legacy graphql-ws).
+//! - `Accept: application/graphql-response+json` gets that media type and 4xx for
+//!   request errors (parse, validation, unknown operation); `application/json` (or no
+//!   Accept) gets 200 for every well-formed request. Other Accept values are 406.
+//! - Malformed JSON, a missing `query`, and batches are 400; oversized bodies are 413.
+
+use std::collections::HashMap;
+
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql::parser::types::OperationType;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Query, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+use super::request_id::RequestId;
+use crate::graphql::error::code;
+use crate::graphql::request_data;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// Which response media type the client accepts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    GraphqlResponse,
+    Json,
+}
+
+impl MediaType {
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            MediaType::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            MediaType::Json => "application/json; charset=utf-8",
+        })
+    }
+}
+
+/// Picks the response media type from `Accept` (highest q wins; no header means JSON).
+fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(MediaType::Json);
+    };
+    let mut best: Option<(f32, MediaType)> = None;
+    for part in accept.split(',') {
+        let mut pieces = part.split(';').map(str::trim);
+        let media = pieces.next().unwrap_or_default().to_ascii_lowercase();
+        let q = pieces.find_map(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
+        let candidate = match media.as_str() {
+            GRAPHQL_RESPONSE => MediaType::GraphqlResponse,
+            JSON | "application/*" | "*/*" => MediaType::Json,
+            _ => continue,
+        };
+        if q > 0.0 && best.is_none_or(|(bq, bm)| q > bq || (q == bq && candidate == MediaType::GraphqlResponse && bm == MediaType::Json)) {
+            best = Some((q, candidate));
+        }
+    }
+    best.map(|(_, m)| m)
+}
+
+/// A request-level failure before execution, as a GraphQL-shaped JSON error.
+fn request_error(status: StatusCode, error_code: &str, message: impl Into<String>) -> Response {
+    let body = json!({ "errors": [{ "message": message.into(), "extensions": { "code": error_code } }] });
+    let mut response = (status, axum::Json(body)).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, MediaType::Json.content_type());
+    response
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    request_id: Option<axum::Extension<RequestId>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return request_error(
+            StatusCode::NOT_ACCEPTABLE,
+            code::BAD_REQUEST,
+            "Accept must allow application/graphql-response+json or application/json",
+        );
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if essence != JSON {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code::BAD_REQUEST,
+            format!("Content-Type must be application/json (got '{content_type}')"),
+        );
+    }
+    let limit = state.services.config.graphql.max_body_bytes;
+    let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            return request_error(StatusCode::PAYLOAD_TOO_LARGE, code::BAD_REQUEST, format!("request body is larger than {limit} bytes"));
+        }
+    };
+    let value: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, format!("body is not valid JSON: {e}")),
+    };
+    if value.is_array() {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            code::BAD_REQUEST,
+            "batched requests are not supported; send one operation per request",
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_value(value) {
+        Ok(r) => r,
+        Err(e) => {
+            return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, format!("body is not a GraphQL request: {e}"));
+        }
+    };
+    execute(&state, request, media, request_id.map(|e| e.0)).await
+}
+
+/// GET: WebSocket upgrade, a query in the URL, or GraphiQL for a browser.
+pub async fn get(
+    State(state): State<AppState>,
+    request_id: Option<axum::Extension<RequestId>>,
+    Query(params): Query<HashMap<String, String>>,
+    request: axum::extract::Request,
+) -> Response {
+    let (mut parts, _body) = request.into_parts();
+    let headers = parts.headers.clone();
+    let wants_ws = headers.get(header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if wants_ws {
+        let (ws, protocol) = match (
+            WebSocketUpgrade::from_request_parts(&mut parts, &state).await,
+            GraphQLProtocol::from_request_parts(&mut parts, &state).await,
+        ) {
+            (Ok(ws), Ok(protocol)) => (ws, protocol),
+            (Err(rejection), _) => return rejection.into_response(),
+            (_, Err(_)) => {
+                return request_error(
+                    StatusCode::BAD_REQUEST,
+                    code::BAD_REQUEST,
+                    "unsupported WebSocket subprotocol (use graphql-transport-ws)",
+                );
+            }
+        };
+        return websocket(state, ws, protocol);
+    }
+
+    let Some(query) = params.get("query") else {
+        let html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+        if html && state.services.config.graphql.graphiql {
+            return Html(
+                GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").title("Stockade GraphiQL").finish(),
+            )
+            .into_response();
+        }
+        return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, "missing `query` parameter");
+    };
+    let Some(media) = negotiate(&headers) else {
+        return request_error(
+            StatusCode::NOT_ACCEPTABLE,
+            code::BAD_REQUEST,
+            "Accept must allow application/graphql-response+json or application/json",
+        );
+    };
+    let mut request = async_graphql::Request::new(query.clone());
+    if let Some(name) = params.get("operationName").filter(|n| !n.is_empty()) {
+        request = request.operation_name(name.clone());
+    }
+    if let Some(vars) = params.get("variables").filter(|v| !v.is_empty()) {
+        match serde_json::from_str::<serde_json::Value>(vars) {
+            Ok(v @ serde_json::Value::Object(_)) => request = request.variables(async_graphql::Variables::from_json(v)),
+            _ => return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, "`variables` must be a JSON object"),
+        }
+    }
+    // Mutations must not be sent over GET (GET may be cached or replayed by proxies).
+    if let Ok(doc) = async_graphql::parser::parse_query(query) {
+        let selected = doc.operations.iter().find(|(name, _)| match (name, &request.operation_name) {
+            (Some(n), Some(wanted)) => n.as_str() == wanted,
+            (_, None) => true,
+            (None, Some(_)) => false,
+        });
+        if let Some((_, op)) = selected
+            && op.node.ty != OperationType::Query
+        {
+            let mut response =
+                request_error(StatusCode::METHOD_NOT_ALLOWED, code::BAD_REQUEST, "only queries may be sent with GET; use POST");
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+    }
+    execute(&state, request, media, request_id.map(|e| e.0)).await
+}
+
+async fn execute(state: &AppState, request: async_graphql::Request, media: MediaType, request_id: Option<RequestId>) -> Response {
+    let mut request = request_data(&state.services, request);
+    if let Some(id) = request_id {
+        request = request.data(id);
+    }
+    let response = state.schema.execute(request).await;
+
+    // A request error: nothing executed (parse/validation/operation errors have no path).
+    let request_failed = matches!(response.data, async_graphql::Value::Null)
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let status = if request_failed && media == MediaType::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let body = if request_failed {
+        // The spec: a response to a request error has no `data` entry.
+        json!({ "errors": response.errors })
+    } else {
+        match serde_json::to_value(&response) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(error = %e, "serialising a GraphQL response failed");
+                return request_error(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "Internal server error");
+            }
+        }
+    };
+    let mut http = (status, axum::Json(body)).into_response();
+    let headers = http.headers_mut();
+    headers.insert(header::CONTENT_TYPE, media.content_type());
+    if let Some(cache) = response.cache_control.value().and_then(|v| HeaderValue::from_str(&v).ok()) {
+        headers.insert(header::CACHE_CONTROL, cache);
+    }
+    headers.extend(response.http_headers);
+    http
+}
+
+fn websocket(state: AppState, ws: WebSocketUpgrade, protocol: GraphQLProtocol) -> Response {
+    let schema = state.schema.clone();
+    ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| async move {
+            let data = request_data(&state.services, async_graphql::Request::new("")).data;
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .with_data(data)
+                .keepalive_timeout(std::time::Duration::from_secs(60))
+                .serve()
+                .await
+        })
+        .into_response()
+}
+
+/// Requests to `/graphql` with any other method.
+pub async fn method_not_allowed(method: Method) -> Response {
+    let mut response =
+        request_error(StatusCode::METHOD_NOT_ALLOWED, code::BAD_REQUEST, format!("{method} is not supported on /graphql; use POST or GET"));
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> Option<MediaType> {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        negotiate(&h)
+    }
+
+    #[test]
+    fn negotiates_media_types() {
+        assert!(negotiate(&HeaderMap::new()) == Some(MediaType::Json));
+        assert!(accept("application/graphql-response+json") == Some(MediaType::GraphqlResponse));
+        assert!(accept("application/json, application/graphql-response+json") == Some(MediaType::GraphqlResponse));
+        assert!(accept("application/graphql-response+json;q=0.5, application/json") == Some(MediaType::Json));
+        assert!(accept("*/*") == Some(MediaType::Json));
+        assert!(accept("text/xml").is_none());
+        assert!(accept("application/json;q=0").is_none());
+    }
+}

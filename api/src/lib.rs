@@ -1,0 +1,19 @@
+//! Stockade: a GraphQL commerce backend that sells limited stock fairly.
+//!
+//! Layers, with dependencies pointing one way:
+//! `http` / `graphql` (transport, API types) -> domain services (`catalog`, ...) ->
+//! persistence (`entity`, `db`). Domain modules know nothing of axum or async-graphql.
+
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod entity;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod metrics;
+pub mod money;
+pub mod pagination;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,162 @@
+//! Prometheus metrics for `/metrics`: HTTP requests, GraphQL operations, database
+//! statements and pool use. One registry per running app (no process globals), so
+//! several servers in one process (tests) each count their own.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::db::PoolStats;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OperationLabels {
+    pub operation: String,
+    pub kind: String,
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OperationNameLabels {
+    pub operation: String,
+    pub kind: String,
+}
+
+/// Client-chosen operation names become label values; past this many distinct names
+/// the rest are counted as `other`, so a client cannot blow up the series count.
+const MAX_OPERATION_NAMES: usize = 200;
+
+pub struct Metrics {
+    registry: Registry,
+    http_requests: Family<HttpLabels, Counter>,
+    http_duration: Family<RouteLabels, Histogram>,
+    operations: Family<OperationLabels, Counter>,
+    operation_duration: Family<OperationNameLabels, Histogram>,
+    db_statements: Counter,
+    db_statement_errors: Counter,
+    db_statement_duration: Histogram,
+    db_pool_size: Gauge,
+    db_pool_idle: Gauge,
+    db_pool_max: Gauge,
+    operation_names: Mutex<HashSet<String>>,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.5 ms .. ~16 s
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("stockade");
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let http_duration = Family::<RouteLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let operations = Family::<OperationLabels, Counter>::default();
+        let operation_duration = Family::<OperationNameLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let db_statements = Counter::default();
+        let db_statement_errors = Counter::default();
+        let db_statement_duration = latency_histogram();
+        let (db_pool_size, db_pool_idle, db_pool_max) = (Gauge::default(), Gauge::default(), Gauge::default());
+
+        registry.register("http_requests", "HTTP requests by method, route and status", http_requests.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency by route", http_duration.clone());
+        registry.register("graphql_operations", "GraphQL operations by name, kind and outcome", operations.clone());
+        registry.register("graphql_operation_duration_seconds", "GraphQL operation latency by name and kind", operation_duration.clone());
+        registry.register("db_statements", "SQL statements executed", db_statements.clone());
+        registry.register("db_statement_errors", "SQL statements that failed", db_statement_errors.clone());
+        registry.register("db_statement_duration_seconds", "SQL statement latency", db_statement_duration.clone());
+        registry.register("db_pool_connections", "Open database connections", db_pool_size.clone());
+        registry.register("db_pool_idle_connections", "Idle database connections", db_pool_idle.clone());
+        registry.register("db_pool_max_connections", "Database pool capacity", db_pool_max.clone());
+
+        Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            operations,
+            operation_duration,
+            db_statements,
+            db_statement_errors,
+            db_statement_duration,
+            db_pool_size,
+            db_pool_idle,
+            db_pool_max,
+            operation_names: Mutex::new(HashSet::new()),
+        }
+    }
+
+    pub fn record_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        self.http_requests.get_or_create(&HttpLabels { method: method.to_owned(), route: route.to_owned(), status }).inc();
+        self.http_duration.get_or_create(&RouteLabels { route: route.to_owned() }).observe(elapsed.as_secs_f64());
+    }
+
+    pub fn record_operation(&self, name: Option<&str>, kind: &str, ok: bool, elapsed: Duration) {
+        let operation = self.operation_label(name);
+        let outcome = if ok { "ok" } else { "error" }.to_owned();
+        self.operations.get_or_create(&OperationLabels { operation: operation.clone(), kind: kind.to_owned(), outcome }).inc();
+        self.operation_duration.get_or_create(&OperationNameLabels { operation, kind: kind.to_owned() }).observe(elapsed.as_secs_f64());
+    }
+
+    fn operation_label(&self, name: Option<&str>) -> String {
+        let Some(name) = name.filter(|n| n.len() <= 64 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')) else {
+            return if name.is_some() { "other".into() } else { "anonymous".into() };
+        };
+        // A poisoned lock only means another thread panicked mid-insert; the set is fine.
+        let mut names = self.operation_names.lock().unwrap_or_else(|e| e.into_inner());
+        if names.contains(name) || names.len() < MAX_OPERATION_NAMES {
+            names.insert(name.to_owned());
+            name.to_owned()
+        } else {
+            "other".into()
+        }
+    }
+
+    pub fn record_statement(&self, elapsed: Duration, failed: bool) {
+        self.db_statements.inc();
+        if failed {
+            self.db_statement_errors.inc();
+        }
+        self.db_statement_duration.observe(elapsed.as_secs_f64());
+    }
+
+    /// Statements executed so far (also exported as `stockade_db_statements_total`).
+    pub fn statements(&self) -> u64 {
+        self.db_statements.get()
+    }
+
+    /// The Prometheus text exposition, with pool gauges read now.
+    pub fn render(&self, pool: PoolStats) -> String {
+        self.db_pool_size.set(i64::from(pool.size));
+        self.db_pool_idle.set(i64::from(pool.idle));
+        self.db_pool_max.set(i64::from(pool.max));
+        let mut out = String::new();
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(error = %e, "encoding metrics failed");
+        }
+        out
+    }
+}

@@ -1,0 +1,121 @@
+//! Money: integer minor units plus an ISO 4217 currency. Never floats.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// An ISO 4217 currency code, upper case, known to the ISO table.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Currency(iso_currency::Currency);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not an ISO 4217 currency code (e.g. USD, EUR)")]
+pub struct CurrencyError(pub String);
+
+impl Currency {
+    pub const USD: Currency = Currency(iso_currency::Currency::USD);
+
+    pub fn code(&self) -> &'static str {
+        self.0.code()
+    }
+
+    /// Digits after the decimal point in the currency's minor unit (2 for USD, 0 for JPY).
+    pub fn exponent(&self) -> u32 {
+        self.0.exponent().map(u32::from).unwrap_or(0)
+    }
+
+    fn symbol(&self) -> String {
+        self.0.symbol().to_string()
+    }
+}
+
+impl FromStr for Currency {
+    type Err = CurrencyError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() != 3 || !s.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(CurrencyError(s.to_owned()));
+        }
+        iso_currency::Currency::from_code(s).map(Currency).ok_or_else(|| CurrencyError(s.to_owned()))
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl fmt::Debug for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// An amount in the currency's minor units (cents for USD).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Money {
+    pub amount: i64,
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn new(amount: i64, currency: Currency) -> Self {
+        Self { amount, currency }
+    }
+
+    /// Human-readable form with the currency symbol and grouping, e.g. `$1,249.00`,
+    /// `-€3.50`, `¥1,200`. Formatting is en-US style regardless of currency.
+    pub fn formatted(&self) -> String {
+        let exp = self.currency.exponent();
+        let abs = self.amount.unsigned_abs();
+        let scale = 10u64.pow(exp);
+        let (major, minor) = (abs / scale, abs % scale);
+        let digits = major.to_string();
+        let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+        for (i, ch) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(ch);
+        }
+        let sign = if self.amount < 0 { "-" } else { "" };
+        let symbol = self.currency.symbol();
+        if exp == 0 { format!("{sign}{symbol}{grouped}") } else { format!("{sign}{symbol}{grouped}.{minor:0width$}", width = exp as usize) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cur(code: &str) -> Currency {
+        code.parse().unwrap()
+    }
+
+    #[test]
+    fn formats_common_currencies() {
+        assert_eq!(Money::new(124_900, Currency::USD).formatted(), "$1,249.00");
+        assert_eq!(Money::new(5, Currency::USD).formatted(), "$0.05");
+        assert_eq!(Money::new(-350, cur("EUR")).formatted(), "-€3.50");
+        assert_eq!(Money::new(1200, cur("JPY")).formatted(), "¥1,200");
+        assert_eq!(Money::new(0, Currency::USD).formatted(), "$0.00");
+    }
+
+    #[test]
+    fn rejects_unknown_or_lowercase_codes() {
+        assert!("usd".parse::<Currency>().is_err());
+        assert!("XXQ".parse::<Currency>().is_err());
+        assert!("".parse::<Currency>().is_err());
+        assert!("EURO".parse::<Currency>().is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn formatting_round_trips_the_amount(amount in -10_000_000_000i64..10_000_000_000i64) {
+            let text = Money::new(amount, Currency::USD).formatted();
+            let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
+            prop_assert_eq!(digits.parse::<i64>().unwrap(), amount.abs());
+            prop_assert_eq!(text.starts_with('-'), amount < 0);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Building and running the application. `main` and the integration tests start the
+//! server the same way: [`Application::build`], then [`Application::run_until_stopped`].
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::catalog::CatalogService;
+use crate::catalog::seed::seed_if_empty;
+use crate::config::{Config, ConfigError};
+use crate::db::Database;
+use crate::graphql::{Services, build_schema};
+use crate::http::{AppState, router};
+use crate::metrics::Metrics;
+
+/// Why the server could not start: always names the setting to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database, migrates it, seeds the demo catalog if it is empty and
+    /// configured to, and binds the listener. Nothing is served until
+    /// [`run_until_stopped`](Self::run_until_stopped).
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let config = Arc::new(config);
+        let metrics = Arc::new(Metrics::new());
+        let db = open_database(&config, Some(metrics.clone())).await?;
+        if config.seed_demo
+            && let Some(report) = seed_if_empty(&db, config.shop_currency)
+                .await
+                .map_err(|e| ConfigError::new("DATABASE_URL", format!("seeding the demo catalog failed: {e:#}")))?
+        {
+            tracing::info!(%report, "empty database: demo catalog seeded");
+        }
+
+        let listener = TcpListener::bind(config.listen_addr)
+            .await
+            .map_err(|e| ConfigError::new("LISTEN_ADDR", format!("cannot listen on {}: {e}", config.listen_addr)))?;
+
+        let services = Services { catalog: CatalogService::new(db.clone(), config.shop_currency), config: config.clone(), metrics };
+        let schema = build_schema(&services);
+        Ok(Application { listener, state: AppState { services, schema, db } })
+    }
+
+    /// The port actually bound (useful with `LISTEN_ADDR=127.0.0.1:0`).
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.listener.local_addr().unwrap_or(self.state.services.config.listen_addr)
+    }
+
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.state.services.metrics.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let db = self.state.db.clone();
+        let app = router(self.state);
+        let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        db.close().await;
+        result
+    }
+}
+
+/// Opens the configured database and applies migrations.
+pub async fn open_database(config: &Config, metrics: Option<Arc<Metrics>>) -> Result<Database, ConfigError> {
+    let hook: Option<crate::db::StatementHook> = metrics.map(|m| Arc::new(move |elapsed, failed| m.record_statement(elapsed, failed)) as _);
+    let db = Database::connect(&config.database, config.database_max_connections, hook)
+        .await
+        .map_err(|e| ConfigError::new(database_var(config), format!("{e}")))?;
+    db.migrate().await.map_err(|e| ConfigError::new(database_var(config), format!("migrating the database failed: {e}")))?;
+    Ok(db)
+}
+
+fn database_var(config: &Config) -> &'static str {
+    match config.database {
+        crate::config::DatabaseTarget::Sqlite { .. } => "DATA_DIR",
+        crate::config::DatabaseTarget::Postgres { .. } => "DATABASE_URL",
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

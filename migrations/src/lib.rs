@@ -1,0 +1,18 @@
+//! Database migrations for Stockade, one module per schema change.
+//!
+//! Every migration must produce the same logical schema on SQLite and Postgres.
+//! Portable parts are written with the sea-query builder; backend-specific features
+//! (full-text search, generated columns) are isolated in clearly marked branches.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_catalog;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_catalog::Migration)]
+    }
+}
