@@ -100,7 +100,18 @@ pub struct GraphqlLimits {
 
 impl Default for GraphqlLimits {
     fn default() -> Self {
-        Self { max_depth: 12, max_complexity: 5_000, max_page_size: 100, max_body_bytes: 256 * 1024, graphiql: true, introspection: true }
+        Self {
+            max_depth: 12,
+            // Every field costs 1; a list multiplies what is under it by its page size
+            // (`first`/`last`) or, for nested lists, by a typical length (10 variants or
+            // images, 5 categories). A 100-product listing with variants, images and
+            // categories costs about 13,000.
+            max_complexity: 20_000,
+            max_page_size: 100,
+            max_body_bytes: 256 * 1024,
+            graphiql: true,
+            introspection: true,
+        }
     }
 }
 
@@ -115,8 +126,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Seed the demo catalog when the database is empty at start.
     pub seed_demo: bool,
-    /// Base URL clients reach this server at, used to make relative media URLs absolute.
-    pub public_url: Url,
+    /// Base URL clients reach this server at, used to make relative media URLs
+    /// absolute. Unset: taken from each request's `Host` header.
+    pub public_url: Option<Url>,
     /// ISO 4217 code of the shop's currency.
     pub shop_currency: crate::money::Currency,
     pub graphql: GraphqlLimits,
@@ -169,13 +181,13 @@ impl Config {
         let seed_demo = parse_bool("SEED_DEMO", get("SEED_DEMO"), true)?;
 
         let public_url = match get("PUBLIC_URL") {
-            None => Url::parse(&format!("http://{listen_addr}/")).map_err(|e| ConfigError::new("LISTEN_ADDR", e.to_string()))?,
+            None => None,
             Some(raw) => {
                 let url = Url::parse(&raw).map_err(|e| ConfigError::new("PUBLIC_URL", format!("not a valid URL: {e}")))?;
                 if !matches!(url.scheme(), "http" | "https") {
                     return Err(ConfigError::new("PUBLIC_URL", "must be an http:// or https:// URL"));
                 }
-                url
+                Some(url)
             }
         };
 

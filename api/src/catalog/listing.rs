@@ -117,6 +117,21 @@ impl ProductFilter {
         Ok(())
     }
 
+    /// Binds the filter to the materialised paths of its categories (looked up by the
+    /// service), ready to build SQL.
+    pub(crate) fn resolve(&self, category_paths: Vec<String>) -> Resolved<'_> {
+        Resolved { filter: self, category_paths }
+    }
+}
+
+/// A filter whose category ids have been resolved to materialised paths.
+pub(crate) struct Resolved<'a> {
+    filter: &'a ProductFilter,
+    /// `/1/4/`-style paths; a product matches if it is in any category under one of them.
+    category_paths: Vec<String>,
+}
+
+impl Resolved<'_> {
     /// `SELECT <products columns> FROM products` restricted by everything but `exclude`.
     pub(crate) fn select(&self, backend: DbBackend, exclude: Option<Dimension>) -> SelectStatement {
         let mut select = product::Entity::find().into_query();
@@ -134,7 +149,8 @@ impl ProductFilter {
         exclude: Option<Dimension>,
         variant_alias: Option<&str>,
     ) {
-        match &self.visibility {
+        let filter = self.filter;
+        match &filter.visibility {
             Visibility::Storefront => {
                 select.and_where(Expr::col((product::Entity, product::Column::Status)).eq(ProductStatus::Active.as_str()));
             }
@@ -142,12 +158,9 @@ impl ProductFilter {
                 select.and_where(Expr::col((product::Entity, product::Column::Status)).is_in(statuses.iter().map(|s| s.as_str())));
             }
         }
-        if !self.category_ids.is_empty() {
-            let mut any = Condition::any();
-            for id in &self.category_ids {
-                any =
-                    any.add(Expr::cust_with_values("c.path LIKE ((SELECT cat.path FROM categories cat WHERE cat.id = $1) || '%')", [*id]));
-            }
+        if !self.category_paths.is_empty() {
+            let path = Expr::col((Alias::new("c"), Alias::new("path")));
+            let any = self.category_paths.iter().fold(Condition::any(), |any, p| any.add(path.clone().like(format!("{p}%"))));
             let sub = Query::select()
                 .expr(Expr::val(1))
                 .from_as(Alias::new("product_categories"), Alias::new("pc"))
@@ -157,11 +170,11 @@ impl ProductFilter {
                 .to_owned();
             select.and_where(Expr::exists(sub));
         }
-        if let Some(search) = &self.search {
+        if let Some(search) = &filter.search {
             search.apply(backend, select);
         }
-        if !self.brands.is_empty() && exclude != Some(Dimension::Brand) {
-            select.and_where(Expr::col((product::Entity, product::Column::Brand)).is_in(self.brands.iter().cloned()));
+        if !filter.brands.is_empty() && exclude != Some(Dimension::Brand) {
+            select.and_where(Expr::col((product::Entity, product::Column::Brand)).is_in(filter.brands.iter().cloned()));
         }
 
         let alias = variant_alias.unwrap_or("v");
@@ -171,10 +184,10 @@ impl ProductFilter {
                 select.cond_where(variant_cond);
             }
             None => {
-                let needs_variant = matches!(self.visibility, Visibility::Storefront)
-                    || self.price_min.is_some()
-                    || self.price_max.is_some()
-                    || !self.attributes.is_empty();
+                let needs_variant = matches!(filter.visibility, Visibility::Storefront)
+                    || filter.price_min.is_some()
+                    || filter.price_max.is_some()
+                    || !filter.attributes.is_empty();
                 if needs_variant {
                     let sub = Query::select()
                         .expr(Expr::val(1))
@@ -192,14 +205,14 @@ impl ProductFilter {
         let col = |name: &str| Expr::col((Alias::new(alias), Alias::new(name)));
         let mut cond = Condition::all().add(col("status").eq("active"));
         if exclude != Some(Dimension::Price) {
-            if let Some(min) = self.price_min {
+            if let Some(min) = self.filter.price_min {
                 cond = cond.add(col("price_amount").gte(min));
             }
-            if let Some(max) = self.price_max {
+            if let Some(max) = self.filter.price_max {
                 cond = cond.add(col("price_amount").lte(max));
             }
         }
-        for attr in &self.attributes {
+        for attr in &self.filter.attributes {
             if exclude == Some(Dimension::Attribute(&attr.name)) {
                 continue;
             }

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
 
-use super::listing::{Dimension, FACET_ATTRIBUTES, ProductFilter, ProductSort, SortPlan, Visibility, attribute_expr};
+use super::listing::{Dimension, FACET_ATTRIBUTES, ProductFilter, ProductSort, Resolved, SortPlan, Visibility, attribute_expr};
 use super::model::{Category, Image, Product, Variant, size_rank};
 use crate::db::Database;
 use crate::entity::{category, product, product_category, product_image, variant};
@@ -61,11 +61,10 @@ impl CatalogService {
     /// One page of products matching `filter`, in `sort` order.
     #[tracing::instrument(skip(self), err(level = "debug"))]
     pub async fn list_products(&self, filter: &ProductFilter, sort: ProductSort, page: &PageRequest) -> Result<Page<Product>> {
-        filter.validate()?;
-        self.check_categories_exist(&filter.category_ids).await?;
+        let resolved = self.resolve(filter).await?;
         let backend = self.db.backend();
         let plan = SortPlan::new(sort, filter, backend);
-        let mut select = filter.select(backend, None);
+        let mut select = resolved.select(backend, None);
         plan.apply(&mut select, page)?;
         let rows = self.db.conn().query_all(&select).await?;
         let mut items = Vec::with_capacity(rows.len());
@@ -80,11 +79,11 @@ impl CatalogService {
     /// How many products match `filter` in all.
     #[tracing::instrument(skip(self), err(level = "debug"))]
     pub async fn count_products(&self, filter: &ProductFilter) -> Result<u64> {
-        filter.validate()?;
+        let resolved = self.resolve(filter).await?;
         let backend = self.db.backend();
         let mut select = Query::select();
         select.expr_as(Func::count(Expr::col((product::Entity, product::Column::Id))), Alias::new("n")).from(product::Entity);
-        filter.restrict(backend, &mut select, None, None);
+        resolved.restrict(backend, &mut select, None, None);
         let row = self.db.conn().query_one(&select).await?;
         let n: i64 = match row {
             Some(r) => r.try_get("", "n")?,
@@ -97,7 +96,7 @@ impl CatalogService {
     /// of the filter, so the other choices in that facet keep their counts.
     #[tracing::instrument(skip(self), err(level = "debug"))]
     pub async fn facets(&self, filter: &ProductFilter) -> Result<Facets> {
-        filter.validate()?;
+        let filter = &self.resolve(filter).await?;
         let backend = self.db.backend();
         let conn = self.db.conn();
 
@@ -158,15 +157,24 @@ impl CatalogService {
         Ok(Facets { brands, attributes, price_range })
     }
 
-    async fn check_categories_exist(&self, ids: &[i64]) -> Result<()> {
-        if ids.is_empty() {
-            return Ok(());
+    /// Validates `filter` and looks up the paths of its categories (unknown ids are an
+    /// error, not an empty result).
+    async fn resolve<'f>(&self, filter: &'f ProductFilter) -> Result<Resolved<'f>> {
+        filter.validate()?;
+        if filter.category_ids.is_empty() {
+            return Ok(filter.resolve(Vec::new()));
         }
-        let found = category::Entity::find().filter(category::Column::Id.is_in(ids.iter().copied())).all(self.db.conn()).await?;
-        if found.len() < ids.iter().collect::<std::collections::HashSet<_>>().len() {
+        let paths: Vec<String> = category::Entity::find()
+            .select_only()
+            .column(category::Column::Path)
+            .filter(category::Column::Id.is_in(filter.category_ids.iter().copied()))
+            .into_tuple()
+            .all(self.db.conn())
+            .await?;
+        if paths.len() < filter.category_ids.iter().collect::<std::collections::HashSet<_>>().len() {
             return Err(Error::not_found("category", "categoryIds"));
         }
-        Ok(())
+        Ok(filter.resolve(paths))
     }
 
     pub async fn product_by_slug(&self, slug: &str, visibility: &Visibility) -> Result<Option<Product>> {

@@ -3,6 +3,7 @@
 //! Resolvers are thin: they decode ids and inputs, call a domain service, and wrap the
 //! result in an API type. Each domain area has its own `XxxQuery` merged at the root.
 
+pub mod batch;
 pub mod catalog;
 pub mod error;
 mod extension;
@@ -12,7 +13,6 @@ pub mod node;
 
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
 
 use crate::catalog::{CatalogService, Visibility};
@@ -57,9 +57,14 @@ pub fn sdl() -> String {
     schema.sdl()
 }
 
-/// Per-request data: DataLoaders scoped to the viewer, so caches never leak between
+/// Where clients reach this server (`PUBLIC_URL`, or the request's `Host`), for
+/// turning server-relative URLs into absolute ones.
+#[derive(Clone, Debug)]
+pub struct PublicOrigin(pub url::Url);
+
+/// Per-request data: batchers scoped to the viewer, so caches never leak between
 /// requests or viewers.
 pub fn request_data(services: &Services, request: async_graphql::Request) -> async_graphql::Request {
     let loader = catalog::loaders::CatalogLoader { catalog: services.catalog.clone(), visibility: Visibility::Storefront };
-    request.data(DataLoader::new(loader, tokio::spawn))
+    request.data(batch::Batcher::new(loader))
 }

@@ -23,7 +23,7 @@ use serde_json::json;
 use super::AppState;
 use super::request_id::RequestId;
 use crate::graphql::error::code;
-use crate::graphql::request_data;
+use crate::graphql::{PublicOrigin, request_data};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -114,13 +114,26 @@ pub async fn post(
             "batched requests are not supported; send one operation per request",
         );
     }
+    if !value.get("query").is_some_and(serde_json::Value::is_string) {
+        return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, "the request has no `query` string");
+    }
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(r) => r,
         Err(e) => {
             return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, format!("body is not a GraphQL request: {e}"));
         }
     };
-    execute(&state, request, media, request_id.map(|e| e.0)).await
+    execute(&state, request, media, &headers, request_id.map(|e| e.0)).await
+}
+
+/// `PUBLIC_URL` if configured, else `http(s)://<Host>/` of the request.
+fn public_origin(state: &AppState, headers: &HeaderMap) -> Option<PublicOrigin> {
+    if let Some(url) = &state.services.config.public_url {
+        return Some(PublicOrigin(url.clone()));
+    }
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let https = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    url::Url::parse(&format!("{}://{host}/", if https { "https" } else { "http" })).ok().map(PublicOrigin)
 }
 
 /// GET: WebSocket upgrade, a query in the URL, or GraphiQL for a browser.
@@ -148,7 +161,8 @@ pub async fn get(
                 );
             }
         };
-        return websocket(state, ws, protocol);
+        let origin = public_origin(&state, &headers);
+        return websocket(state, ws, protocol, origin);
     }
 
     let Some(query) = params.get("query") else {
@@ -194,13 +208,22 @@ pub async fn get(
             return response;
         }
     }
-    execute(&state, request, media, request_id.map(|e| e.0)).await
+    execute(&state, request, media, &headers, request_id.map(|e| e.0)).await
 }
 
-async fn execute(state: &AppState, request: async_graphql::Request, media: MediaType, request_id: Option<RequestId>) -> Response {
+async fn execute(
+    state: &AppState,
+    request: async_graphql::Request,
+    media: MediaType,
+    headers: &HeaderMap,
+    request_id: Option<RequestId>,
+) -> Response {
     let mut request = request_data(&state.services, request);
     if let Some(id) = request_id {
         request = request.data(id);
+    }
+    if let Some(origin) = public_origin(state, headers) {
+        request = request.data(origin);
     }
     let response = state.schema.execute(request).await;
 
@@ -231,11 +254,14 @@ async fn execute(state: &AppState, request: async_graphql::Request, media: Media
     http
 }
 
-fn websocket(state: AppState, ws: WebSocketUpgrade, protocol: GraphQLProtocol) -> Response {
+fn websocket(state: AppState, ws: WebSocketUpgrade, protocol: GraphQLProtocol, origin: Option<PublicOrigin>) -> Response {
     let schema = state.schema.clone();
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
-            let data = request_data(&state.services, async_graphql::Request::new("")).data;
+            let mut data = request_data(&state.services, async_graphql::Request::new("")).data;
+            if let Some(origin) = origin {
+                data.insert(origin);
+            }
             GraphQLWebSocket::new(socket, schema, protocol)
                 .with_data(data)
                 .keepalive_timeout(std::time::Duration::from_secs(60))

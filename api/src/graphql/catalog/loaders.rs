@@ -1,5 +1,6 @@
-//! DataLoaders for every nested catalog relation. One loader struct serves several key
-//! types; each key type is batched on its own, one SQL statement per batch.
+//! Loaders for every nested catalog relation, driven by [`Batcher`](crate::graphql::batch::Batcher).
+//! One loader struct serves several key types; each key type is batched on its own,
+//! one SQL statement per wave.
 
 use std::collections::HashMap;
 

@@ -1,6 +1,5 @@
 //! Catalog types as storefront clients see them.
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -8,12 +7,13 @@ use super::loaders::{
     CatalogLoader, CategoriesOfProduct, CategoryById, ChildrenOfCategory, ImagesOfProduct, ProductById, VariantsOfProduct,
 };
 use crate::catalog;
+use crate::graphql::batch::Batcher;
 use crate::graphql::error::ResultExt;
 use crate::graphql::ids::NodeType;
 use crate::graphql::money::Money;
 
-pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> &'a DataLoader<CatalogLoader> {
-    ctx.data_unchecked::<DataLoader<CatalogLoader>>()
+pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> &'a Batcher<CatalogLoader> {
+    ctx.data_unchecked::<Batcher<CatalogLoader>>()
 }
 
 /// Whether a product can be bought.
@@ -236,11 +236,9 @@ pub struct Image(pub catalog::Image);
 impl Image {
     /// Absolute URL of the image.
     async fn url(&self, ctx: &Context<'_>) -> String {
-        let config = ctx.data_unchecked::<std::sync::Arc<crate::config::Config>>();
-        if self.0.url.starts_with('/') {
-            config.public_url.join(&self.0.url).map(String::from).unwrap_or_else(|_| self.0.url.clone())
-        } else {
-            self.0.url.clone()
+        match (self.0.url.starts_with('/'), ctx.data_opt::<crate::graphql::PublicOrigin>()) {
+            (true, Some(origin)) => origin.0.join(&self.0.url).map(String::from).unwrap_or_else(|_| self.0.url.clone()),
+            _ => self.0.url.clone(),
         }
     }
     /// Text alternative for screen readers.

@@ -1,0 +1,83 @@
+//! The `stockade` binary: subcommands, and one clear line for bad configuration.
+
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_stockade");
+
+fn run(args: &[&str], env: &[(&str, &str)], data_dir: &std::path::Path) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("DATA_DIR", data_dir).env("RUST_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("binary runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The process failed with exit code 2 and one line naming `var`.
+fn assert_config_error(out: &Output, var: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let line = err.lines().last().unwrap_or_default();
+    assert!(line.starts_with(&format!("stockade: {var}: ")), "one line naming {var}, got:\n{err}");
+    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+}
+
+#[test]
+fn bad_values_stop_it_with_one_line_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        ("LISTEN_ADDR", "not-an-address"),
+        ("DATABASE_URL", "mysql://localhost/x"),
+        ("DATABASE_URL", "postgres://"),
+        ("REDIS_URL", "http://nope"),
+        ("LOG_FORMAT", "xml"),
+        ("GRAPHQL_MAX_DEPTH", "-3"),
+    ] {
+        let out = run(&[], &[(var, value)], dir.path());
+        assert_config_error(&out, var);
+    }
+}
+
+#[test]
+fn a_port_in_use_is_reported_against_listen_addr() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = run(&["serve"], &[("LISTEN_ADDR", &addr), ("SEED_DEMO", "false")], dir.path());
+    assert_config_error(&out, "LISTEN_ADDR");
+    assert!(stderr(&out).contains("in use"), "{}", stderr(&out));
+}
+
+#[test]
+fn unreachable_postgres_is_reported_against_database_url_without_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 1 on loopback: nothing listens there.
+    let out = run(&["migrate"], &[("DATABASE_URL", "postgres://app:hunter2@127.0.0.1:1/shop")], dir.path());
+    assert_config_error(&out, "DATABASE_URL");
+    assert!(!stderr(&out).contains("hunter2"), "the password must not be printed: {}", stderr(&out));
+}
+
+#[test]
+fn migrate_seed_and_print_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["migrate"], &[], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("stockade.db").exists(), "SQLite file under DATA_DIR");
+
+    let out = run(&["seed"], &[], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("49 products, 650 variants added (0 products already present)"), "{text}");
+
+    let out = run(&["seed"], &[], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("0 products, 0 variants added (49 products already present)"), "seeding twice adds nothing: {text}");
+
+    let out = run(&["print-schema"], &[], dir.path());
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), stockade::graphql::sdl());
+}

@@ -1,0 +1,317 @@
+//! Test harness: the real server on port 0 with a fresh database per test.
+//!
+//! SQLite (default): a per-process template file is migrated and seeded once, then
+//! copied for each test. Postgres (`TEST_DATABASE_URL` set): a template database is
+//! built once per test binary (under an advisory lock, so parallel test processes
+//! share it) and each test gets `CREATE DATABASE ... TEMPLATE`, dropped afterwards.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use serde_json::{Value, json};
+use stockade::config::Config;
+use stockade::metrics::Metrics;
+use stockade::startup::Application;
+
+pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
+
+/// Which database the tests run against.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var(TEST_DATABASE_URL).ok().filter(|s| !s.is_empty())
+}
+
+/// A throwaway database for one test; removed on drop.
+pub enum TestDb {
+    Sqlite { _dir: tempfile::TempDir, path: PathBuf },
+    Postgres { admin_url: String, name: String, url: String },
+}
+
+impl TestDb {
+    /// A fresh database holding the migrated schema and the demo catalog.
+    pub fn seeded() -> TestDb {
+        Self::from_template(true)
+    }
+
+    /// A fresh database holding only the migrated schema.
+    pub fn empty() -> TestDb {
+        Self::from_template(false)
+    }
+
+    fn from_template(seeded: bool) -> TestDb {
+        match postgres_admin_url() {
+            None => {
+                let template = sqlite_template(seeded);
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("stockade.db");
+                std::fs::copy(template, &path).expect("copy template");
+                TestDb::Sqlite { _dir: dir, path }
+            }
+            Some(admin_url) => {
+                let template = postgres_template(&admin_url, seeded);
+                let name = format!("stockade_test_{}", uuid::Uuid::new_v4().simple());
+                run_blocking({
+                    let (admin_url, name) = (admin_url.clone(), name.clone());
+                    async move {
+                        let pool = admin_pool(&admin_url).await;
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"")))
+                            .execute(&pool)
+                            .await
+                            .expect("create test database");
+                        pool.close().await;
+                    }
+                });
+                let url = with_database(&admin_url, &name);
+                TestDb::Postgres { admin_url, name, url }
+            }
+        }
+    }
+
+    /// The `DATABASE_URL` for this database.
+    pub fn url(&self) -> String {
+        match self {
+            TestDb::Sqlite { path, .. } => format!("sqlite:{}", path.display()),
+            TestDb::Postgres { url, .. } => url.clone(),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, TestDb::Postgres { .. })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin_url, name, .. } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            run_blocking(async move {
+                let pool = admin_pool(&admin_url).await;
+                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))).execute(&pool).await;
+                pool.close().await;
+            });
+        }
+    }
+}
+
+/// Runs a future to completion on its own runtime in its own thread (usable from
+/// `Drop` and from inside a test's runtime).
+fn run_blocking<F: Future<Output = ()> + Send + 'static>(fut: F) {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(fut);
+    })
+    .join()
+    .expect("blocking helper thread panicked");
+}
+
+async fn admin_pool(url: &str) -> sqlx::PgPool {
+    sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.expect("connect to TEST_DATABASE_URL")
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("TEST_DATABASE_URL is a URL");
+    parsed.set_path(&format!("/{name}"));
+    parsed.to_string()
+}
+
+/// Builds a database at `url`: migrations, and the demo catalog if `seeded`.
+async fn build_schema_at(url: &str, seeded: bool) {
+    let config = config_for(url, Path::new("."), &[]);
+    let db = stockade::startup::open_database(&config, None).await.expect("migrate template");
+    if seeded {
+        stockade::catalog::seed::seed_demo_catalog(&db, config.shop_currency).await.expect("seed template");
+    }
+    db.close().await;
+}
+
+fn sqlite_template(seeded: bool) -> &'static Path {
+    static SEEDED: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    static EMPTY: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let cell = if seeded { &SEEDED } else { &EMPTY };
+    &cell
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("template.db");
+            let url = format!("sqlite:{}", path.display());
+            run_blocking(async move { build_schema_at(&url, seeded).await });
+            (dir, path)
+        })
+        .1
+}
+
+/// The template's name changes whenever the test binary is rebuilt, so a template never
+/// outlives the migrations and seed data it was made with.
+fn postgres_template(admin_url: &str, seeded: bool) -> String {
+    static NAMES: OnceLock<std::sync::Mutex<HashMap<bool, String>>> = OnceLock::new();
+    let names = NAMES.get_or_init(Default::default);
+    let mut names = names.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(name) = names.get(&seeded) {
+        return name.clone();
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let stamp = std::fs::metadata(&exe).and_then(|m| m.modified()).map(|t| format!("{t:?}")).unwrap_or_default();
+    let digest = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (exe, stamp).hash(&mut h);
+        h.finish()
+    };
+    let name = format!("stockade_tpl_{}_{digest:016x}", if seeded { "seeded" } else { "empty" });
+    let (admin, template) = (admin_url.to_owned(), name.clone());
+    run_blocking(async move {
+        let pool = admin_pool(&admin).await;
+        let mut conn = pool.acquire().await.expect("admin connection");
+        // Serialise template creation across test processes.
+        sqlx::query("SELECT pg_advisory_lock(7342001)").execute(&mut *conn).await.expect("lock");
+        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+            .bind(&template)
+            .fetch_optional(&mut *conn)
+            .await
+            .expect("query");
+        if exists.is_none() {
+            // Remove templates left by earlier builds of the tests.
+            let stale: Vec<String> =
+                sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'stockade_tpl_%' AND datname <> $1")
+                    .bind(&template)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .expect("list templates");
+            for old in stale {
+                let _ =
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{old}\" WITH (FORCE)"))).execute(&mut *conn).await;
+            }
+            let building = format!("{template}_wip");
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)")))
+                .execute(&mut *conn)
+                .await;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{building}\"")))
+                .execute(&mut *conn)
+                .await
+                .expect("create template");
+            build_schema_at(&with_database(&admin, &building), seeded).await;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\"")))
+                .execute(&mut *conn)
+                .await
+                .expect("publish template");
+        }
+        sqlx::query("SELECT pg_advisory_unlock(7342001)").execute(&mut *conn).await.expect("unlock");
+    });
+    names.insert(seeded, name.clone());
+    name
+}
+
+/// Configuration for a test server on `database_url`, with overrides.
+pub fn config_for(database_url: &str, data_dir: &Path, overrides: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("LISTEN_ADDR".into(), "127.0.0.1:0".into()),
+        ("DATA_DIR".into(), data_dir.display().to_string()),
+        ("DATABASE_URL".into(), database_url.into()),
+        ("DATABASE_MAX_CONNECTIONS".into(), "8".into()),
+        ("SEED_DEMO".into(), "false".into()),
+    ]);
+    for (k, v) in overrides {
+        vars.insert((*k).into(), (*v).into());
+    }
+    Config::from_lookup(|k| vars.get(k).cloned()).expect("test config")
+}
+
+/// A running server and an HTTP client for it.
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub client: reqwest::Client,
+    pub metrics: Arc<Metrics>,
+    pub db: TestDb,
+    _data_dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    /// A server on a fresh database with the demo catalog.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(TestDb::seeded(), &[]).await
+    }
+
+    /// A server on `db` with configuration overrides.
+    pub async fn spawn_with(db: TestDb, overrides: &[(&str, &str)]) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let config = config_for(&db.url(), data_dir.path(), overrides);
+        let app = Application::build(config).await.expect("server starts");
+        let addr = app.local_addr();
+        let metrics = app.metrics();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let _ = app
+                .run_until(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        TestApp {
+            addr,
+            client: reqwest::Client::builder().build().expect("http client"),
+            metrics,
+            db,
+            _data_dir: data_dir,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs a GraphQL request and returns the whole JSON response.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), 200, "GraphQL over HTTP answers 200 for application/json");
+        response.json().await.expect("JSON body")
+    }
+
+    /// POSTs a GraphQL request that must succeed; returns `data`.
+    pub async fn gql_ok(&self, query: &str, variables: Value) -> Value {
+        let body = self.gql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// POSTs a GraphQL request that must fail; returns the first error.
+    pub async fn gql_err(&self, query: &str, variables: Value) -> Value {
+        let body = self.gql(query, variables).await;
+        body["errors"].get(0).cloned().unwrap_or_else(|| panic!("expected an error, got {body:#}"))
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+/// The error code of a GraphQL error object.
+pub fn code(error: &Value) -> &str {
+    error["extensions"]["code"].as_str().unwrap_or_default()
+}

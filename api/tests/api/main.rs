@@ -1,0 +1,8 @@
+//! Integration tests: the real server on a port, a fresh database per test, on SQLite
+//! by default and on Postgres when `TEST_DATABASE_URL` is set.
+
+mod catalog;
+mod cli;
+mod helpers;
+mod http;
+mod schema;
