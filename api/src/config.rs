@@ -132,6 +132,8 @@ pub struct Config {
     /// ISO 4217 code of the shop's currency.
     pub shop_currency: crate::money::Currency,
     pub graphql: GraphqlLimits,
+    /// Most public query responses kept in the response cache; 0 switches it off.
+    pub response_cache_entries: u64,
 }
 
 impl Config {
@@ -192,7 +194,7 @@ impl Config {
         };
 
         let shop_currency = match get("SHOP_CURRENCY") {
-            None => crate::money::Currency::USD,
+            None => crate::money::Currency::usd(),
             Some(code) => code.parse().map_err(|e: crate::money::CurrencyError| ConfigError::new("SHOP_CURRENCY", e.to_string()))?,
         };
 
@@ -211,7 +213,10 @@ impl Config {
             introspection: parse_bool("GRAPHQL_INTROSPECTION", get("GRAPHQL_INTROSPECTION"), defaults.introspection)?,
         };
 
+        let response_cache_entries = parse_number("RESPONSE_CACHE_ENTRIES", get("RESPONSE_CACHE_ENTRIES"), 10_000u64, 0..=10_000_000)?;
+
         Ok(Config {
+            response_cache_entries,
             listen_addr,
             data_dir,
             database,
@@ -228,7 +233,7 @@ impl Config {
     /// One short line per concern, secrets masked, for the start-up log.
     pub fn summary(&self) -> String {
         format!(
-            "database={} pool={} redis={} log={} seed_demo={} currency={} graphql(depth<={}, complexity<={}, page<={}, graphiql={}, introspection={})",
+            "database={} pool={} redis={} log={} seed_demo={} currency={} response_cache={} graphql(depth<={}, complexity<={}, page<={}, graphiql={}, introspection={})",
             self.database.describe(),
             self.database_max_connections,
             self.redis_url.as_ref().map(|u| mask_url(u.expose())).unwrap_or_else(|| "off (in-process bus)".into()),
@@ -238,6 +243,7 @@ impl Config {
             },
             self.seed_demo,
             self.shop_currency,
+            self.response_cache_entries,
             self.graphql.max_depth,
             self.graphql.max_complexity,
             self.graphql.max_page_size,

@@ -35,6 +35,11 @@ pub struct OperationLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CacheLabels {
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OperationNameLabels {
     pub operation: String,
     pub kind: String,
@@ -56,6 +61,7 @@ pub struct Metrics {
     db_pool_size: Gauge,
     db_pool_idle: Gauge,
     db_pool_max: Gauge,
+    response_cache: Family<CacheLabels, Counter>,
     operation_names: Mutex<HashSet<String>>,
 }
 
@@ -81,6 +87,7 @@ impl Metrics {
         let db_statement_errors = Counter::default();
         let db_statement_duration = latency_histogram();
         let (db_pool_size, db_pool_idle, db_pool_max) = (Gauge::default(), Gauge::default(), Gauge::default());
+        let response_cache = Family::<CacheLabels, Counter>::default();
 
         registry.register("http_requests", "HTTP requests by method, route and status", http_requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency by route", http_duration.clone());
@@ -92,6 +99,11 @@ impl Metrics {
         registry.register("db_pool_connections", "Open database connections", db_pool_size.clone());
         registry.register("db_pool_idle_connections", "Idle database connections", db_pool_idle.clone());
         registry.register("db_pool_max_connections", "Database pool capacity", db_pool_max.clone());
+        registry.register(
+            "graphql_response_cache",
+            "Shareable GraphQL queries answered from (hit) or not from (miss) the response cache",
+            response_cache.clone(),
+        );
 
         Metrics {
             registry,
@@ -105,6 +117,7 @@ impl Metrics {
             db_pool_size,
             db_pool_idle,
             db_pool_max,
+            response_cache,
             operation_names: Mutex::new(HashSet::new()),
         }
     }
@@ -133,6 +146,10 @@ impl Metrics {
         } else {
             "other".into()
         }
+    }
+
+    pub fn record_response_cache(&self, hit: bool) {
+        self.response_cache.get_or_create(&CacheLabels { result: if hit { "hit" } else { "miss" } }).inc();
     }
 
     pub fn record_statement(&self, elapsed: Duration, failed: bool) {

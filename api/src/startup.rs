@@ -9,7 +9,8 @@ use crate::catalog::CatalogService;
 use crate::catalog::seed::seed_if_empty;
 use crate::config::{Config, ConfigError};
 use crate::db::Database;
-use crate::graphql::{Services, build_schema};
+use crate::graphql::cache::ResponseCache;
+use crate::graphql::{Executor, Services, build_schema};
 use crate::http::{AppState, router};
 use crate::metrics::Metrics;
 
@@ -45,9 +46,14 @@ impl Application {
             .await
             .map_err(|e| ConfigError::new("LISTEN_ADDR", format!("cannot listen on {}: {e}", config.listen_addr)))?;
 
-        let services = Services { catalog: CatalogService::new(db.clone(), config.shop_currency), config: config.clone(), metrics };
-        let schema = build_schema(&services);
-        Ok(Application { listener, state: AppState { services, schema, db } })
+        let services = Services {
+            catalog: CatalogService::new(db.clone(), config.shop_currency),
+            response_cache: Arc::new(ResponseCache::new(config.response_cache_entries)),
+            config: config.clone(),
+            metrics,
+        };
+        let executor = Executor::new(build_schema(&services), services.metrics.clone());
+        Ok(Application { listener, state: AppState { services, executor, db } })
     }
 
     /// The port actually bound (useful with `LISTEN_ADDR=127.0.0.1:0`).

@@ -4,9 +4,10 @@
 //! result in an API type. Each domain area has its own `XxxQuery` merged at the root.
 
 pub mod batch;
+pub mod cache;
 pub mod catalog;
 pub mod error;
-mod extension;
+mod execute;
 pub mod ids;
 pub mod money;
 pub mod node;
@@ -19,6 +20,8 @@ use crate::catalog::{CatalogService, Visibility};
 use crate::config::{Config, GraphqlLimits};
 use crate::metrics::Metrics;
 
+pub use execute::Executor;
+
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(catalog::CatalogQuery, node::NodeQuery);
 
@@ -30,12 +33,12 @@ pub struct Services {
     pub config: Arc<Config>,
     pub catalog: CatalogService,
     pub metrics: Arc<Metrics>,
+    pub response_cache: Arc<cache::ResponseCache>,
 }
 
 /// Builds the schema with its limits and shared services.
 pub fn build_schema(services: &Services) -> StockadeSchema {
     let mut builder = configure(Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription), &services.config.graphql)
-        .extension(extension::Observe { metrics: services.metrics.clone() })
         .data(services.config.clone())
         .data(services.catalog.clone());
     if !services.config.graphql.introspection {

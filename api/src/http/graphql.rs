@@ -22,6 +22,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::request_id::RequestId;
+use crate::graphql::cache::{CacheStatus, CachedResponse};
 use crate::graphql::error::code;
 use crate::graphql::{PublicOrigin, request_data};
 
@@ -213,56 +214,117 @@ pub async fn get(
 
 async fn execute(
     state: &AppState,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     media: MediaType,
     headers: &HeaderMap,
     request_id: Option<RequestId>,
 ) -> Response {
+    let origin = public_origin(state, headers);
+    let cache = &state.services.response_cache;
+    // Everyone is anonymous until accounts arrive.
+    let key = cache.key_for(&mut request, true, origin.as_ref().map(|o| o.0.as_str()), media == MediaType::GraphqlResponse);
+
     let mut request = request_data(&state.services, request);
     if let Some(id) = request_id {
         request = request.data(id);
     }
-    if let Some(origin) = public_origin(state, headers) {
+    if let Some(origin) = origin {
         request = request.data(origin);
     }
-    let response = state.schema.execute(request).await;
+    let run = async {
+        let rendered = render(state.executor.execute(request).await, media);
+        match rendered.cacheable_for {
+            Some(max_age) => Ok(CachedResponse::new(rendered.body.clone(), rendered.cache_control.clone(), max_age)),
+            None => Err(rendered),
+        }
+    };
+    let (rendered, cache_status) = match key {
+        None => (run.await.map_or_else(|r| r, Rendered::from), None),
+        Some(key) => {
+            let (outcome, status) = cache.get_or_compute(key, run).await;
+            state.services.metrics.record_response_cache(status == CacheStatus::Hit);
+            (outcome.map_or_else(|shared| (*shared).clone(), Rendered::from), Some(status))
+        }
+    };
 
+    let mut http = (rendered.status, rendered.body).into_response();
+    let out = http.headers_mut();
+    out.insert(header::CONTENT_TYPE, media.content_type());
+    if let Some(cache_control) = rendered.cache_control.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        out.insert(header::CACHE_CONTROL, cache_control);
+    }
+    if let Some(status) = cache_status {
+        out.insert("x-cache", HeaderValue::from_static(if status == CacheStatus::Hit { "hit" } else { "miss" }));
+    }
+    out.extend(rendered.http_headers);
+    http
+}
+
+/// A GraphQL response as HTTP status, body and headers.
+#[derive(Clone)]
+struct Rendered {
+    status: StatusCode,
+    body: Bytes,
+    cache_control: Option<String>,
+    http_headers: HeaderMap,
+    /// Set when the response may be shared through the response cache.
+    cacheable_for: Option<std::time::Duration>,
+}
+
+impl From<CachedResponse> for Rendered {
+    fn from(cached: CachedResponse) -> Self {
+        Rendered {
+            status: StatusCode::OK,
+            body: cached.body,
+            cache_control: cached.cache_control,
+            http_headers: HeaderMap::new(),
+            cacheable_for: None,
+        }
+    }
+}
+
+fn render(response: async_graphql::Response, media: MediaType) -> Rendered {
     // A request error: nothing executed (parse/validation/operation errors have no path).
     let request_failed = matches!(response.data, async_graphql::Value::Null)
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
     let status = if request_failed && media == MediaType::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let body = if request_failed {
+    // Serialise straight to bytes: no intermediate JSON tree for large responses.
+    let bytes = if request_failed {
         // The spec: a response to a request error has no `data` entry.
-        json!({ "errors": response.errors })
+        serde_json::to_vec(&json!({ "errors": response.errors }))
     } else {
-        match serde_json::to_value(&response) {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::error!(error = %e, "serialising a GraphQL response failed");
-                return request_error(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "Internal server error");
-            }
+        serde_json::to_vec(&response)
+    };
+    let body = match bytes {
+        Ok(b) => Bytes::from(b),
+        Err(e) => {
+            tracing::error!(error = %e, "serialising a GraphQL response failed");
+            let body = json!({ "errors": [{ "message": "Internal server error", "extensions": { "code": code::INTERNAL } }] });
+            return Rendered {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                body: Bytes::from(body.to_string()),
+                cache_control: None,
+                http_headers: HeaderMap::new(),
+                cacheable_for: None,
+            };
         }
     };
-    let mut http = (status, axum::Json(body)).into_response();
-    let headers = http.headers_mut();
-    headers.insert(header::CONTENT_TYPE, media.content_type());
-    if let Some(cache) = response.cache_control.value().and_then(|v| HeaderValue::from_str(&v).ok()) {
-        headers.insert(header::CACHE_CONTROL, cache);
-    }
-    headers.extend(response.http_headers);
-    http
+    let hint = response.cache_control;
+    let cacheable_for =
+        (response.errors.is_empty() && hint.public && hint.max_age > 0).then(|| std::time::Duration::from_secs(hint.max_age as u64));
+    Rendered { status, body, cache_control: hint.value(), http_headers: response.http_headers, cacheable_for }
 }
 
 fn websocket(state: AppState, ws: WebSocketUpgrade, protocol: GraphQLProtocol, origin: Option<PublicOrigin>) -> Response {
-    let schema = state.schema.clone();
+    let executor = state.executor.clone();
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
             let mut data = request_data(&state.services, async_graphql::Request::new("")).data;
             if let Some(origin) = origin {
                 data.insert(origin);
             }
-            GraphQLWebSocket::new(socket, schema, protocol)
+            GraphQLWebSocket::new(socket, executor, protocol)
                 .with_data(data)
                 .keepalive_timeout(std::time::Duration::from_secs(60))
                 .serve()

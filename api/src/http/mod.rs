@@ -16,12 +16,12 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::db::Database;
-use crate::graphql::{Services, StockadeSchema};
+use crate::graphql::{Executor, Services};
 
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services,
-    pub schema: StockadeSchema,
+    pub executor: Executor,
     pub db: Database,
 }
 

@@ -195,7 +195,8 @@ async fn facets_count_each_dimension_without_its_own_condition() {
 
 #[tokio::test]
 async fn nested_listing_needs_the_same_number_of_statements_for_5_and_50_products() {
-    let app = TestApp::spawn().await;
+    // The response cache would answer the repeat from memory; count real executions.
+    let app = TestApp::spawn_with(crate::helpers::TestDb::seeded(), &[("RESPONSE_CACHE_ENTRIES", "0")]).await;
     const NESTED: &str = r#"query($first: Int) { products(first: $first) { edges { node {
         name featuredImage { url } images { url altText }
         categories { slug parent { slug } }

@@ -1,6 +1,7 @@
 //! Integration tests: the real server on a port, a fresh database per test, on SQLite
 //! by default and on Postgres when `TEST_DATABASE_URL` is set.
 
+mod cache;
 mod catalog;
 mod cli;
 mod helpers;

@@ -47,7 +47,7 @@ pub struct CatalogQuery;
 impl CatalogQuery {
     /// Products for sale, filtered, sorted and paginated (Relay connection).
     /// `first`/`last` are capped (100 by default); neither means 20.
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)", cache_control(max_age = 30))]
     #[allow(clippy::too_many_arguments)]
     async fn products(
         &self,
@@ -71,18 +71,21 @@ impl CatalogQuery {
     }
 
     /// A product by its slug; null if there is none for sale.
+    #[graphql(cache_control(max_age = 30))]
     async fn product(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Product>> {
         let found = ctx.data_unchecked::<CatalogService>().product_by_slug(&slug, &Visibility::Storefront).await.gql()?;
         Ok(found.map(Product))
     }
 
     /// The top-level categories; walk `children` for the tree.
+    #[graphql(cache_control(max_age = 30))]
     async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
         let roots = ctx.data_unchecked::<CatalogService>().root_categories().await.gql()?;
         Ok(roots.into_iter().map(Category).collect())
     }
 
     /// A category by its slug.
+    #[graphql(cache_control(max_age = 30))]
     async fn category(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Category>> {
         Ok(ctx.data_unchecked::<CatalogService>().category_by_slug(&slug).await.gql()?.map(Category))
     }
