@@ -7,12 +7,13 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_catalog;
+mod m20261121_000002_outbox;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_catalog::Migration)]
+        vec![Box::new(m20261121_000001_catalog::Migration), Box::new(m20261121_000002_outbox::Migration)]
     }
 }

@@ -2,6 +2,7 @@
 //! services should depend on these; API types are designed separately for clients.
 
 pub mod category;
+pub mod outbox;
 pub mod product;
 pub mod product_category;
 pub mod product_image;

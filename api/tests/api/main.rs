@@ -6,4 +6,5 @@ mod catalog;
 mod cli;
 mod helpers;
 mod http;
+mod outbox;
 mod schema;
