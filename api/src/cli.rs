@@ -25,6 +25,17 @@ enum Command {
     Seed,
     /// Print the GraphQL schema (SDL) to stdout.
     PrintSchema,
+    /// Create an admin account (the first one, typically). The password is read from
+    /// stdin with --password-stdin, else prompted for without echo.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -64,6 +75,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             }
         }
         Command::PrintSchema => unreachable!("handled above"),
+        Command::CreateAdmin { email, name, password_stdin } => create_admin(&config, &email, &name, password_stdin).await,
     }
 }
 
@@ -79,6 +91,39 @@ async fn serve(config: Config) -> ExitCode {
     match app.run_until_stopped().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("server error: {e}")),
+    }
+}
+
+async fn create_admin(config: &Config, email: &str, name: &str, password_stdin: bool) -> ExitCode {
+    let password = if password_stdin {
+        let mut line = String::new();
+        if let Err(e) = std::io::stdin().read_line(&mut line) {
+            return fail(format!("reading the password from stdin failed: {e}"));
+        }
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        match rpassword::prompt_password("Password for the new admin: ") {
+            Ok(p) => p,
+            Err(e) => return fail(format!("reading the password failed: {e} (use --password-stdin when not on a terminal)")),
+        }
+    };
+    let db = match open_database(config, None).await {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    let keys = match crate::accounts::tokens::JwtKeys::load(config.auth.jwt_secret.as_ref(), &config.data_dir) {
+        Ok((keys, _)) => std::sync::Arc::new(keys),
+        Err(e) => return fail(format!("DATA_DIR: cannot keep the token signing key: {e}")),
+    };
+    let accounts = crate::accounts::AccountService::new(db.clone(), keys, Default::default());
+    let result = accounts.create_user(email, &password, name, crate::accounts::Role::Admin).await;
+    db.close().await;
+    match result {
+        Ok(user) => {
+            println!("admin created: {} (id {})", user.email, user.id);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("cannot create the admin: {e}")),
     }
 }
 

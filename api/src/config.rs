@@ -134,6 +134,41 @@ pub struct Config {
     pub graphql: GraphqlLimits,
     /// Most public query responses kept in the response cache; 0 switches it off.
     pub response_cache_entries: u64,
+    pub auth: AuthConfig,
+    /// Origins allowed to call the API from a browser (`*` for any).
+    pub cors_allowed_origins: Vec<String>,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy only).
+    pub trust_forwarded_for: bool,
+    pub rate_limits: RateLimits,
+    /// Key prefix of shared rate-limit counters in Redis.
+    pub rate_limit_prefix: String,
+}
+
+/// Accounts: token lifetimes, signing key, sign-in throttling.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    /// HS256 signing key for access tokens; unset: generated once into `DATA_DIR`.
+    pub jwt_secret: Option<Secret<String>>,
+    pub access_token_ttl: std::time::Duration,
+    pub refresh_token_ttl: std::time::Duration,
+    /// Failed sign-ins per account (in 15 minutes) before answers slow down.
+    pub login_slowdown_after: i32,
+    /// Failed sign-ins per account (in the window) that lock it for the window.
+    pub login_lockout_after: i32,
+    pub login_window: std::time::Duration,
+}
+
+/// Requests per minute per client, by tier; `None` switches a tier off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Every GraphQL request, per IP (whole request refused with 429).
+    pub browse_per_ip: Option<u32>,
+    /// Sign-in, registration, token refresh, password change: per IP and per account.
+    pub auth_per_ip: Option<u32>,
+    pub auth_per_account: Option<u32>,
+    /// Checkout-like mutations: per IP and per account.
+    pub checkout_per_ip: Option<u32>,
+    pub checkout_per_account: Option<u32>,
 }
 
 impl Config {
@@ -215,8 +250,58 @@ impl Config {
 
         let response_cache_entries = parse_number("RESPONSE_CACHE_ENTRIES", get("RESPONSE_CACHE_ENTRIES"), 10_000u64, 0..=10_000_000)?;
 
+        let jwt_secret = match get("JWT_SECRET") {
+            Some(secret) if secret.len() < 32 => return Err(ConfigError::new("JWT_SECRET", "must be at least 32 characters")),
+            other => other.map(Secret::new),
+        };
+        let auth = AuthConfig {
+            jwt_secret,
+            access_token_ttl: std::time::Duration::from_secs(parse_number(
+                "ACCESS_TOKEN_TTL_SECS",
+                get("ACCESS_TOKEN_TTL_SECS"),
+                900u64,
+                30..=86_400,
+            )?),
+            refresh_token_ttl: std::time::Duration::from_secs(
+                86_400 * parse_number("REFRESH_TOKEN_TTL_DAYS", get("REFRESH_TOKEN_TTL_DAYS"), 30u64, 1..=365)?,
+            ),
+            login_slowdown_after: parse_number("LOGIN_SLOWDOWN_AFTER", get("LOGIN_SLOWDOWN_AFTER"), 3i32, 0..=1000)?,
+            login_lockout_after: parse_number("LOGIN_LOCKOUT_AFTER", get("LOGIN_LOCKOUT_AFTER"), 10i32, 1..=1000)?,
+            login_window: std::time::Duration::from_secs(
+                60 * parse_number("LOGIN_LOCKOUT_MINUTES", get("LOGIN_LOCKOUT_MINUTES"), 15u64, 1..=1440)?,
+            ),
+        };
+        let cors_allowed_origins: Vec<String> = get("CORS_ALLOWED_ORIGINS")
+            .map(|v| v.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect())
+            .unwrap_or_default();
+        for origin in cors_allowed_origins.iter().filter(|o| *o != "*") {
+            let ok = Url::parse(origin).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.path() == "/" && u.host().is_some());
+            if !ok {
+                return Err(ConfigError::new(
+                    "CORS_ALLOWED_ORIGINS",
+                    format!("'{origin}' is not an origin (e.g. https://shop.example.com)"),
+                ));
+            }
+        }
+        let trust_forwarded_for = parse_bool("TRUST_FORWARDED_FOR", get("TRUST_FORWARDED_FOR"), false)?;
+        let per_minute = |var: &'static str, default: u32| -> Result<Option<u32>, ConfigError> {
+            Ok(Some(parse_number(var, get(var), default, 0..=1_000_000)?).filter(|n| *n > 0))
+        };
+        let rate_limits = RateLimits {
+            browse_per_ip: per_minute("RATE_LIMIT_BROWSE_PER_MINUTE", 1200)?,
+            auth_per_ip: per_minute("RATE_LIMIT_AUTH_PER_MINUTE", 30)?,
+            auth_per_account: per_minute("RATE_LIMIT_AUTH_ACCOUNT_PER_MINUTE", 10)?,
+            checkout_per_ip: per_minute("RATE_LIMIT_CHECKOUT_PER_MINUTE", 60)?,
+            checkout_per_account: per_minute("RATE_LIMIT_CHECKOUT_ACCOUNT_PER_MINUTE", 30)?,
+        };
+
         Ok(Config {
             response_cache_entries,
+            auth,
+            cors_allowed_origins,
+            trust_forwarded_for,
+            rate_limits,
+            rate_limit_prefix: get("RATE_LIMIT_PREFIX").unwrap_or_else(|| "stockade:rl".into()),
             listen_addr,
             data_dir,
             database,
@@ -322,15 +407,25 @@ mod tests {
         assert_eq!(config(&[("LOG_FORMAT", "xml")]).unwrap_err().var, "LOG_FORMAT");
         assert_eq!(config(&[("GRAPHQL_MAX_DEPTH", "0")]).unwrap_err().var, "GRAPHQL_MAX_DEPTH");
         assert_eq!(config(&[("SHOP_CURRENCY", "XYZW")]).unwrap_err().var, "SHOP_CURRENCY");
+        assert_eq!(config(&[("JWT_SECRET", "short")]).unwrap_err().var, "JWT_SECRET");
+        assert_eq!(config(&[("CORS_ALLOWED_ORIGINS", "not a url")]).unwrap_err().var, "CORS_ALLOWED_ORIGINS");
+        assert_eq!(config(&[("CORS_ALLOWED_ORIGINS", "https://shop.example/path")]).unwrap_err().var, "CORS_ALLOWED_ORIGINS");
+        assert_eq!(config(&[("RATE_LIMIT_AUTH_PER_MINUTE", "many")]).unwrap_err().var, "RATE_LIMIT_AUTH_PER_MINUTE");
     }
 
     #[test]
     fn passwords_are_masked_in_the_summary() {
-        let c = config(&[("DATABASE_URL", "postgres://app:hunter2@db:5432/shop"), ("REDIS_URL", "redis://:s3cret@cache:6379")]).unwrap();
+        let c = config(&[
+            ("DATABASE_URL", "postgres://app:hunter2@db:5432/shop"),
+            ("REDIS_URL", "redis://:s3cret@cache:6379"),
+            ("JWT_SECRET", "a-very-long-signing-secret-of-40-chars!!"),
+        ])
+        .unwrap();
         let summary = c.summary();
         assert!(!summary.contains("hunter2"), "{summary}");
         assert!(!summary.contains("s3cret"), "{summary}");
         assert!(summary.contains("postgres://app:***@db:5432/shop"), "{summary}");
         assert_eq!(format!("{:?}", c.database), "Postgres { url: *** }");
+        assert!(!format!("{c:?}").contains("signing-secret"), "the JWT secret never prints");
     }
 }

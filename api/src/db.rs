@@ -219,3 +219,43 @@ impl Deref for WriteTxn {
         &self.txn
     }
 }
+
+/// Which unique constraint a database error violated, if any, named `table.column`
+/// (e.g. `users.email`). Postgres reports the constraint's name, SQLite the columns,
+/// so both are mapped here; services turn the answer into a typed user error instead
+/// of checking with a prior read (which would race).
+pub fn unique_violation(err: &DbErr) -> Option<&'static str> {
+    /// (Postgres constraint name, SQLite `table.column`).
+    const KNOWN: &[(&str, &str)] = &[
+        ("uq_users_email", "users.email"),
+        ("products_slug_key", "products.slug"),
+        ("categories_slug_key", "categories.slug"),
+        ("variants_sku_key", "variants.sku"),
+    ];
+    let sea_orm::SqlErr::UniqueConstraintViolation(message) = err.sql_err()? else { return None };
+    KNOWN.iter().find(|(pg, lite)| message.contains(&format!("\"{pg}\"")) || message.ends_with(lite)).map(|(_, lite)| *lite)
+}
+
+/// A statement written with `?` placeholders, numbered `$1, $2, ...` for Postgres.
+/// For the few statements the query builder cannot express portably (upserts with
+/// conditional updates); the SQL must not contain `?` anywhere else.
+pub fn statement(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
+    let sql = match backend {
+        DbBackend::Postgres => {
+            let mut out = String::with_capacity(sql.len() + 8);
+            let mut n = 0;
+            for ch in sql.chars() {
+                if ch == '?' {
+                    n += 1;
+                    out.push('$');
+                    out.push_str(&n.to_string());
+                } else {
+                    out.push(ch);
+                }
+            }
+            out
+        }
+        _ => sql.to_owned(),
+    };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}

@@ -14,6 +14,23 @@ pub enum ErrorCode {
     Invalid,
     /// A referenced object does not exist (or is not visible to the caller).
     NotFound,
+    /// The edit named a version that is no longer current.
+    VersionConflict,
+    EmailTaken,
+    SlugTaken,
+    SkuTaken,
+    /// The password does not meet the rules.
+    WeakPassword,
+    /// Wrong email or password.
+    InvalidCredentials,
+    /// Too many failed sign-ins; retry later.
+    TooManyAttempts,
+    /// Sign-in required, or the token is expired, forged or revoked.
+    Unauthenticated,
+    /// Signed in, but not allowed.
+    Forbidden,
+    /// Too many requests of this kind; retry later.
+    RateLimited,
 }
 
 impl ErrorCode {
@@ -21,6 +38,16 @@ impl ErrorCode {
         match self {
             ErrorCode::Invalid => "INVALID",
             ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::VersionConflict => "VERSION_CONFLICT",
+            ErrorCode::EmailTaken => "EMAIL_TAKEN",
+            ErrorCode::SlugTaken => "SLUG_TAKEN",
+            ErrorCode::SkuTaken => "SKU_TAKEN",
+            ErrorCode::WeakPassword => "WEAK_PASSWORD",
+            ErrorCode::InvalidCredentials => "INVALID_CREDENTIALS",
+            ErrorCode::TooManyAttempts => "TOO_MANY_ATTEMPTS",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::RateLimited => "RATE_LIMITED",
         }
     }
 }
@@ -34,6 +61,34 @@ pub enum Error {
     /// The referenced object does not exist.
     #[error("{entity} not found")]
     NotFound { entity: &'static str, field: Option<String> },
+
+    /// An edit named `expectedVersion` that is no longer current; nothing changed.
+    #[error("{entity} was changed by someone else (now at version {current_version}); reload and try again")]
+    VersionConflict { entity: &'static str, current_version: i64 },
+
+    /// A value that must be unique is already in use.
+    #[error("{message}")]
+    Taken { code: ErrorCode, field: String, message: String },
+
+    #[error("{message}")]
+    WeakPassword { message: String },
+
+    #[error("wrong email or password")]
+    InvalidCredentials,
+
+    /// Refused for a while after repeated failures.
+    #[error("too many failed attempts; try again in {} s", retry_after.as_secs().max(1))]
+    TooManyAttempts { retry_after: std::time::Duration },
+
+    /// Too many requests of one kind in a short time.
+    #[error("too many requests; try again in {} s", retry_after.as_secs().max(1))]
+    RateLimited { retry_after: std::time::Duration },
+
+    #[error("{message}")]
+    Unauthenticated { message: String },
+
+    #[error("{message}")]
+    Forbidden { message: String },
 
     #[error("database error")]
     Db(#[from] DbErr),
@@ -51,18 +106,46 @@ impl Error {
         Error::NotFound { entity, field: Some(field.into()) }
     }
 
-    /// The code for expected failures; `None` for unexpected ones.
-    pub fn code(&self) -> Option<ErrorCode> {
-        match self {
-            Error::Invalid { .. } => Some(ErrorCode::Invalid),
-            Error::NotFound { .. } => Some(ErrorCode::NotFound),
-            Error::Db(_) | Error::Internal(_) => None,
-        }
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Error::Unauthenticated { message: message.into() }
     }
 
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Error::Forbidden { message: message.into() }
+    }
+
+    /// The code for expected failures; `None` for unexpected ones.
+    pub fn code(&self) -> Option<ErrorCode> {
+        Some(match self {
+            Error::Invalid { .. } => ErrorCode::Invalid,
+            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::VersionConflict { .. } => ErrorCode::VersionConflict,
+            Error::Taken { code, .. } => *code,
+            Error::WeakPassword { .. } => ErrorCode::WeakPassword,
+            Error::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Error::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::Unauthenticated { .. } => ErrorCode::Unauthenticated,
+            Error::Forbidden { .. } => ErrorCode::Forbidden,
+            Error::Db(_) | Error::Internal(_) => return None,
+        })
+    }
+
+    /// The input field to blame, if any.
     pub fn field(&self) -> Option<&str> {
         match self {
             Error::Invalid { field, .. } | Error::NotFound { field, .. } => field.as_deref(),
+            Error::Taken { field, .. } => Some(field),
+            Error::VersionConflict { .. } => Some("expectedVersion"),
+            Error::WeakPassword { .. } => Some("password"),
+            _ => None,
+        }
+    }
+
+    /// How long to wait before retrying, for throttling errors.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::TooManyAttempts { retry_after } | Error::RateLimited { retry_after } => Some(*retry_after),
             _ => None,
         }
     }

@@ -4,6 +4,7 @@
 //! `http` / `graphql` (transport, API types) -> domain services (`catalog`, ...) ->
 //! persistence (`entity`, `db`). Domain modules know nothing of axum or async-graphql.
 
+pub mod accounts;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -16,5 +17,6 @@ pub mod http;
 pub mod metrics;
 pub mod money;
 pub mod pagination;
+pub mod ratelimit;
 pub mod startup;
 pub mod telemetry;

@@ -5,14 +5,18 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::catalog::CatalogService;
+use crate::accounts::throttle::{Limits, ThrottlePolicy};
+use crate::accounts::tokens::{JwtKeys, KeySource};
+use crate::accounts::{AccountService, AccountsPolicy};
 use crate::catalog::seed::seed_if_empty;
+use crate::catalog::{CatalogEditor, CatalogService};
 use crate::config::{Config, ConfigError};
 use crate::db::Database;
 use crate::graphql::cache::ResponseCache;
 use crate::graphql::{Executor, Services, build_schema};
 use crate::http::{AppState, router};
 use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
 
 /// Why the server could not start: always names the setting to fix.
 #[derive(Debug, thiserror::Error)]
@@ -46,8 +50,29 @@ impl Application {
             .await
             .map_err(|e| ConfigError::new("LISTEN_ADDR", format!("cannot listen on {}: {e}", config.listen_addr)))?;
 
+        let (keys, key_source) = JwtKeys::load(config.auth.jwt_secret.as_ref(), &config.data_dir).map_err(|e| {
+            ConfigError::new("DATA_DIR", format!("cannot keep the token signing key in {}: {e}", config.data_dir.display()))
+        })?;
+        if key_source != KeySource::Configured && matches!(config.database, crate::config::DatabaseTarget::Postgres { .. }) {
+            tracing::warn!("JWT_SECRET is not set: tokens are signed with a key kept in DATA_DIR, valid on this instance only");
+        }
+        let accounts_policy = AccountsPolicy {
+            access_ttl: config.auth.access_token_ttl,
+            refresh_ttl: config.auth.refresh_token_ttl,
+            throttle: ThrottlePolicy {
+                account: Limits { slow_after: config.auth.login_slowdown_after, lock_after: config.auth.login_lockout_after },
+                window: config.auth.login_window,
+                ..ThrottlePolicy::default()
+            },
+            ..AccountsPolicy::default()
+        };
+        let rate_limiter =
+            Arc::new(RateLimiter::new(config.rate_limits, config.redis_url.as_ref().map(|u| u.expose()), &config.rate_limit_prefix));
         let services = Services {
             catalog: CatalogService::new(db.clone(), config.shop_currency),
+            catalog_editor: CatalogEditor::new(db.clone(), config.shop_currency),
+            accounts: AccountService::new(db.clone(), Arc::new(keys), accounts_policy),
+            rate_limiter,
             response_cache: Arc::new(ResponseCache::new(config.response_cache_entries)),
             config: config.clone(),
             metrics,
@@ -77,8 +102,17 @@ impl Application {
     /// Serves until `shutdown` completes.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let db = self.state.db.clone();
-        let app = router(self.state);
+        let limiter = self.state.services.rate_limiter.clone();
+        let housekeeping = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                limiter.housekeeping();
+            }
+        });
+        let app = router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        housekeeping.abort();
         db.close().await;
         result
     }

@@ -16,8 +16,9 @@ use crate::pagination::{Direction, PageRequest, decode_cursor, encode_cursor};
 /// Attributes that have facets.
 pub const FACET_ATTRIBUTES: [&str; 2] = ["color", "size"];
 const MAX_FILTER_VALUES: usize = 50;
-/// Prices above this (in minor units) are certainly a typo.
-pub const MAX_PRICE: i64 = 100_000_000_000;
+/// The largest price accepted, in minor units (10 million in a 2-decimal currency);
+/// fits the API's Int.
+pub const MAX_PRICE: i64 = 1_000_000_000;
 
 /// Which products a caller may see.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,6 +15,7 @@ pub enum NodeType {
     Product,
     Variant,
     Category,
+    User,
 }
 
 impl NodeType {
@@ -23,10 +24,11 @@ impl NodeType {
             NodeType::Product => "Product",
             NodeType::Variant => "Variant",
             NodeType::Category => "Category",
+            NodeType::User => "User",
         }
     }
 
-    const ALL: [NodeType; 3] = [NodeType::Product, NodeType::Variant, NodeType::Category];
+    const ALL: [NodeType; 4] = [NodeType::Product, NodeType::Variant, NodeType::Category, NodeType::User];
 
     pub fn id(self, raw: i64) -> ID {
         ID(URL_SAFE_NO_PAD.encode(format!("{}:{raw}", self.name())))

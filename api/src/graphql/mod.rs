@@ -3,44 +3,65 @@
 //! Resolvers are thin: they decode ids and inputs, call a domain service, and wrap the
 //! result in an API type. Each domain area has its own `XxxQuery` merged at the root.
 
+pub mod access;
+pub mod accounts;
 pub mod batch;
 pub mod cache;
 pub mod catalog;
 pub mod error;
 mod execute;
 pub mod ids;
+mod limits;
 pub mod money;
 pub mod node;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
-use crate::catalog::{CatalogService, Visibility};
+use crate::accounts::{AccountService, ClientInfo, Viewer};
+use crate::catalog::{CatalogEditor, CatalogService};
 use crate::config::{Config, GraphqlLimits};
 use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
 
 pub use execute::Executor;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(catalog::CatalogQuery, node::NodeQuery);
+#[graphql(name = "Query")]
+pub struct QueryRoot(catalog::CatalogQuery, node::NodeQuery, accounts::AccountQuery);
 
-pub type StockadeSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(accounts::AccountMutation, catalog::CatalogMutation);
+
+pub type StockadeSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// What resolvers reach through the context for the life of the server.
 #[derive(Clone)]
 pub struct Services {
     pub config: Arc<Config>,
     pub catalog: CatalogService,
+    pub catalog_editor: CatalogEditor,
+    pub accounts: AccountService,
+    pub rate_limiter: Arc<RateLimiter>,
     pub metrics: Arc<Metrics>,
     pub response_cache: Arc<cache::ResponseCache>,
 }
 
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+}
+
 /// Builds the schema with its limits and shared services.
 pub fn build_schema(services: &Services) -> StockadeSchema {
-    let mut builder = configure(Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription), &services.config.graphql)
+    let mut builder = configure(builder(), &services.config.graphql)
         .data(services.config.clone())
-        .data(services.catalog.clone());
+        .data(services.catalog.clone())
+        .data(services.catalog_editor.clone())
+        .data(services.accounts.clone())
+        .data(services.rate_limiter.clone())
+        .data(services.response_cache.clone());
     if !services.config.graphql.introspection {
         builder = builder.disable_introspection();
     }
@@ -48,16 +69,15 @@ pub fn build_schema(services: &Services) -> StockadeSchema {
 }
 
 fn configure(
-    builder: async_graphql::SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription>,
+    builder: SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription>,
     limits: &GraphqlLimits,
-) -> async_graphql::SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
+) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     builder.limit_depth(limits.max_depth).limit_complexity(limits.max_complexity).limit_recursive_depth(64).limit_directives(16)
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    let schema = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription).finish();
-    schema.sdl()
+    builder().finish().sdl()
 }
 
 /// Where clients reach this server (`PUBLIC_URL`, or the request's `Host`), for
@@ -65,9 +85,9 @@ pub fn sdl() -> String {
 #[derive(Clone, Debug)]
 pub struct PublicOrigin(pub url::Url);
 
-/// Per-request data: batchers scoped to the viewer, so caches never leak between
-/// requests or viewers.
-pub fn request_data(services: &Services, request: async_graphql::Request) -> async_graphql::Request {
-    let loader = catalog::loaders::CatalogLoader { catalog: services.catalog.clone(), visibility: Visibility::Storefront };
-    request.data(batch::Batcher::new(loader))
+/// Per-request data: who is asking, from where, and batchers scoped to that viewer,
+/// so nothing loaded for one viewer is served to another.
+pub fn request_data(services: &Services, request: async_graphql::Request, viewer: Viewer, client: ClientInfo) -> async_graphql::Request {
+    let loader = catalog::loaders::CatalogLoader { catalog: services.catalog.clone(), visibility: catalog::visibility_for(&viewer) };
+    request.data(batch::Batcher::new(loader)).data(viewer).data(client)
 }

@@ -13,7 +13,10 @@ impl Money {
     /// The amount in the currency's minor units, e.g. `4999` for $49.99.
     async fn amount(&self) -> async_graphql::Result<i32> {
         i32::try_from(self.0.amount).map_err(|_| {
-            async_graphql::ErrorExtensions::extend(&ApiError::Internal(anyhow::anyhow!("amount {} exceeds Int", self.0.amount)))
+            async_graphql::ErrorExtensions::extend(&ApiError(crate::error::Error::Internal(anyhow::anyhow!(
+                "amount {} exceeds Int",
+                self.0.amount
+            ))))
         })
     }
 

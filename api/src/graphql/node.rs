@@ -47,5 +47,7 @@ async fn load(ctx: &Context<'_>, kind: NodeType, raw: i64) -> Result<Option<Node
         NodeType::Product => loader.load_one(ProductById(raw)).await.gql()?.map(|p| Node::Product(Product(p))),
         NodeType::Variant => loader.load_one(VariantById(raw)).await.gql()?.map(|v| Node::Variant(Variant(v))),
         NodeType::Category => loader.load_one(CategoryById(raw)).await.gql()?.map(|c| Node::Category(Category(c))),
+        // Accounts are not fetched by id here: `me` and `users` (admins) serve them.
+        NodeType::User => None,
     })
 }

@@ -21,10 +21,15 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
+use super::auth::{self, browse_limit, client_info, unauthenticated};
 use super::request_id::RequestId;
+use crate::accounts::ClientInfo;
 use crate::graphql::cache::{CacheStatus, CachedResponse};
 use crate::graphql::error::code;
 use crate::graphql::{PublicOrigin, request_data};
+use async_graphql::ErrorExtensions;
+use axum::extract::ConnectInfo;
+use std::net::SocketAddr;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -68,7 +73,7 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
 }
 
 /// A request-level failure before execution, as a GraphQL-shaped JSON error.
-fn request_error(status: StatusCode, error_code: &str, message: impl Into<String>) -> Response {
+pub(super) fn request_error(status: StatusCode, error_code: &str, message: impl Into<String>) -> Response {
     let body = json!({ "errors": [{ "message": message.into(), "extensions": { "code": error_code } }] });
     let mut response = (status, axum::Json(body)).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, MediaType::Json.content_type());
@@ -78,6 +83,7 @@ fn request_error(status: StatusCode, error_code: &str, message: impl Into<String
 pub async fn post(
     State(state): State<AppState>,
     request_id: Option<axum::Extension<RequestId>>,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -124,7 +130,7 @@ pub async fn post(
             return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, format!("body is not a GraphQL request: {e}"));
         }
     };
-    execute(&state, request, media, &headers, request_id.map(|e| e.0)).await
+    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0)).await
 }
 
 /// `PUBLIC_URL` if configured, else `http(s)://<Host>/` of the request.
@@ -141,6 +147,7 @@ fn public_origin(state: &AppState, headers: &HeaderMap) -> Option<PublicOrigin> 
 pub async fn get(
     State(state): State<AppState>,
     request_id: Option<axum::Extension<RequestId>>,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     Query(params): Query<HashMap<String, String>>,
     request: axum::extract::Request,
 ) -> Response {
@@ -163,7 +170,11 @@ pub async fn get(
             }
         };
         let origin = public_origin(&state, &headers);
-        return websocket(state, ws, protocol, origin);
+        let client = client_info(&headers, peer.as_ref().map(|p| &p.0), state.services.config.trust_forwarded_for);
+        if let Err(limited) = browse_limit(&state, &client).await {
+            return limited;
+        }
+        return websocket(state, ws, protocol, origin, client);
     }
 
     let Some(query) = params.get("query") else {
@@ -209,7 +220,7 @@ pub async fn get(
             return response;
         }
     }
-    execute(&state, request, media, &headers, request_id.map(|e| e.0)).await
+    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0)).await
 }
 
 async fn execute(
@@ -217,14 +228,28 @@ async fn execute(
     mut request: async_graphql::Request,
     media: MediaType,
     headers: &HeaderMap,
+    peer: Option<&ConnectInfo<SocketAddr>>,
     request_id: Option<RequestId>,
 ) -> Response {
+    let client = client_info(headers, peer, state.services.config.trust_forwarded_for);
+    if let Err(limited) = browse_limit(state, &client).await {
+        return limited;
+    }
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let viewer = match auth::viewer(state, authorization).await {
+        Ok(viewer) => viewer,
+        Err(err) if err.code() == Some(crate::error::ErrorCode::Unauthenticated) => return unauthenticated(&err),
+        Err(err) => {
+            tracing::error!(error = ?err, "authenticating a request failed");
+            return request_error(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "Internal server error");
+        }
+    };
     let origin = public_origin(state, headers);
     let cache = &state.services.response_cache;
-    // Everyone is anonymous until accounts arrive.
-    let key = cache.key_for(&mut request, true, origin.as_ref().map(|o| o.0.as_str()), media == MediaType::GraphqlResponse);
+    let key =
+        cache.key_for(&mut request, viewer.is_anonymous(), origin.as_ref().map(|o| o.0.as_str()), media == MediaType::GraphqlResponse);
 
-    let mut request = request_data(&state.services, request);
+    let mut request = request_data(&state.services, request, viewer, client);
     if let Some(id) = request_id {
         request = request.data(id);
     }
@@ -316,16 +341,36 @@ fn render(response: async_graphql::Response, media: MediaType) -> Rendered {
     Rendered { status, body, cache_control: hint.value(), http_headers: response.http_headers, cacheable_for }
 }
 
-fn websocket(state: AppState, ws: WebSocketUpgrade, protocol: GraphQLProtocol, origin: Option<PublicOrigin>) -> Response {
+/// A graphql-transport-ws (or legacy graphql-ws) connection. Credentials come in the
+/// `connection_init` payload as `{"authorization": "Bearer <accessToken>"}` and follow
+/// the same rules as HTTP: none is anonymous, a bad one refuses the connection.
+fn websocket(
+    state: AppState,
+    ws: WebSocketUpgrade,
+    protocol: GraphQLProtocol,
+    origin: Option<PublicOrigin>,
+    client: ClientInfo,
+) -> Response {
     let executor = state.executor.clone();
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
-            let mut data = request_data(&state.services, async_graphql::Request::new("")).data;
-            if let Some(origin) = origin {
-                data.insert(origin);
-            }
             GraphQLWebSocket::new(socket, executor, protocol)
-                .with_data(data)
+                .on_connection_init(move |payload: serde_json::Value| async move {
+                    let authorization = payload
+                        .get("authorization")
+                        .or_else(|| payload.get("Authorization"))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned)
+                        .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(|t| format!("Bearer {t}")));
+                    let viewer = auth::viewer(&state, authorization.as_deref()).await.map_err(|e| {
+                        async_graphql::Error::new(e.to_string()).extend_with(|_, ext| ext.set("code", code::UNAUTHENTICATED))
+                    })?;
+                    let mut data = request_data(&state.services, async_graphql::Request::new(""), viewer, client).data;
+                    if let Some(origin) = origin {
+                        data.insert(origin);
+                    }
+                    Ok(data)
+                })
                 .keepalive_timeout(std::time::Duration::from_secs(60))
                 .serve()
                 .await

@@ -1,5 +1,6 @@
 //! The HTTP surface: routes, middleware, and the shared state handlers see.
 
+mod auth;
 mod demo_images;
 mod graphql;
 mod health;
@@ -8,10 +9,11 @@ pub mod request_id;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -26,6 +28,7 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let cors = cors(&state.services.config.cors_allowed_origins);
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post).fallback(graphql::method_not_allowed))
         .route("/healthz", get(health::healthz))
@@ -39,7 +42,29 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY")))
+        .layer(tower::util::option_layer(cors))
         .with_state(state)
+}
+
+/// Browsers may call the API from the configured origins only (none by default:
+/// same-origin). `*` allows any origin.
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT, HeaderName::from_static(request_id::HEADER)])
+            .expose_headers([HeaderName::from_static(request_id::HEADER), HeaderName::from_static("x-cache"), header::RETRY_AFTER])
+            .max_age(Duration::from_secs(600)),
+    )
 }
 
 async fn not_found() -> Response {

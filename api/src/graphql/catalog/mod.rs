@@ -1,7 +1,25 @@
 //! The catalog part of the GraphQL API.
 
 pub mod loaders;
+mod mutation;
 mod query;
 pub mod types;
 
-pub use query::CatalogQuery;
+pub use mutation::CatalogMutation;
+pub use query::{CatalogQuery, page_cost};
+
+use crate::catalog::{ProductStatus, Visibility};
+
+/// What the request's viewer may see of the catalog: staff see every product and
+/// variant, everyone else what is for sale.
+pub fn visibility(ctx: &async_graphql::Context<'_>) -> Visibility {
+    visibility_for(crate::graphql::access::viewer(ctx))
+}
+
+pub fn visibility_for(viewer: &crate::accounts::Viewer) -> Visibility {
+    if viewer.is_staff() {
+        Visibility::Statuses(vec![ProductStatus::Active, ProductStatus::Draft, ProductStatus::Archived])
+    } else {
+        Visibility::Storefront
+    }
+}

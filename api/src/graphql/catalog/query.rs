@@ -9,6 +9,7 @@ use async_graphql::{Context, Object, Result};
 use super::types::{Category, Product, ProductFacets, ProductFilterInput, ProductSort};
 use crate::catalog::{self, AttributeFilter, CatalogService, ProductFilter, SearchQuery, Visibility};
 use crate::config::Config;
+use crate::graphql::access::{self, Access};
 use crate::graphql::error::{ApiError, ResultExt};
 use crate::graphql::ids::{NodeType, decode_as};
 use crate::pagination::PageRequest;
@@ -35,7 +36,7 @@ impl ProductConnectionFields {
 pub type ProductConnection = Connection<String, Product, ProductConnectionFields>;
 
 /// Cost of a page: the page size times what each item costs.
-pub(crate) fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
     let size = first.or(last).map_or(crate::pagination::DEFAULT_PAGE_SIZE, |n| usize::try_from(n).unwrap_or(0));
     size.max(1).saturating_mul(child_complexity)
 }
@@ -61,7 +62,15 @@ impl CatalogQuery {
     ) -> Result<ProductConnection> {
         let config = ctx.data_unchecked::<Arc<Config>>();
         let page = PageRequest::new(first, after, last, before, config.graphql.max_page_size).gql()?;
-        let filter = to_domain_filter(filter.unwrap_or_default(), Visibility::Storefront).gql()?;
+        let mut filter = filter.unwrap_or_default();
+        let visibility = match filter.statuses.take() {
+            None => Visibility::Storefront,
+            Some(statuses) => {
+                access::check(Access::Staff, access::viewer(ctx)).map_err(ApiError).gql()?;
+                Visibility::Statuses(statuses.into_iter().map(Into::into).collect())
+            }
+        };
+        let filter = to_domain_filter(filter, visibility).gql()?;
         let sort = sort_by.map_or(catalog::ProductSort::Relevance, Into::into);
         let result = ctx.data_unchecked::<CatalogService>().list_products(&filter, sort, &page).await.gql()?;
         let mut connection =
@@ -70,10 +79,11 @@ impl CatalogQuery {
         Ok(connection)
     }
 
-    /// A product by its slug; null if there is none for sale.
+    /// A product by its slug; null if there is none for sale (staff also see drafts
+    /// and archived products).
     #[graphql(cache_control(max_age = 30))]
     async fn product(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Product>> {
-        let found = ctx.data_unchecked::<CatalogService>().product_by_slug(&slug, &Visibility::Storefront).await.gql()?;
+        let found = ctx.data_unchecked::<CatalogService>().product_by_slug(&slug, &super::visibility(ctx)).await.gql()?;
         Ok(found.map(Product))
     }
 

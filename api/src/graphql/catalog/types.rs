@@ -18,6 +18,7 @@ pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> &'a Batcher<CatalogLoader> {
 
 /// Whether a product can be bought.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::catalog::ProductStatus")]
 pub enum ProductStatus {
     /// Listed and for sale.
     Active,
@@ -27,14 +28,13 @@ pub enum ProductStatus {
     Archived,
 }
 
-impl From<catalog::ProductStatus> for ProductStatus {
-    fn from(s: catalog::ProductStatus) -> Self {
-        match s {
-            catalog::ProductStatus::Active => ProductStatus::Active,
-            catalog::ProductStatus::Draft => ProductStatus::Draft,
-            catalog::ProductStatus::Archived => ProductStatus::Archived,
-        }
-    }
+/// Whether a variant can be bought.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::catalog::VariantStatus")]
+pub enum VariantStatus {
+    Active,
+    /// No longer sold; visible to staff only.
+    Archived,
 }
 
 /// A product: what a shopper browses. What they buy is one of its `variants`.
@@ -166,6 +166,10 @@ impl Variant {
     async fn compare_at_price(&self) -> Option<Money> {
         self.0.compare_at_price.map(Money)
     }
+    /// Shoppers only ever see ACTIVE variants.
+    async fn status(&self) -> VariantStatus {
+        self.0.status.into()
+    }
     /// Incremented on every edit; send it back as `expectedVersion` when editing.
     async fn version(&self) -> i32 {
         self.0.version
@@ -292,6 +296,9 @@ pub struct ProductFilterInput {
     /// Some single variant has one of the values for every attribute named, e.g.
     /// `[{name: "color", values: ["Navy"]}, {name: "size", values: ["M", "L"]}]`.
     pub attributes: Option<Vec<AttributeFilterInput>>,
+    /// Staff only: list products in these states (drafts and archived included),
+    /// with or without variants. Shoppers always see ACTIVE products with variants.
+    pub statuses: Option<Vec<ProductStatus>>,
 }
 
 #[derive(InputObject)]

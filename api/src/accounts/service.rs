@@ -1,0 +1,525 @@
+//! Accounts: registration, sign-in, token refresh with rotation and reuse detection,
+//! sign-out, password changes, per-request authentication, staff management.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::model::{ClientInfo, Email, Role, SignedIn, User, UserStatus, parse_name};
+use super::password;
+use super::throttle::LoginThrottle;
+use super::tokens::{JwtKeys, random_token, token_hash};
+use crate::db::{Database, unique_violation};
+use crate::entity::{refresh_token, session, user};
+use crate::error::{Error, ErrorCode, Result};
+use crate::pagination::{Direction, Page, PageRequest, decode_cursor, encode_cursor};
+
+/// Lifetimes of what accounts hand out.
+#[derive(Clone, Copy, Debug)]
+pub struct AccountsPolicy {
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    /// Longest a sign-in lasts however often it is refreshed.
+    pub session_ttl: Duration,
+    pub invite_ttl: Duration,
+    pub throttle: super::throttle::ThrottlePolicy,
+}
+
+impl Default for AccountsPolicy {
+    fn default() -> Self {
+        AccountsPolicy {
+            access_ttl: Duration::from_secs(15 * 60),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            session_ttl: Duration::from_secs(90 * 24 * 3600),
+            invite_ttl: Duration::from_secs(72 * 3600),
+            throttle: Default::default(),
+        }
+    }
+}
+
+/// The tokens of a sign-in. Secrets: never log them.
+#[derive(Clone)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub access_expires_at: DateTime<Utc>,
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+}
+
+/// A user and their fresh tokens.
+#[derive(Clone)]
+pub struct SignIn {
+    pub user: User,
+    pub tokens: TokenPair,
+}
+
+/// Narrows a user listing.
+#[derive(Clone, Debug, Default)]
+pub struct UserFilter {
+    pub roles: Vec<Role>,
+    /// Part of the email or name.
+    pub search: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct AccountService {
+    db: Database,
+    keys: Arc<JwtKeys>,
+    policy: AccountsPolicy,
+    throttle: LoginThrottle,
+}
+
+/// What authenticating a request reads: session owner, revoked at, expires at, the
+/// owner's role and status.
+type SessionCheck = (i64, Option<DateTime<Utc>>, DateTime<Utc>, String, String);
+
+fn chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+fn taken_email() -> Error {
+    Error::Taken { code: ErrorCode::EmailTaken, field: "email".into(), message: "an account with this email already exists".into() }
+}
+
+impl AccountService {
+    pub fn new(db: Database, keys: Arc<JwtKeys>, policy: AccountsPolicy) -> Self {
+        let throttle = LoginThrottle::new(db.clone(), policy.throttle);
+        AccountService { db, keys, policy, throttle }
+    }
+
+    /// Creates a customer account and signs it in.
+    #[tracing::instrument(skip_all)]
+    pub async fn register(&self, email: &str, password: &str, name: &str, client: &ClientInfo) -> Result<SignIn> {
+        let email = Email::parse(email)?;
+        let name = parse_name(name, "name")?;
+        password::check_rules(password, Some(&email))?;
+        let hash = password::hash(password.to_owned()).await?;
+        let now = Utc::now();
+        let txn = self.db.begin_write().await?;
+        let inserted = user::Entity::insert(user::ActiveModel {
+            email: Set(email.to_string()),
+            password_hash: Set(Some(hash)),
+            name: Set(name),
+            role: Set(Role::Customer.as_str().into()),
+            status: Set(UserStatus::Active.as_str().into()),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .exec_with_returning(&*txn)
+        .await
+        .map_err(|e| if unique_violation(&e) == Some("users.email") { taken_email() } else { e.into() })?;
+        let user = User::try_from(inserted)?;
+        let tokens = self.open_session(&txn, &user, client).await?;
+        txn.commit().await?;
+        tracing::info!(user_id = user.id, "account registered");
+        Ok(SignIn { user, tokens })
+    }
+
+    /// Signs in with email and password. Repeated failures slow the answers, then
+    /// refuse the account or IP for a while.
+    #[tracing::instrument(skip_all)]
+    pub async fn sign_in(&self, email: &str, password: &str, client: &ClientInfo) -> Result<SignIn> {
+        let email = Email::parse(email).map_err(|_| Error::InvalidCredentials)?;
+        let delay = self.throttle.before_attempt(&email, client.ip.as_deref()).await?;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(self.db.conn()).await?;
+        let verified = match found.as_ref().filter(|u| u.status == UserStatus::Active.as_str()).and_then(|u| u.password_hash.clone()) {
+            Some(phc) => password::verify(password.to_owned(), phc).await?,
+            None => {
+                password::burn_time(password.to_owned()).await;
+                false
+            }
+        };
+        let (true, Some(model)) = (verified, found) else {
+            self.throttle.record_failure(&email, client.ip.as_deref()).await?;
+            tracing::info!("sign-in refused: wrong email or password");
+            return Err(Error::InvalidCredentials);
+        };
+        self.throttle.record_success(&email).await?;
+        let user = User::try_from(model)?;
+        let txn = self.db.begin_write().await?;
+        let tokens = self.open_session(&txn, &user, client).await?;
+        txn.commit().await?;
+        Ok(SignIn { user, tokens })
+    }
+
+    /// Starts a session with its first refresh token, inside `txn`.
+    async fn open_session(&self, txn: &crate::db::WriteTxn, user: &User, client: &ClientInfo) -> Result<TokenPair> {
+        let now = Utc::now();
+        let session_id = uuid::Uuid::new_v4().to_string();
+        session::Entity::insert(session::ActiveModel {
+            id: Set(session_id.clone()),
+            user_id: Set(user.id),
+            created_at: Set(now),
+            last_used_at: Set(now),
+            expires_at: Set(now + chrono(self.policy.session_ttl)),
+            revoked_at: Set(None),
+            revoked_reason: Set(None),
+            user_agent: Set(client.user_agent.as_ref().map(|s| s.chars().take(255).collect())),
+            ip: Set(client.ip.clone()),
+        })
+        .exec_without_returning(&**txn)
+        .await?;
+        self.issue_tokens(txn, user, &session_id, now + chrono(self.policy.session_ttl)).await
+    }
+
+    /// A new refresh token in the session (expiring no later than the session) and a
+    /// new access token.
+    async fn issue_tokens(
+        &self,
+        txn: &crate::db::WriteTxn,
+        user: &User,
+        session_id: &str,
+        session_expires: DateTime<Utc>,
+    ) -> Result<TokenPair> {
+        let now = Utc::now();
+        let refresh = random_token(32)?;
+        let refresh_expires_at = Ord::min(now + chrono(self.policy.refresh_ttl), session_expires);
+        refresh_token::Entity::insert(refresh_token::ActiveModel {
+            session_id: Set(session_id.to_owned()),
+            token_hash: Set(token_hash(&refresh)),
+            created_at: Set(now),
+            expires_at: Set(refresh_expires_at),
+            used_at: Set(None),
+            ..Default::default()
+        })
+        .exec_without_returning(&**txn)
+        .await?;
+        let (access_token, access_expires_at) = self.keys.issue(user.id, session_id, user.role, self.policy.access_ttl)?;
+        Ok(TokenPair { access_token, access_expires_at, refresh_token: refresh, refresh_expires_at })
+    }
+
+    /// Exchanges a refresh token for new tokens. Each refresh token works once: using
+    /// one again (a stolen copy, or a replay) signs out the whole session.
+    #[tracing::instrument(skip_all)]
+    pub async fn refresh(&self, token: &str) -> Result<SignIn> {
+        let hash = token_hash(token);
+        let now = Utc::now();
+        let txn = self.db.begin_write().await?;
+        // The guarded claim: only one caller can use a given token.
+        let claimed = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::UsedAt, Expr::val(now))
+            .filter(refresh_token::Column::TokenHash.eq(hash.as_str()))
+            .filter(refresh_token::Column::UsedAt.is_null())
+            .filter(refresh_token::Column::ExpiresAt.gt(now))
+            .exec(&*txn)
+            .await?
+            .rows_affected
+            == 1;
+        let Some(row) = refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash.as_str())).one(&*txn).await? else {
+            return Err(Error::unauthenticated("the refresh token is not valid"));
+        };
+        if !claimed {
+            if row.used_at.is_some() {
+                drop(txn);
+                self.revoke_session(&row.session_id, "refresh_token_reuse").await?;
+                tracing::warn!(session = %row.session_id, "refresh token reused: session revoked");
+                return Err(Error::unauthenticated(
+                    "this refresh token was already used, so the session has been signed out; sign in again",
+                ));
+            }
+            return Err(Error::unauthenticated("the refresh token has expired; sign in again"));
+        }
+        let sess = session::Entity::find_by_id(row.session_id.clone()).one(&*txn).await?;
+        let Some(sess) = sess.filter(|s| s.revoked_at.is_none() && s.expires_at > now) else {
+            return Err(Error::unauthenticated("the session has been signed out; sign in again"));
+        };
+        let Some(model) = user::Entity::find_by_id(sess.user_id).one(&*txn).await?.filter(|u| u.status == UserStatus::Active.as_str())
+        else {
+            return Err(Error::unauthenticated("the account is no longer active"));
+        };
+        let user = User::try_from(model)?;
+        session::Entity::update_many()
+            .col_expr(session::Column::LastUsedAt, Expr::val(now))
+            .filter(session::Column::Id.eq(sess.id.as_str()))
+            .exec(&*txn)
+            .await?;
+        let tokens = self.issue_tokens(&txn, &user, &sess.id, sess.expires_at).await?;
+        txn.commit().await?;
+        Ok(SignIn { user, tokens })
+    }
+
+    /// Signs out the session a refresh token belongs to. Unknown tokens are ignored
+    /// (signing out twice is not an error).
+    pub async fn revoke_refresh_token(&self, token: &str) -> Result<bool> {
+        let row = refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(token_hash(token))).one(self.db.conn()).await?;
+        match row {
+            Some(row) => self.revoke_session(&row.session_id, "sign_out").await,
+            None => Ok(false),
+        }
+    }
+
+    /// Revokes a session (and with it its access and refresh tokens). Returns whether
+    /// it was active.
+    pub async fn revoke_session(&self, session_id: &str, reason: &str) -> Result<bool> {
+        let txn = self.db.begin_write().await?;
+        let revoked = session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::val(Utc::now()))
+            .col_expr(session::Column::RevokedReason, Expr::val(reason))
+            .filter(session::Column::Id.eq(session_id))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(&*txn)
+            .await?
+            .rows_affected
+            == 1;
+        txn.commit().await?;
+        Ok(revoked)
+    }
+
+    /// Changes the signed-in user's password and signs out their other sessions.
+    #[tracing::instrument(skip_all, fields(user_id = who.user_id))]
+    pub async fn change_password(&self, who: &SignedIn, current: &str, new: &str) -> Result<User> {
+        let model =
+            user::Entity::find_by_id(who.user_id).one(self.db.conn()).await?.ok_or_else(|| Error::unauthenticated("account not found"))?;
+        let phc = model.password_hash.clone().ok_or(Error::InvalidCredentials)?;
+        if !password::verify(current.to_owned(), phc).await? {
+            return Err(Error::Invalid { field: Some("currentPassword".into()), message: "the current password is wrong".into() });
+        }
+        let email = Email::parse(&model.email)?;
+        password::check_rules(new, Some(&email)).map_err(|e| match e {
+            Error::WeakPassword { message } => Error::Invalid { field: Some("newPassword".into()), message },
+            other => other,
+        })?;
+        if current == new {
+            return Err(Error::invalid("newPassword", "the new password is the same as the current one"));
+        }
+        let hash = password::hash(new.to_owned()).await?;
+        let now = Utc::now();
+        let txn = self.db.begin_write().await?;
+        user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::val(hash))
+            .col_expr(user::Column::Version, Expr::col(user::Column::Version).add(1))
+            .col_expr(user::Column::UpdatedAt, Expr::val(now))
+            .filter(user::Column::Id.eq(who.user_id))
+            .exec(&*txn)
+            .await?;
+        session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::val(now))
+            .col_expr(session::Column::RevokedReason, Expr::val("password_changed"))
+            .filter(session::Column::UserId.eq(who.user_id))
+            .filter(session::Column::Id.ne(who.session_id.as_str()))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(&*txn)
+            .await?;
+        let updated = user::Entity::find_by_id(who.user_id).one(&*txn).await?.ok_or_else(|| Error::unauthenticated("account not found"))?;
+        txn.commit().await?;
+        User::try_from(updated)
+    }
+
+    /// Who an access token belongs to. Expired, forged or revoked tokens, and tokens
+    /// of disabled accounts, are `Unauthenticated`. The role is read now, so role
+    /// changes apply at once.
+    pub async fn authenticate(&self, access_token: &str) -> Result<SignedIn> {
+        let claims = self.keys.verify(access_token)?;
+        let user_id: i64 = claims.sub.parse().map_err(|_| Error::unauthenticated("the access token is not valid"))?;
+        let row: Option<SessionCheck> = session::Entity::find()
+            .select_only()
+            .column(session::Column::UserId)
+            .column(session::Column::RevokedAt)
+            .column(session::Column::ExpiresAt)
+            .column_as(Expr::col((user::Entity, user::Column::Role)), "role")
+            .column_as(Expr::col((user::Entity, user::Column::Status)), "status")
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                session::Entity::belongs_to(user::Entity).from(session::Column::UserId).to(user::Column::Id).into(),
+            )
+            .filter(session::Column::Id.eq(claims.sid.as_str()))
+            .into_tuple()
+            .one(self.db.conn())
+            .await?;
+        let Some((owner, revoked_at, expires_at, role, status)) = row else {
+            return Err(Error::unauthenticated("the session no longer exists; sign in again"));
+        };
+        if owner != user_id || revoked_at.is_some() || expires_at <= Utc::now() {
+            return Err(Error::unauthenticated("the session has been signed out; sign in again"));
+        }
+        if status != UserStatus::Active.as_str() {
+            return Err(Error::unauthenticated("the account is no longer active"));
+        }
+        Ok(SignedIn { user_id, role: Role::parse(&role)?, session_id: claims.sid })
+    }
+
+    /// Creates an active account with a password (first admin, staff created by an admin).
+    #[tracing::instrument(skip_all)]
+    pub async fn create_user(&self, email: &str, password: &str, name: &str, role: Role) -> Result<User> {
+        let email = Email::parse(email)?;
+        let name = parse_name(name, "name")?;
+        password::check_rules(password, Some(&email))?;
+        let hash = password::hash(password.to_owned()).await?;
+        self.insert_user(email, Some(hash), name, role, UserStatus::Active, None).await
+    }
+
+    /// Invites staff: the account exists (so the email is reserved) but can only be
+    /// used once the invitee sets a password with the returned one-time token.
+    #[tracing::instrument(skip_all)]
+    pub async fn invite(&self, email: &str, name: &str, role: Role) -> Result<(User, String, DateTime<Utc>)> {
+        let email = Email::parse(email)?;
+        let name = parse_name(name, "name")?;
+        let token = random_token(32)?;
+        let expires = Utc::now() + chrono(self.policy.invite_ttl);
+        let user = self.insert_user(email, None, name, role, UserStatus::Invited, Some((token_hash(&token), expires))).await?;
+        Ok((user, token, expires))
+    }
+
+    async fn insert_user(
+        &self,
+        email: Email,
+        hash: Option<String>,
+        name: String,
+        role: Role,
+        status: UserStatus,
+        invite: Option<(String, DateTime<Utc>)>,
+    ) -> Result<User> {
+        let now = Utc::now();
+        let txn = self.db.begin_write().await?;
+        let inserted = user::Entity::insert(user::ActiveModel {
+            email: Set(email.to_string()),
+            password_hash: Set(hash),
+            name: Set(name),
+            role: Set(role.as_str().into()),
+            status: Set(status.as_str().into()),
+            invite_token_hash: Set(invite.as_ref().map(|(h, _)| h.clone())),
+            invite_expires_at: Set(invite.map(|(_, e)| e)),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .exec_with_returning(&*txn)
+        .await
+        .map_err(|e| if unique_violation(&e) == Some("users.email") { taken_email() } else { e.into() })?;
+        txn.commit().await?;
+        User::try_from(inserted)
+    }
+
+    /// Accepts an invitation: sets the password, activates the account, signs in.
+    #[tracing::instrument(skip_all)]
+    pub async fn accept_invite(&self, token: &str, password: &str, client: &ClientInfo) -> Result<SignIn> {
+        let hash = token_hash(token);
+        let now = Utc::now();
+        let invalid = || Error::invalid("token", "this invitation is not valid or has expired; ask an admin for a new one");
+        let model =
+            user::Entity::find().filter(user::Column::InviteTokenHash.eq(hash.as_str())).one(self.db.conn()).await?.ok_or_else(invalid)?;
+        if model.status != UserStatus::Invited.as_str() || model.invite_expires_at.is_none_or(|e| e <= now) {
+            return Err(invalid());
+        }
+        let email = Email::parse(&model.email)?;
+        password::check_rules(password, Some(&email))?;
+        let phc = password::hash(password.to_owned()).await?;
+        let txn = self.db.begin_write().await?;
+        let accepted = user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::val(phc))
+            .col_expr(user::Column::Status, Expr::val(UserStatus::Active.as_str()))
+            .col_expr(user::Column::InviteTokenHash, Expr::val(Option::<String>::None))
+            .col_expr(user::Column::InviteExpiresAt, Expr::val(Option::<DateTime<Utc>>::None))
+            .col_expr(user::Column::Version, Expr::col(user::Column::Version).add(1))
+            .col_expr(user::Column::UpdatedAt, Expr::val(now))
+            .filter(user::Column::Id.eq(model.id))
+            .filter(user::Column::InviteTokenHash.eq(hash.as_str()))
+            .filter(user::Column::Status.eq(UserStatus::Invited.as_str()))
+            .exec(&*txn)
+            .await?
+            .rows_affected
+            == 1;
+        if !accepted {
+            return Err(invalid());
+        }
+        let user = User::try_from(user::Entity::find_by_id(model.id).one(&*txn).await?.ok_or_else(invalid)?)?;
+        let tokens = self.open_session(&txn, &user, client).await?;
+        txn.commit().await?;
+        Ok(SignIn { user, tokens })
+    }
+
+    /// Changes a user's role, if `expected_version` is current. The last active admin
+    /// cannot be demoted.
+    #[tracing::instrument(skip(self))]
+    pub async fn set_role(&self, user_id: i64, role: Role, expected_version: i64) -> Result<User> {
+        let txn = self.db.begin_write().await?;
+        let current = user::Entity::find_by_id(user_id).one(&*txn).await?.ok_or_else(|| Error::not_found("user", "userId"))?;
+        if current.role == Role::Admin.as_str() && role != Role::Admin {
+            // Lock the admin rows so two admins cannot demote each other at once.
+            let mut admins = user::Entity::find()
+                .filter(user::Column::Role.eq(Role::Admin.as_str()))
+                .filter(user::Column::Status.eq(UserStatus::Active.as_str()));
+            if self.db.is_postgres() {
+                admins = admins.lock_exclusive();
+            }
+            if admins.all(&*txn).await?.len() <= 1 {
+                return Err(Error::invalid("role", "this is the last admin; make someone else admin first"));
+            }
+        }
+        let changed = user::Entity::update_many()
+            .col_expr(user::Column::Role, Expr::val(role.as_str()))
+            .col_expr(user::Column::Version, Expr::col(user::Column::Version).add(1))
+            .col_expr(user::Column::UpdatedAt, Expr::val(Utc::now()))
+            .filter(user::Column::Id.eq(user_id))
+            .filter(user::Column::Version.eq(expected_version))
+            .exec(&*txn)
+            .await?
+            .rows_affected
+            == 1;
+        let now = user::Entity::find_by_id(user_id).one(&*txn).await?.ok_or_else(|| Error::not_found("user", "userId"))?;
+        if !changed {
+            return Err(Error::VersionConflict { entity: "user", current_version: i64::from(now.version) });
+        }
+        txn.commit().await?;
+        User::try_from(now)
+    }
+
+    pub async fn users_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, User>> {
+        let models = user::Entity::find().filter(user::Column::Id.is_in(ids.iter().copied())).all(self.db.conn()).await?;
+        models.into_iter().map(|m| User::try_from(m).map(|u| (u.id, u))).collect()
+    }
+
+    /// Users, newest first.
+    pub async fn list_users(&self, filter: &UserFilter, page: &PageRequest) -> Result<Page<User>> {
+        let mut q = user::Entity::find();
+        if !filter.roles.is_empty() {
+            q = q.filter(user::Column::Role.is_in(filter.roles.iter().map(|r| r.as_str())));
+        }
+        if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            if search.chars().count() > 100 {
+                return Err(Error::invalid("search", "search text is too long (at most 100 characters)"));
+            }
+            let pattern = format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            q = q.filter(
+                sea_orm::Condition::any()
+                    .add(Expr::col(user::Column::Email).like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')))
+                    .add(
+                        Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(user::Column::Name)))
+                            .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
+                    ),
+            );
+        }
+        for (cursor, newer) in [(&page.after, false), (&page.before, true)] {
+            if let Some(c) = cursor {
+                let id: i64 = decode_cursor(c, if newer { "before" } else { "after" })?;
+                q = q.filter(if newer { user::Column::Id.gt(id) } else { user::Column::Id.lt(id) });
+            }
+        }
+        let forward = page.direction == Direction::Forward;
+        let rows = (if forward { q.order_by_desc(user::Column::Id) } else { q.order_by_asc(user::Column::Id) })
+            .limit(page.size as u64 + 1)
+            .all(self.db.conn())
+            .await?;
+        let items = rows.into_iter().map(|m| User::try_from(m).map(|u| (encode_cursor(&u.id), u))).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(page, items))
+    }
+
+    /// How many active admins exist (the CLI refuses to create a second first admin by accident).
+    pub async fn admin_count(&self) -> Result<u64> {
+        Ok(user::Entity::find()
+            .filter(user::Column::Role.eq(Role::Admin.as_str()))
+            .filter(user::Column::Status.eq(UserStatus::Active.as_str()))
+            .count(self.db.conn())
+            .await?)
+    }
+}

@@ -1,0 +1,148 @@
+//! Who may use what: every query, mutation, subscription and field of the API is
+//! classified here, in one table, and enforced by the [`Allow`] guard.
+//!
+//! - `Public`: anyone, signed in or not.
+//! - `Own`: a signed-in user, for their own data (the resolver or service restricts
+//!   what it reads to the viewer's own records).
+//! - `Staff`: staff and admins.
+//! - `Admin`: admins only.
+//!
+//! Object types may set a default for all their fields; a `Type.field` entry overrides
+//! it. Root operation fields must be listed one by one. A test walks the whole schema
+//! and fails on any field this table does not classify, then checks that every
+//! non-public field refuses guests and lesser roles.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use async_graphql::{Context, Guard};
+
+use super::error::ApiError;
+use crate::accounts::{Role, Viewer};
+use crate::error::Error;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    Public,
+    Own,
+    Staff,
+    Admin,
+}
+
+use Access::*;
+
+/// `Type.field` or `Type` (a default for the type's fields) -> access.
+pub const POLICY: &[(&str, Access)] = &[
+    // Queries.
+    ("Query.products", Public),
+    ("Query.product", Public),
+    ("Query.categories", Public),
+    ("Query.category", Public),
+    ("Query.node", Public),
+    ("Query.nodes", Public),
+    ("Query.me", Own),
+    ("Query.users", Admin),
+    // Mutations: accounts.
+    ("Mutation.accountRegister", Public),
+    ("Mutation.tokenCreate", Public),
+    ("Mutation.tokenRefresh", Public),
+    ("Mutation.tokenRevoke", Public),
+    ("Mutation.passwordChange", Own),
+    ("Mutation.staffInviteAccept", Public),
+    ("Mutation.staffCreate", Admin),
+    ("Mutation.staffInvite", Admin),
+    ("Mutation.userRoleSet", Admin),
+    // Mutations: catalog editing.
+    ("Mutation.productCreate", Staff),
+    ("Mutation.productUpdate", Staff),
+    ("Mutation.productArchive", Staff),
+    ("Mutation.variantCreate", Staff),
+    ("Mutation.variantUpdate", Staff),
+    ("Mutation.categoryCreate", Staff),
+    ("Mutation.categoryUpdate", Staff),
+    ("Mutation.categoryMove", Staff),
+    // Catalog types: what shoppers see.
+    ("Product", Public),
+    ("Variant", Public),
+    ("Category", Public),
+    ("Image", Public),
+    ("Attribute", Public),
+    ("ProductOption", Public),
+    ("PriceRange", Public),
+    ("Money", Public),
+    ("FacetValue", Public),
+    ("AttributeFacet", Public),
+    ("ProductFacets", Public),
+    ("ProductConnection", Public),
+    ("ProductEdge", Public),
+    ("PageInfo", Public),
+    // Accounts types: a user's own record (admins reach others' through `users`).
+    ("User", Own),
+    ("UserConnection", Admin),
+    ("UserEdge", Admin),
+    ("AuthPayload", Public),
+    ("TokenRevokePayload", Public),
+    ("PasswordChangePayload", Own),
+    ("UserPayload", Admin),
+    ("StaffInvitePayload", Admin),
+    // Mutation payloads of staff operations.
+    ("ProductPayload", Staff),
+    ("VariantPayload", Staff),
+    ("CategoryPayload", Staff),
+    ("UserError", Public),
+];
+
+fn table() -> &'static HashMap<&'static str, Access> {
+    static TABLE: OnceLock<HashMap<&'static str, Access>> = OnceLock::new();
+    TABLE.get_or_init(|| POLICY.iter().copied().collect())
+}
+
+/// The access of `Type.field`: its own entry, else its type's default.
+pub fn classify(type_name: &str, field: &str) -> Option<Access> {
+    let table = table();
+    table.get(format!("{type_name}.{field}").as_str()).or_else(|| table.get(type_name)).copied()
+}
+
+/// The guard for the field at `coordinate` (`Type.field`), by its classification. An
+/// unclassified coordinate is treated as admin-only (deny by default).
+pub fn allow(coordinate: &'static str) -> Allow {
+    let access = coordinate.split_once('.').and_then(|(t, f)| classify(t, f)).unwrap_or_else(|| {
+        tracing::error!(coordinate, "field missing from the access policy; treating it as admin-only");
+        Admin
+    });
+    Allow(access)
+}
+
+/// Checks the viewer against an access level.
+pub struct Allow(pub Access);
+
+impl Guard for Allow {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let viewer = ctx.data_opt::<Viewer>().cloned().unwrap_or_default();
+        check(self.0, &viewer).map_err(|e| async_graphql::ErrorExtensions::extend(&ApiError(e)))
+    }
+}
+
+/// Whether `viewer` may use something classified `access`.
+pub fn check(access: Access, viewer: &Viewer) -> Result<(), Error> {
+    let needed = match access {
+        Public => return Ok(()),
+        Own => Role::Customer,
+        Staff => Role::Staff,
+        Admin => Role::Admin,
+    };
+    match viewer.role() {
+        None => Err(Error::unauthenticated("sign in to do this (send `Authorization: Bearer <accessToken>`)")),
+        Some(role) if role >= needed => Ok(()),
+        Some(_) => Err(Error::forbidden(match access {
+            Admin => "only admins may do this",
+            _ => "only staff may do this",
+        })),
+    }
+}
+
+/// The viewer of the current request.
+pub fn viewer<'a>(ctx: &'a Context<'_>) -> &'a Viewer {
+    static ANONYMOUS: Viewer = Viewer::Anonymous;
+    ctx.data_opt::<Viewer>().unwrap_or(&ANONYMOUS)
+}
