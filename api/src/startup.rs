@@ -94,6 +94,11 @@ impl Application {
         self.state.services.metrics.clone()
     }
 
+    /// The services the server runs with (tests use them to set up data).
+    pub fn services(&self) -> Services {
+        self.state.services.clone()
+    }
+
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await

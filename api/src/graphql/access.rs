@@ -76,8 +76,11 @@ pub const POLICY: &[(&str, Access)] = &[
     ("ProductConnection", Public),
     ("ProductEdge", Public),
     ("PageInfo", Public),
-    // Accounts types: a user's own record (admins reach others' through `users`).
-    ("User", Own),
+    ("Node", Public),
+    // Accounts types. A `User` is only handed out by guarded entry points (`me`,
+    // `users`, staff mutations) or as the caller's own account in a sign-in payload,
+    // so the type itself adds no check.
+    ("User", Public),
     ("UserConnection", Admin),
     ("UserEdge", Admin),
     ("AuthPayload", Public),

@@ -81,3 +81,39 @@ fn migrate_seed_and_print_schema() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout), stockade::graphql::sdl());
 }
+
+#[test]
+fn create_admin_reads_the_password_from_stdin() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let spawn = |password: &str| {
+        let mut child = Command::new(BIN)
+            .args(["create-admin", "--email", "Boss@Example.com", "--password-stdin"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATA_DIR", dir.path())
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = spawn("keys to the shop 2026");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("admin created: boss@example.com"));
+    let again = spawn("keys to the shop 2026");
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("already exists"), "{}", stderr(&again));
+    let weak = Command::new(BIN)
+        .args(["create-admin", "--email", "other@example.com", "--password-stdin"])
+        .env_clear()
+        .env("DATA_DIR", dir.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(stderr(&weak).contains("at least 10 characters"), "{}", stderr(&weak));
+    assert!(!stderr(&weak).contains("keys to the shop"), "passwords never printed");
+}

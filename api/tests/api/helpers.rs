@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use serde_json::{Value, json};
+use stockade::accounts::Role;
 use stockade::config::Config;
 use stockade::metrics::Metrics;
 use stockade::startup::Application;
@@ -209,6 +210,8 @@ pub fn config_for(database_url: &str, data_dir: &Path, overrides: &[(&str, &str)
         ("DATABASE_URL".into(), database_url.into()),
         ("DATABASE_MAX_CONNECTIONS".into(), "8".into()),
         ("SEED_DEMO".into(), "false".into()),
+        // Tests may share one Redis: never share rate-limit budgets between servers.
+        ("RATE_LIMIT_PREFIX".into(), format!("test:{}", uuid::Uuid::new_v4().simple())),
     ]);
     for (k, v) in overrides {
         vars.insert((*k).into(), (*v).into());
@@ -221,6 +224,7 @@ pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub client: reqwest::Client,
     pub metrics: Arc<Metrics>,
+    pub services: stockade::graphql::Services,
     pub db: TestDb,
     _data_dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -240,6 +244,7 @@ impl TestApp {
         let app = Application::build(config).await.expect("server starts");
         let addr = app.local_addr();
         let metrics = app.metrics();
+        let services = app.services();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let _ = app
@@ -252,6 +257,7 @@ impl TestApp {
             addr,
             client: reqwest::Client::builder().build().expect("http client"),
             metrics,
+            services,
             db,
             _data_dir: data_dir,
             shutdown: Some(tx),
@@ -289,6 +295,42 @@ impl TestApp {
         body["errors"].get(0).cloned().unwrap_or_else(|| panic!("expected an error, got {body:#}"))
     }
 
+    /// POSTs a GraphQL request with `Authorization: Bearer <token>`.
+    pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), 200, "signed-in request answered 200");
+        response.json().await.expect("JSON body")
+    }
+
+    /// A new active account with `role`, signed in through the API.
+    pub async fn user(&self, role: Role) -> TestUser {
+        let email = format!("{}-{}@example.com", role.as_str(), uuid::Uuid::new_v4().simple());
+        let password = "correct horse battery staple".to_owned();
+        let user = self.services.accounts.create_user(&email, &password, "Test User", role).await.expect("create user");
+        let data = self
+            .gql_ok(
+                "mutation($e: String!, $p: String!) { tokenCreate(email: $e, password: $p) { accessToken refreshToken user { id } userErrors { code } } }",
+                json!({ "e": email, "p": password }),
+            )
+            .await;
+        let auth = &data["tokenCreate"];
+        TestUser {
+            id: auth["user"]["id"].as_str().expect("user id").to_owned(),
+            db_id: user.id,
+            email,
+            password,
+            access_token: auth["accessToken"].as_str().expect("access token").to_owned(),
+            refresh_token: auth["refreshToken"].as_str().expect("refresh token").to_owned(),
+        }
+    }
+
     /// Stops the server and waits for it to finish.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -309,6 +351,18 @@ impl Drop for TestApp {
             server.abort();
         }
     }
+}
+
+/// A signed-in test account.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    /// Global id.
+    pub id: String,
+    pub db_id: i64,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
 }
 
 /// The error code of a GraphQL error object.

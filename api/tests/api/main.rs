@@ -1,8 +1,11 @@
 //! Integration tests: the real server on a port, a fresh database per test, on SQLite
 //! by default and on Postgres when `TEST_DATABASE_URL` is set.
 
+mod access;
+mod accounts;
 mod cache;
 mod catalog;
+mod catalog_edit;
 mod cli;
 mod helpers;
 mod http;
