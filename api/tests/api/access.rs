@@ -202,7 +202,7 @@ async fn non_public_fields_refuse_guests_and_lesser_roles() {
                         code(e) == expected
                             && e["path"]
                                 .as_array()
-                                .is_some_and(|p| p.iter().filter_map(Value::as_str).last() == path.last().map(String::as_str))
+                                .is_some_and(|p| p.iter().filter_map(Value::as_str).next_back() == path.last().map(String::as_str))
                     });
                     assert!(hit, "{who} reached {type_name}.{field} ({access:?}) without {expected}:\n{query}\n{body:#}");
                     checked += 1;
