@@ -31,6 +31,8 @@ pub enum ErrorCode {
     Forbidden,
     /// Too many requests of this kind; retry later.
     RateLimited,
+    /// The object is in a state that does not allow this (e.g. shipping an unpaid order).
+    IllegalTransition,
 }
 
 impl ErrorCode {
@@ -48,6 +50,7 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::IllegalTransition => "ILLEGAL_TRANSITION",
         }
     }
 }
@@ -83,6 +86,10 @@ pub enum Error {
     /// Too many requests of one kind in a short time.
     #[error("too many requests; try again in {} s", retry_after.as_secs().max(1))]
     RateLimited { retry_after: std::time::Duration },
+
+    /// A state change the transition table does not allow; nothing changed.
+    #[error("cannot go from {from} to {to}")]
+    IllegalTransition { from: &'static str, to: &'static str },
 
     #[error("{message}")]
     Unauthenticated { message: String },
@@ -127,6 +134,7 @@ impl Error {
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::Unauthenticated { .. } => ErrorCode::Unauthenticated,
             Error::Forbidden { .. } => ErrorCode::Forbidden,
+            Error::IllegalTransition { .. } => ErrorCode::IllegalTransition,
             Error::Db(_) | Error::Internal(_) => return None,
         })
     }

@@ -1,8 +1,17 @@
 //! SeaORM entities: the storage shape of each table. Nothing outside the domain
 //! services should depend on these; API types are designed separately for clients.
 
+pub mod cart;
+pub mod cart_line;
 pub mod category;
+pub mod coupon;
+pub mod coupon_category;
+pub mod coupon_product;
+pub mod coupon_redemption;
 pub mod login_throttle;
+pub mod order;
+pub mod order_event;
+pub mod order_line;
 pub mod outbox;
 pub mod product;
 pub mod product_category;

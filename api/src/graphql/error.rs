@@ -119,6 +119,8 @@ pub enum UserErrorCode {
     Unauthenticated,
     Forbidden,
     RateLimited,
+    /// The object's state does not allow this (e.g. shipping an unpaid order).
+    IllegalTransition,
 }
 
 /// An expected failure of a mutation, for the client to show or act on.
