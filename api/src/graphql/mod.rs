@@ -18,6 +18,7 @@ use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
 
 use crate::catalog::{CatalogService, Visibility};
 use crate::config::{Config, GraphqlLimits};
+use crate::events::{EventBus, OutboxNotify};
 use crate::metrics::Metrics;
 
 pub use execute::Executor;
@@ -34,6 +35,10 @@ pub struct Services {
     pub catalog: CatalogService,
     pub metrics: Arc<Metrics>,
     pub response_cache: Arc<cache::ResponseCache>,
+    /// Published events, for subscriptions (`bus.subscribe()`).
+    pub bus: EventBus,
+    /// Wakes the outbox publisher: call after committing a transaction that appended events.
+    pub outbox_notify: OutboxNotify,
 }
 
 /// Builds the schema with its limits and shared services.

@@ -13,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::{Value, json};
 use stockade::config::Config;
+use stockade::events::{EventBus, OutboxNotify};
 use stockade::metrics::Metrics;
 use stockade::startup::Application;
 
@@ -202,6 +203,12 @@ fn postgres_template(admin_url: &str, seeded: bool) -> String {
 }
 
 /// Configuration for a test server on `database_url`, with overrides.
+///
+/// The outbox publisher is off unless a test asks for it (`("EVENTS_PUBLISHER", "on")`):
+/// a background task polling the database would make statement counts (and anything
+/// else timing-sensitive) depend on luck. Each config gets its own Redis channel, so
+/// tests sharing one Redis never see each other's events; instances that must talk
+/// to each other pass the same `REDIS_EVENTS_CHANNEL`.
 pub fn config_for(database_url: &str, data_dir: &Path, overrides: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = HashMap::from([
         ("LISTEN_ADDR".into(), "127.0.0.1:0".into()),
@@ -209,6 +216,8 @@ pub fn config_for(database_url: &str, data_dir: &Path, overrides: &[(&str, &str)
         ("DATABASE_URL".into(), database_url.into()),
         ("DATABASE_MAX_CONNECTIONS".into(), "8".into()),
         ("SEED_DEMO".into(), "false".into()),
+        ("EVENTS_PUBLISHER".into(), "off".into()),
+        ("REDIS_EVENTS_CHANNEL".into(), format!("stockade:test:{}", uuid::Uuid::new_v4().simple())),
     ]);
     for (k, v) in overrides {
         vars.insert((*k).into(), (*v).into());
@@ -221,7 +230,12 @@ pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub client: reqwest::Client,
     pub metrics: Arc<Metrics>,
-    pub db: TestDb,
+    /// The server's event bus.
+    pub bus: EventBus,
+    /// Wakes the server's outbox publisher (if it runs one).
+    pub outbox_notify: OutboxNotify,
+    /// Shared with other instances started by [`TestApp::spawn_on`].
+    pub db: Arc<TestDb>,
     _data_dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -235,11 +249,18 @@ impl TestApp {
 
     /// A server on `db` with configuration overrides.
     pub async fn spawn_with(db: TestDb, overrides: &[(&str, &str)]) -> TestApp {
+        Self::spawn_on(Arc::new(db), overrides).await
+    }
+
+    /// Another instance on a database that other instances may share (it is dropped
+    /// with the last of them).
+    pub async fn spawn_on(db: Arc<TestDb>, overrides: &[(&str, &str)]) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let config = config_for(&db.url(), data_dir.path(), overrides);
         let app = Application::build(config).await.expect("server starts");
         let addr = app.local_addr();
         let metrics = app.metrics();
+        let (bus, outbox_notify) = (app.bus(), app.outbox_notify());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let _ = app
@@ -252,6 +273,8 @@ impl TestApp {
             addr,
             client: reqwest::Client::builder().build().expect("http client"),
             metrics,
+            bus,
+            outbox_notify,
             db,
             _data_dir: data_dir,
             shutdown: Some(tx),
