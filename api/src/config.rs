@@ -159,7 +159,7 @@ impl EventsConfig {
             }
             Some(v) => v,
         };
-        Ok(Self {
+        let events = Self {
             publisher: parse_bool("EVENTS_PUBLISHER", get("EVENTS_PUBLISHER"), defaults.publisher)?,
             poll_interval: Duration::from_millis(parse_number(
                 "OUTBOX_POLL_INTERVAL_MS",
@@ -183,7 +183,16 @@ impl EventsConfig {
                 4..=1_000_000,
             )?,
             redis_channel,
-        })
+        };
+        // A batch is handed to subscribers at once: a smaller buffer would make even a
+        // subscriber that keeps up miss events.
+        if events.subscriber_buffer < events.batch_size as usize {
+            return Err(ConfigError::new(
+                "EVENTS_SUBSCRIBER_BUFFER",
+                format!("{} is smaller than OUTBOX_BATCH_SIZE ({})", events.subscriber_buffer, events.batch_size),
+            ));
+        }
+        Ok(events)
     }
 }
 
@@ -288,7 +297,7 @@ impl Config {
 
         let response_cache_entries = parse_number("RESPONSE_CACHE_ENTRIES", get("RESPONSE_CACHE_ENTRIES"), 10_000u64, 0..=10_000_000)?;
 
-        let events = EventsConfig::from_lookup(&get)?;
+        let events = EventsConfig::from_lookup(get)?;
 
         Ok(Config {
             events,
@@ -412,6 +421,9 @@ mod tests {
         assert_eq!(config(&[("OUTBOX_RETENTION_HOURS", "-1")]).unwrap_err().var, "OUTBOX_RETENTION_HOURS");
         assert_eq!(config(&[("EVENTS_SUBSCRIBER_BUFFER", "1")]).unwrap_err().var, "EVENTS_SUBSCRIBER_BUFFER");
         assert_eq!(config(&[("REDIS_EVENTS_CHANNEL", "a b")]).unwrap_err().var, "REDIS_EVENTS_CHANNEL");
+        let small_buffer = config(&[("EVENTS_SUBSCRIBER_BUFFER", "100")]).unwrap_err();
+        assert_eq!(small_buffer.var, "EVENTS_SUBSCRIBER_BUFFER");
+        assert!(small_buffer.problem.contains("OUTBOX_BATCH_SIZE"), "{small_buffer}");
     }
 
     #[test]

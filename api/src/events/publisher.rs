@@ -59,6 +59,8 @@ pub struct PublisherSettings {
     pub retention: Duration,
     /// How often pruning runs (the first run is at start).
     pub prune_interval: Duration,
+    /// Rows deleted per pruning statement (each in its own short transaction).
+    pub prune_batch: u32,
 }
 
 impl PublisherSettings {
@@ -68,6 +70,7 @@ impl PublisherSettings {
             batch_size: events.batch_size,
             retention: events.retention,
             prune_interval: Duration::from_secs(300),
+            prune_batch: 1000,
         }
     }
 }
@@ -94,8 +97,7 @@ pub struct Publisher {
     metrics: Arc<Metrics>,
 }
 
-/// Rows deleted per pruning statement, and statements per pruning run.
-const PRUNE_BATCH: u32 = 1000;
+/// Pruning statements per run at most; the rest waits for the next run.
 const PRUNE_BATCHES_PER_RUN: u32 = 100;
 
 impl Publisher {
@@ -136,10 +138,10 @@ impl Publisher {
         let mut total = 0;
         for _ in 0..PRUNE_BATCHES_PER_RUN {
             let txn = self.db.begin_write().await?;
-            let deleted = delivery::prune_batch(&*txn, cutoff, PRUNE_BATCH).await?;
+            let deleted = delivery::prune_batch(&*txn, cutoff, self.settings.prune_batch.max(1)).await?;
             txn.commit().await?;
             total += deleted;
-            if deleted < u64::from(PRUNE_BATCH) {
+            if deleted < u64::from(self.settings.prune_batch.max(1)) {
                 break;
             }
             tokio::task::yield_now().await;

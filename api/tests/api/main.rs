@@ -4,6 +4,7 @@
 mod cache;
 mod catalog;
 mod cli;
+mod events;
 mod helpers;
 mod http;
 mod outbox;
