@@ -147,7 +147,7 @@ impl EventBus {
     pub async fn publish(&self, events: Vec<BusEvent>) -> RemoteDelivery {
         let events: Vec<Arc<BusEvent>> = events.into_iter().map(Arc::new).collect();
         if events.is_empty() {
-            return RemoteDelivery::NotConfigured;
+            return if self.inner.link.is_some() { RemoteDelivery::Sent } else { RemoteDelivery::NotConfigured };
         }
         for event in &events {
             // An error only means nobody is subscribed right now.
@@ -256,5 +256,29 @@ mod tests {
         }
         assert_eq!(bus.health(), BusHealth::InProcess);
         assert_eq!(bus.subscriber_count(), 2);
+    }
+
+    #[tokio::test]
+    async fn tls_redis_urls_are_accepted_and_a_failed_handshake_only_degrades() {
+        // A plain TCP listener that hangs up: the TLS handshake starts and fails.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                drop(socket);
+            }
+        });
+        let url = Url::parse(&format!("rediss://:pw@127.0.0.1:{port}")).unwrap();
+        let settings = RedisSettings { url: Secret::new(url), channel: "t".into() };
+        let bus = EventBus::new(16, Some(settings), Arc::new(Metrics::new())).unwrap();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while bus.health() != BusHealth::Degraded && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(bus.health(), BusHealth::Degraded);
+        let mut sub = bus.subscribe();
+        assert_eq!(bus.publish(vec![event(1)]).await, RemoteDelivery::Skipped);
+        assert!(matches!(sub.recv().await, Some(BusMessage::Event(e)) if e.id == 1), "local delivery goes on");
+        bus.shutdown();
     }
 }

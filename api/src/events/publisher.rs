@@ -154,7 +154,7 @@ impl Publisher {
     pub fn spawn(self) -> PublisherHandle {
         let stop = CancellationToken::new();
         let task = tokio::spawn(supervise(self, stop.clone()));
-        PublisherHandle { stop, task }
+        PublisherHandle { stop, task: Some(task) }
     }
 
     /// The publishing loop: drain, prune when due, wait for a wake-up or the poll.
@@ -244,21 +244,27 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// A running publisher.
+/// A running publisher. Dropping the handle stops it too (without waiting).
 pub struct PublisherHandle {
     stop: CancellationToken,
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl PublisherHandle {
     /// Stops after the batch in progress (waiting at most 5 s; a batch cut short is
     /// rolled back and its rows delivered later).
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
         self.stop.cancel();
-        let mut task = self.task;
+        let Some(mut task) = self.task.take() else { return };
         if tokio::time::timeout(Duration::from_secs(5), &mut task).await.is_err() {
             tracing::warn!("outbox publisher did not stop within 5 s; aborting it");
             task.abort();
         }
+    }
+}
+
+impl Drop for PublisherHandle {
+    fn drop(&mut self) {
+        self.stop.cancel();
     }
 }

@@ -39,6 +39,9 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 const PING_INTERVAL: Duration = Duration::from_secs(5);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// A session shorter than this does not reset the backoff (a link that connects but
+/// keeps failing, e.g. a read-only replica, must not reconnect ten times a second).
+const HEALTHY_SESSION: Duration = Duration::from_secs(30);
 
 const CONNECTING: u8 = 0;
 const CONNECTED: u8 = 1;
@@ -79,7 +82,7 @@ impl Shared {
             tracing::warn!(
                 reason,
                 channel = %self.channel,
-                "redis link lost: events reach this instance's subscribers only until it is back; reconnecting in the background"
+                "redis link lost: cross-instance event delivery paused, local delivery continues; reconnecting in the background"
             );
             self.metrics.set_redis_connected(false);
             self.metrics.record_redis_disconnect();
@@ -174,7 +177,7 @@ async fn supervise(client: redis::Client, shared: Arc<Shared>, local: broadcast:
                     tracing::warn!(
                         %error,
                         channel = %shared.channel,
-                        "redis unreachable: events reach this instance's subscribers only until it is; retrying in the background"
+                        "redis unreachable: cross-instance event delivery paused, local delivery continues; retrying in the background"
                     );
                     shared.metrics.record_redis_disconnect();
                 } else {
@@ -183,12 +186,12 @@ async fn supervise(client: redis::Client, shared: Arc<Shared>, local: broadcast:
                 outage = true;
             }
             Ok((sink, stream, conn)) => {
-                failures = 0;
+                let started = tokio::time::Instant::now();
                 shared.set_connection(Some((session, conn)));
                 shared.state.store(CONNECTED, Ordering::SeqCst);
                 shared.metrics.set_redis_connected(true);
                 if outage {
-                    tracing::info!(channel = %shared.channel, "redis reachable again: events are shared with other instances");
+                    tracing::info!(channel = %shared.channel, "redis reachable again: cross-instance event delivery resumed");
                     let _ = local.send(BusMessage::Resync(ResyncReason::RemoteGap));
                 } else {
                     tracing::info!(channel = %shared.channel, "redis connected: events are shared with other instances");
@@ -200,6 +203,7 @@ async fn supervise(client: redis::Client, shared: Arc<Shared>, local: broadcast:
                     SessionEnd::Lost(reason) => shared.mark_lost(&reason),
                 }
                 outage = true;
+                failures = if started.elapsed() >= HEALTHY_SESSION { 0 } else { failures.saturating_add(1) };
             }
         }
         tokio::select! {

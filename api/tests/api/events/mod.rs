@@ -74,3 +74,16 @@ pub async fn eventually(within: Duration, mut condition: impl FnMut() -> bool) -
 pub async fn undelivered(db: &Database) -> u64 {
     outbox::Entity::find().filter(outbox::Column::DeliveredAt.is_null()).count(db.conn()).await.expect("count")
 }
+
+/// Outbox rows not yet delivered, once the publisher has committed (subscribers get
+/// events just before the publishing transaction commits).
+pub async fn undelivered_after_commit(db: &Database) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let left = undelivered(db).await;
+        if left == 0 || Instant::now() >= deadline {
+            return left;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -12,7 +12,7 @@ use stockade::entity::outbox;
 use stockade::events::{EventBus, OutboxNotify, Publisher, PublisherSettings, append};
 use stockade::metrics::Metrics;
 
-use super::{commit, event, next_event, open, undelivered};
+use super::{commit, event, next_event, open, undelivered, undelivered_after_commit};
 use crate::helpers::{TestApp, TestDb};
 
 fn settings() -> PublisherSettings {
@@ -48,7 +48,7 @@ async fn a_committed_event_reaches_a_subscriber_within_a_second_and_a_rolled_bac
     assert!(delivered.id > 0 && delivered.created_at <= Utc::now());
 
     assert!(next_event(&mut sub, Duration::from_millis(300)).await.is_none(), "the rolled-back event is never published");
-    assert_eq!(undelivered(&db).await, 0, "marked delivered");
+    assert_eq!(undelivered_after_commit(&db).await, 0, "marked delivered");
     assert!(app.metrics.events_published() >= 1);
     db.close().await;
 }
@@ -76,7 +76,7 @@ async fn events_committed_while_no_publisher_runs_are_delivered_once_by_the_next
     assert!(next_event(&mut sub, Duration::from_millis(300)).await.is_none(), "each event exactly once");
     assert_eq!(seen["1:1"], vec![1, 2, 3]);
     assert_eq!(seen["2:1"], vec![1, 2, 3]);
-    assert_eq!(undelivered(&db).await, 0);
+    assert_eq!(undelivered_after_commit(&db).await, 0);
     publisher.stop().await;
     db.close().await;
 }
@@ -129,7 +129,7 @@ async fn racing_publishers_lose_nothing_and_keep_each_aggregate_in_order() {
         distinct.dedup();
         assert_eq!(distinct, (1..=VERSIONS).collect::<Vec<_>>(), "{aggregate}: {seqs:?}");
     }
-    assert_eq!(undelivered(&db).await, 0);
+    assert_eq!(undelivered_after_commit(&db).await, 0);
     for (publisher, own_db) in publishers {
         publisher.stop().await;
         own_db.close().await;
