@@ -10,7 +10,7 @@
 //! With Redis, the publishing instance delivers its own events locally at once (so
 //! local delivery never depends on Redis) and also sends them to one pub/sub channel;
 //! other instances deliver what they receive there, and ignore the echo of their own.
-//! See [`super::redis_link`] for what happens when Redis is unreachable.
+//! The `redis_link` module describes what happens when Redis is unreachable.
 //!
 //! Typical use by a live view (e.g. a GraphQL subscription): subscribe first, then read
 //! the current state from the database, then apply events newer than that state (by

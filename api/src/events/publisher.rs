@@ -2,7 +2,7 @@
 //! them delivered, then prunes delivered rows after the retention period.
 //!
 //! One batch is one write transaction: claim undelivered rows in id order (see
-//! [`super::delivery`]), mark them delivered, hand them to the bus, commit. A crash or
+//! the `delivery` module), mark them delivered, hand them to the bus, commit. A crash or
 //! error before the commit leaves the rows undelivered, so they are published again
 //! later: delivery is at least once, and receivers drop repeats by `sequence`. A
 //! rolled-back writer never produced a row, so nothing is published for it.
