@@ -8,6 +8,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use url::Url;
 
@@ -115,6 +116,86 @@ impl Default for GraphqlLimits {
     }
 }
 
+/// Event delivery: the outbox publisher and the event bus.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventsConfig {
+    /// Run the outbox publisher in this instance (`EVENTS_PUBLISHER`, default on). Any
+    /// number of instances may run one; turn it off only where another instance does.
+    pub publisher: bool,
+    /// How often the publisher looks for undelivered rows written by other instances
+    /// (`OUTBOX_POLL_INTERVAL_MS`). Writes in this instance wake it at once.
+    pub poll_interval: Duration,
+    /// Most rows published per transaction (`OUTBOX_BATCH_SIZE`).
+    pub batch_size: u32,
+    /// How long delivered rows are kept before pruning (`OUTBOX_RETENTION_HOURS`).
+    pub retention: Duration,
+    /// Events a subscriber may fall behind by before it is told to resync
+    /// (`EVENTS_SUBSCRIBER_BUFFER`).
+    pub subscriber_buffer: usize,
+    /// The Redis pub/sub channel instances share (`REDIS_EVENTS_CHANNEL`).
+    pub redis_channel: String,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        Self {
+            publisher: true,
+            poll_interval: Duration::from_millis(500),
+            batch_size: 256,
+            retention: Duration::from_secs(24 * 3600),
+            subscriber_buffer: 1024,
+            redis_channel: "stockade:events".into(),
+        }
+    }
+}
+
+impl EventsConfig {
+    fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let redis_channel = match get("REDIS_EVENTS_CHANNEL") {
+            None => defaults.redis_channel,
+            Some(v) if v.len() > 128 || v.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                return Err(ConfigError::new("REDIS_EVENTS_CHANNEL", "must be at most 128 characters, without spaces"));
+            }
+            Some(v) => v,
+        };
+        let events = Self {
+            publisher: parse_bool("EVENTS_PUBLISHER", get("EVENTS_PUBLISHER"), defaults.publisher)?,
+            poll_interval: Duration::from_millis(parse_number(
+                "OUTBOX_POLL_INTERVAL_MS",
+                get("OUTBOX_POLL_INTERVAL_MS"),
+                defaults.poll_interval.as_millis() as u64,
+                10..=60_000,
+            )?),
+            batch_size: parse_number("OUTBOX_BATCH_SIZE", get("OUTBOX_BATCH_SIZE"), defaults.batch_size, 1..=10_000)?,
+            retention: Duration::from_secs(
+                3600 * parse_number(
+                    "OUTBOX_RETENTION_HOURS",
+                    get("OUTBOX_RETENTION_HOURS"),
+                    defaults.retention.as_secs() / 3600,
+                    0..=24 * 366,
+                )?,
+            ),
+            subscriber_buffer: parse_number(
+                "EVENTS_SUBSCRIBER_BUFFER",
+                get("EVENTS_SUBSCRIBER_BUFFER"),
+                defaults.subscriber_buffer,
+                4..=1_000_000,
+            )?,
+            redis_channel,
+        };
+        // A batch is handed to subscribers at once: a smaller buffer would make even a
+        // subscriber that keeps up miss events.
+        if events.subscriber_buffer < events.batch_size as usize {
+            return Err(ConfigError::new(
+                "EVENTS_SUBSCRIBER_BUFFER",
+                format!("{} is smaller than OUTBOX_BATCH_SIZE ({})", events.subscriber_buffer, events.batch_size),
+            ));
+        }
+        Ok(events)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen_addr: SocketAddr,
@@ -134,6 +215,7 @@ pub struct Config {
     pub graphql: GraphqlLimits,
     /// Most public query responses kept in the response cache; 0 switches it off.
     pub response_cache_entries: u64,
+    pub events: EventsConfig,
     pub auth: AuthConfig,
     /// Origins allowed to call the API from a browser (`*` for any).
     pub cors_allowed_origins: Vec<String>,
@@ -294,8 +376,10 @@ impl Config {
             checkout_per_ip: per_minute("RATE_LIMIT_CHECKOUT_PER_MINUTE", 60)?,
             checkout_per_account: per_minute("RATE_LIMIT_CHECKOUT_ACCOUNT_PER_MINUTE", 30)?,
         };
+        let events = EventsConfig::from_lookup(get)?;
 
         Ok(Config {
+            events,
             response_cache_entries,
             auth,
             cors_allowed_origins,
@@ -318,10 +402,18 @@ impl Config {
     /// One short line per concern, secrets masked, for the start-up log.
     pub fn summary(&self) -> String {
         format!(
-            "database={} pool={} redis={} log={} seed_demo={} currency={} response_cache={} graphql(depth<={}, complexity<={}, page<={}, graphiql={}, introspection={})",
+            "database={} pool={} redis={} events(publisher={}, poll={}ms, batch={}, retention={}h, buffer={}) log={} seed_demo={} currency={} response_cache={} graphql(depth<={}, complexity<={}, page<={}, graphiql={}, introspection={})",
             self.database.describe(),
             self.database_max_connections,
-            self.redis_url.as_ref().map(|u| mask_url(u.expose())).unwrap_or_else(|| "off (in-process bus)".into()),
+            self.redis_url
+                .as_ref()
+                .map(|u| format!("{} channel={}", mask_url(u.expose()), self.events.redis_channel))
+                .unwrap_or_else(|| "off (in-process bus)".into()),
+            if self.events.publisher { "on" } else { "off" },
+            self.events.poll_interval.as_millis(),
+            self.events.batch_size,
+            self.events.retention.as_secs() / 3600,
+            self.events.subscriber_buffer,
             match self.log_format {
                 LogFormat::Pretty => "pretty",
                 LogFormat::Json => "json",
@@ -411,6 +503,35 @@ mod tests {
         assert_eq!(config(&[("CORS_ALLOWED_ORIGINS", "not a url")]).unwrap_err().var, "CORS_ALLOWED_ORIGINS");
         assert_eq!(config(&[("CORS_ALLOWED_ORIGINS", "https://shop.example/path")]).unwrap_err().var, "CORS_ALLOWED_ORIGINS");
         assert_eq!(config(&[("RATE_LIMIT_AUTH_PER_MINUTE", "many")]).unwrap_err().var, "RATE_LIMIT_AUTH_PER_MINUTE");
+        assert_eq!(config(&[("EVENTS_PUBLISHER", "maybe")]).unwrap_err().var, "EVENTS_PUBLISHER");
+        assert_eq!(config(&[("OUTBOX_POLL_INTERVAL_MS", "1")]).unwrap_err().var, "OUTBOX_POLL_INTERVAL_MS");
+        assert_eq!(config(&[("OUTBOX_BATCH_SIZE", "0")]).unwrap_err().var, "OUTBOX_BATCH_SIZE");
+        assert_eq!(config(&[("OUTBOX_RETENTION_HOURS", "-1")]).unwrap_err().var, "OUTBOX_RETENTION_HOURS");
+        assert_eq!(config(&[("EVENTS_SUBSCRIBER_BUFFER", "1")]).unwrap_err().var, "EVENTS_SUBSCRIBER_BUFFER");
+        assert_eq!(config(&[("REDIS_EVENTS_CHANNEL", "a b")]).unwrap_err().var, "REDIS_EVENTS_CHANNEL");
+        let small_buffer = config(&[("EVENTS_SUBSCRIBER_BUFFER", "100")]).unwrap_err();
+        assert_eq!(small_buffer.var, "EVENTS_SUBSCRIBER_BUFFER");
+        assert!(small_buffer.problem.contains("OUTBOX_BATCH_SIZE"), "{small_buffer}");
+    }
+
+    #[test]
+    fn event_settings_have_defaults_and_overrides() {
+        assert_eq!(config(&[]).unwrap().events, EventsConfig::default());
+        let c = config(&[
+            ("EVENTS_PUBLISHER", "off"),
+            ("OUTBOX_POLL_INTERVAL_MS", "50"),
+            ("OUTBOX_BATCH_SIZE", "10"),
+            ("OUTBOX_RETENTION_HOURS", "48"),
+            ("EVENTS_SUBSCRIBER_BUFFER", "64"),
+            ("REDIS_EVENTS_CHANNEL", "shop:events"),
+        ])
+        .unwrap();
+        assert!(!c.events.publisher);
+        assert_eq!(c.events.poll_interval, Duration::from_millis(50));
+        assert_eq!(c.events.batch_size, 10);
+        assert_eq!(c.events.retention, Duration::from_secs(48 * 3600));
+        assert_eq!(c.events.subscriber_buffer, 64);
+        assert_eq!(c.events.redis_channel, "shop:events");
     }
 
     #[test]

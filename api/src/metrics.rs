@@ -1,5 +1,5 @@
 //! Prometheus metrics for `/metrics`: HTTP requests, GraphQL operations, database
-//! statements and pool use. One registry per running app (no process globals), so
+//! statements and pool use, event delivery (outbox publisher, bus, Redis link). One registry per running app (no process globals), so
 //! several servers in one process (tests) each count their own.
 
 use std::collections::HashSet;
@@ -63,6 +63,65 @@ pub struct Metrics {
     db_pool_max: Gauge,
     response_cache: Family<CacheLabels, Counter>,
     operation_names: Mutex<HashSet<String>>,
+    events: EventMetrics,
+}
+
+/// Event delivery: what the outbox publisher, the bus and the Redis link report.
+struct EventMetrics {
+    published: Counter,
+    publish_lag: Histogram,
+    pruned: Counter,
+    subscribers: Gauge,
+    subscribers_lagged: Counter,
+    redis_connected: Gauge,
+    redis_disconnects: Counter,
+    redis_unsent_batches: Counter,
+    remote_received: Counter,
+    remote_bad_messages: Counter,
+}
+
+impl EventMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let m = EventMetrics {
+            published: Counter::default(),
+            publish_lag: latency_histogram(),
+            pruned: Counter::default(),
+            subscribers: Gauge::default(),
+            subscribers_lagged: Counter::default(),
+            redis_connected: Gauge::default(),
+            redis_disconnects: Counter::default(),
+            redis_unsent_batches: Counter::default(),
+            remote_received: Counter::default(),
+            remote_bad_messages: Counter::default(),
+        };
+        registry.register("events_published", "Outbox events handed to the event bus", m.published.clone());
+        registry.register("events_publish_lag_seconds", "Time from writing an outbox event to publishing it", m.publish_lag.clone());
+        registry.register("events_outbox_pruned", "Delivered outbox rows removed after the retention period", m.pruned.clone());
+        registry.register("events_subscribers", "Open event bus subscriptions on this instance", m.subscribers.clone());
+        registry.register(
+            "events_subscriber_lagged",
+            "Times a subscriber fell behind its buffer and was told to resync",
+            m.subscribers_lagged.clone(),
+        );
+        registry.register(
+            "events_redis_connected",
+            "1 while the Redis link for cross-instance events is up, 0 while it is down or not configured",
+            m.redis_connected.clone(),
+        );
+        registry.register("events_redis_disconnects", "Times the Redis link was lost or could not be made", m.redis_disconnects.clone());
+        registry.register(
+            "events_redis_unsent_batches",
+            "Event batches delivered locally but not sent to Redis (link down or publish failed)",
+            m.redis_unsent_batches.clone(),
+        );
+        registry.register("events_remote_received", "Events received from other instances through Redis", m.remote_received.clone());
+        registry.register(
+            "events_remote_bad_messages",
+            "Messages on the Redis events channel that could not be decoded",
+            m.remote_bad_messages.clone(),
+        );
+        m
+    }
 }
 
 fn latency_histogram() -> Histogram {
@@ -99,6 +158,7 @@ impl Metrics {
         registry.register("db_pool_connections", "Open database connections", db_pool_size.clone());
         registry.register("db_pool_idle_connections", "Idle database connections", db_pool_idle.clone());
         registry.register("db_pool_max_connections", "Database pool capacity", db_pool_max.clone());
+        let events = EventMetrics::register(&mut registry);
         registry.register(
             "graphql_response_cache",
             "Shareable GraphQL queries answered from (hit) or not from (miss) the response cache",
@@ -119,6 +179,7 @@ impl Metrics {
             db_pool_max,
             response_cache,
             operation_names: Mutex::new(HashSet::new()),
+            events,
         }
     }
 
@@ -163,6 +224,57 @@ impl Metrics {
     /// Statements executed so far (also exported as `stockade_db_statements_total`).
     pub fn statements(&self) -> u64 {
         self.db_statements.get()
+    }
+
+    /// `lags` holds, per event, the time from its outbox write to now.
+    pub fn record_events_published(&self, lags: impl IntoIterator<Item = Duration>) {
+        for lag in lags {
+            self.events.published.inc();
+            self.events.publish_lag.observe(lag.as_secs_f64());
+        }
+    }
+
+    /// Events published so far (also exported as `stockade_events_published_total`).
+    pub fn events_published(&self) -> u64 {
+        self.events.published.get()
+    }
+
+    pub fn record_outbox_pruned(&self, rows: u64) {
+        self.events.pruned.inc_by(rows);
+    }
+
+    /// A subscription opened (`+1`) or closed (`-1`).
+    pub fn add_event_subscribers(&self, delta: i64) {
+        self.events.subscribers.inc_by(delta);
+    }
+
+    pub fn record_subscriber_lagged(&self) {
+        self.events.subscribers_lagged.inc();
+    }
+
+    /// Times a subscriber was told it fell behind.
+    pub fn subscribers_lagged(&self) -> u64 {
+        self.events.subscribers_lagged.get()
+    }
+
+    pub fn set_redis_connected(&self, connected: bool) {
+        self.events.redis_connected.set(i64::from(connected));
+    }
+
+    pub fn record_redis_disconnect(&self) {
+        self.events.redis_disconnects.inc();
+    }
+
+    pub fn record_redis_unsent_batch(&self) {
+        self.events.redis_unsent_batches.inc();
+    }
+
+    pub fn record_remote_events(&self, events: u64) {
+        self.events.remote_received.inc_by(events);
+    }
+
+    pub fn record_remote_bad_message(&self) {
+        self.events.remote_bad_messages.inc();
     }
 
     /// The Prometheus text exposition, with pool gauges read now.

@@ -12,6 +12,7 @@ use crate::catalog::seed::seed_if_empty;
 use crate::catalog::{CatalogEditor, CatalogService};
 use crate::config::{Config, ConfigError};
 use crate::db::Database;
+use crate::events::{EventBus, OutboxNotify, Publisher, PublisherSettings, RedisSettings};
 use crate::graphql::cache::ResponseCache;
 use crate::graphql::{Executor, Services, build_schema};
 use crate::http::{AppState, router};
@@ -68,6 +69,10 @@ impl Application {
         };
         let rate_limiter =
             Arc::new(RateLimiter::new(config.rate_limits, config.redis_url.as_ref().map(|u| u.expose()), &config.rate_limit_prefix));
+        let redis = config.redis_url.clone().map(|url| RedisSettings { url, channel: config.events.redis_channel.clone() });
+        let bus = EventBus::new(config.events.subscriber_buffer, redis, metrics.clone())
+            .map_err(|e| ConfigError::new("REDIS_URL", e.to_string()))?;
+
         let services = Services {
             catalog: CatalogService::new(db.clone(), config.shop_currency),
             catalog_editor: CatalogEditor::new(db.clone(), config.shop_currency),
@@ -76,6 +81,8 @@ impl Application {
             response_cache: Arc::new(ResponseCache::new(config.response_cache_entries)),
             config: config.clone(),
             metrics,
+            bus,
+            outbox_notify: OutboxNotify::new(),
         };
         let executor = Executor::new(build_schema(&services), services.metrics.clone());
         Ok(Application { listener, state: AppState { services, executor, db } })
@@ -99,12 +106,23 @@ impl Application {
         self.state.services.clone()
     }
 
+    /// The event bus (subscribe to published events).
+    pub fn bus(&self) -> EventBus {
+        self.state.services.bus.clone()
+    }
+
+    /// Wakes this instance's outbox publisher.
+    pub fn outbox_notify(&self) -> OutboxNotify {
+        self.state.services.outbox_notify.clone()
+    }
+
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `shutdown` completes.
+    /// Serves until `shutdown` completes. The outbox publisher (unless
+    /// `EVENTS_PUBLISHER=off`) runs alongside and stops with the server.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let db = self.state.db.clone();
         let limiter = self.state.services.rate_limiter.clone();
@@ -115,9 +133,24 @@ impl Application {
                 limiter.housekeeping();
             }
         });
+        let services = self.state.services.clone();
+        let publisher = services.config.events.publisher.then(|| {
+            Publisher::new(
+                db.clone(),
+                services.bus.clone(),
+                services.outbox_notify.clone(),
+                PublisherSettings::from_config(&services.config.events),
+                services.metrics.clone(),
+            )
+            .spawn()
+        });
         let app = router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         housekeeping.abort();
+        if let Some(publisher) = publisher {
+            publisher.stop().await;
+        }
+        services.bus.shutdown();
         db.close().await;
         result
     }

@@ -133,10 +133,25 @@ enum OrderEvents {
     CreatedAt,
 }
 
-const ORDER_STATUSES: [&str; 10] =
-    ["pending_payment", "payment_failed", "paid", "needs_attention", "fulfilled", "shipped", "delivered", "cancelled", "expired", "refunded"];
+const ORDER_STATUSES: [&str; 10] = [
+    "pending_payment",
+    "payment_failed",
+    "paid",
+    "needs_attention",
+    "fulfilled",
+    "shipped",
+    "delivered",
+    "cancelled",
+    "expired",
+    "refunded",
+];
 
-fn fk(name: &str, from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden), on_delete: ForeignKeyAction) -> ForeignKeyCreateStatement {
+fn fk(
+    name: &str,
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+    on_delete: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create().name(name).from(from.0, from.1).to(to.0, to.1).on_delete(on_delete).to_owned()
 }
 
@@ -176,8 +191,18 @@ impl MigrationTrait for Migration {
                     .col(big_integer(CouponProducts::CouponId))
                     .col(big_integer(CouponProducts::ProductId))
                     .primary_key(Index::create().col(CouponProducts::CouponId).col(CouponProducts::ProductId))
-                    .foreign_key(&mut fk("fk_coupon_products_coupon", (CouponProducts::Table, CouponProducts::CouponId), (Coupons::Table, Coupons::Id), ForeignKeyAction::Cascade))
-                    .foreign_key(&mut fk("fk_coupon_products_product", (CouponProducts::Table, CouponProducts::ProductId), (Alias::new("products"), Alias::new("id")), ForeignKeyAction::Cascade))
+                    .foreign_key(&mut fk(
+                        "fk_coupon_products_coupon",
+                        (CouponProducts::Table, CouponProducts::CouponId),
+                        (Coupons::Table, Coupons::Id),
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut fk(
+                        "fk_coupon_products_product",
+                        (CouponProducts::Table, CouponProducts::ProductId),
+                        (Alias::new("products"), Alias::new("id")),
+                        ForeignKeyAction::Cascade,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -188,7 +213,12 @@ impl MigrationTrait for Migration {
                     .col(big_integer(CouponCategories::CouponId))
                     .col(big_integer(CouponCategories::CategoryId))
                     .primary_key(Index::create().col(CouponCategories::CouponId).col(CouponCategories::CategoryId))
-                    .foreign_key(&mut fk("fk_coupon_categories_coupon", (CouponCategories::Table, CouponCategories::CouponId), (Coupons::Table, Coupons::Id), ForeignKeyAction::Cascade))
+                    .foreign_key(&mut fk(
+                        "fk_coupon_categories_coupon",
+                        (CouponCategories::Table, CouponCategories::CouponId),
+                        (Coupons::Table, Coupons::Id),
+                        ForeignKeyAction::Cascade,
+                    ))
                     .foreign_key(&mut fk(
                         "fk_coupon_categories_category",
                         (CouponCategories::Table, CouponCategories::CategoryId),
@@ -214,15 +244,30 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Carts::CreatedAt))
                     .col(timestamp_with_time_zone(Carts::UpdatedAt))
                     .col(timestamp_with_time_zone(Carts::ExpiresAt))
-                    .foreign_key(&mut fk("fk_carts_customer", (Carts::Table, Carts::CustomerId), (Alias::new("users"), Alias::new("id")), ForeignKeyAction::Cascade))
-                    .foreign_key(&mut fk("fk_carts_coupon", (Carts::Table, Carts::CouponId), (Coupons::Table, Coupons::Id), ForeignKeyAction::SetNull))
+                    .foreign_key(&mut fk(
+                        "fk_carts_customer",
+                        (Carts::Table, Carts::CustomerId),
+                        (Alias::new("users"), Alias::new("id")),
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut fk(
+                        "fk_carts_coupon",
+                        (Carts::Table, Carts::CouponId),
+                        (Coupons::Table, Coupons::Id),
+                        ForeignKeyAction::SetNull,
+                    ))
                     .to_owned(),
             )
             .await?;
         manager.create_index(Index::create().name("uq_carts_token").table(Carts::Table).col(Carts::TokenHash).unique().to_owned()).await?;
-        manager.create_index(Index::create().name("idx_carts_expiry").table(Carts::Table).col(Carts::Status).col(Carts::ExpiresAt).to_owned()).await?;
+        manager
+            .create_index(Index::create().name("idx_carts_expiry").table(Carts::Table).col(Carts::Status).col(Carts::ExpiresAt).to_owned())
+            .await?;
         // One active cart per customer, enforced by the database.
-        manager.get_connection().execute_unprepared("CREATE UNIQUE INDEX uq_carts_active_customer ON carts (customer_id) WHERE status = 'active'").await?;
+        manager
+            .get_connection()
+            .execute_unprepared("CREATE UNIQUE INDEX uq_carts_active_customer ON carts (customer_id) WHERE status = 'active'")
+            .await?;
 
         manager
             .create_table(
@@ -235,13 +280,31 @@ impl MigrationTrait for Migration {
                     .col(big_integer(CartLines::UnitPrice).check(Expr::col(CartLines::UnitPrice).gte(0)))
                     .col(timestamp_with_time_zone(CartLines::CreatedAt))
                     .col(timestamp_with_time_zone(CartLines::UpdatedAt))
-                    .foreign_key(&mut fk("fk_cart_lines_cart", (CartLines::Table, CartLines::CartId), (Carts::Table, Carts::Id), ForeignKeyAction::Cascade))
-                    .foreign_key(&mut fk("fk_cart_lines_variant", (CartLines::Table, CartLines::VariantId), (Alias::new("variants"), Alias::new("id")), ForeignKeyAction::Restrict))
+                    .foreign_key(&mut fk(
+                        "fk_cart_lines_cart",
+                        (CartLines::Table, CartLines::CartId),
+                        (Carts::Table, Carts::Id),
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut fk(
+                        "fk_cart_lines_variant",
+                        (CartLines::Table, CartLines::VariantId),
+                        (Alias::new("variants"), Alias::new("id")),
+                        ForeignKeyAction::Restrict,
+                    ))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(Index::create().name("uq_cart_lines_variant").table(CartLines::Table).col(CartLines::CartId).col(CartLines::VariantId).unique().to_owned())
+            .create_index(
+                Index::create()
+                    .name("uq_cart_lines_variant")
+                    .table(CartLines::Table)
+                    .col(CartLines::CartId)
+                    .col(CartLines::VariantId)
+                    .unique()
+                    .to_owned(),
+            )
             .await?;
 
         manager
@@ -267,17 +330,39 @@ impl MigrationTrait for Migration {
                     .col(integer(Orders::Version).default(1))
                     .col(timestamp_with_time_zone(Orders::CreatedAt))
                     .col(timestamp_with_time_zone(Orders::UpdatedAt))
-                    .foreign_key(&mut fk("fk_orders_customer", (Orders::Table, Orders::CustomerId), (Alias::new("users"), Alias::new("id")), ForeignKeyAction::SetNull))
+                    .foreign_key(&mut fk(
+                        "fk_orders_customer",
+                        (Orders::Table, Orders::CustomerId),
+                        (Alias::new("users"), Alias::new("id")),
+                        ForeignKeyAction::SetNull,
+                    ))
                     .to_owned(),
             )
             .await?;
         // The same checkout request, however often sent, makes one order.
         manager
-            .create_index(Index::create().name("uq_orders_idempotency_key").table(Orders::Table).col(Orders::IdempotencyKey).unique().to_owned())
+            .create_index(
+                Index::create().name("uq_orders_idempotency_key").table(Orders::Table).col(Orders::IdempotencyKey).unique().to_owned(),
+            )
             .await?;
-        manager.create_index(Index::create().name("uq_orders_token").table(Orders::Table).col(Orders::TokenHash).unique().to_owned()).await?;
-        manager.create_index(Index::create().name("idx_orders_customer").table(Orders::Table).col(Orders::CustomerId).col(Orders::Id).to_owned()).await?;
-        manager.create_index(Index::create().name("idx_orders_status_deadline").table(Orders::Table).col(Orders::Status).col(Orders::PaymentDeadline).to_owned()).await?;
+        manager
+            .create_index(Index::create().name("uq_orders_token").table(Orders::Table).col(Orders::TokenHash).unique().to_owned())
+            .await?;
+        manager
+            .create_index(
+                Index::create().name("idx_orders_customer").table(Orders::Table).col(Orders::CustomerId).col(Orders::Id).to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_orders_status_deadline")
+                    .table(Orders::Table)
+                    .col(Orders::Status)
+                    .col(Orders::PaymentDeadline)
+                    .to_owned(),
+            )
+            .await?;
         manager.create_index(Index::create().name("idx_orders_created").table(Orders::Table).col(Orders::CreatedAt).to_owned()).await?;
 
         manager
@@ -295,12 +380,21 @@ impl MigrationTrait for Migration {
                     .col(big_integer(OrderLines::UnitPrice).check(Expr::col(OrderLines::UnitPrice).gte(0)))
                     .col(integer(OrderLines::Quantity).check(Expr::col(OrderLines::Quantity).gt(0)))
                     .col(big_integer(OrderLines::LineTotal).check(Expr::col(OrderLines::LineTotal).gte(0)))
-                    .foreign_key(&mut fk("fk_order_lines_order", (OrderLines::Table, OrderLines::OrderId), (Orders::Table, Orders::Id), ForeignKeyAction::Cascade))
+                    .foreign_key(&mut fk(
+                        "fk_order_lines_order",
+                        (OrderLines::Table, OrderLines::OrderId),
+                        (Orders::Table, Orders::Id),
+                        ForeignKeyAction::Cascade,
+                    ))
                     .to_owned(),
             )
             .await?;
-        manager.create_index(Index::create().name("idx_order_lines_order").table(OrderLines::Table).col(OrderLines::OrderId).to_owned()).await?;
-        manager.create_index(Index::create().name("idx_order_lines_variant").table(OrderLines::Table).col(OrderLines::VariantId).to_owned()).await?;
+        manager
+            .create_index(Index::create().name("idx_order_lines_order").table(OrderLines::Table).col(OrderLines::OrderId).to_owned())
+            .await?;
+        manager
+            .create_index(Index::create().name("idx_order_lines_variant").table(OrderLines::Table).col(OrderLines::VariantId).to_owned())
+            .await?;
 
         manager
             .create_table(
@@ -316,11 +410,25 @@ impl MigrationTrait for Migration {
                     .col(string(OrderEvents::Cause).default(""))
                     .col(json_binary_null(OrderEvents::Data))
                     .col(timestamp_with_time_zone(OrderEvents::CreatedAt))
-                    .foreign_key(&mut fk("fk_order_events_order", (OrderEvents::Table, OrderEvents::OrderId), (Orders::Table, Orders::Id), ForeignKeyAction::Cascade))
+                    .foreign_key(&mut fk(
+                        "fk_order_events_order",
+                        (OrderEvents::Table, OrderEvents::OrderId),
+                        (Orders::Table, Orders::Id),
+                        ForeignKeyAction::Cascade,
+                    ))
                     .to_owned(),
             )
             .await?;
-        manager.create_index(Index::create().name("idx_order_events_order").table(OrderEvents::Table).col(OrderEvents::OrderId).col(OrderEvents::Id).to_owned()).await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_order_events_order")
+                    .table(OrderEvents::Table)
+                    .col(OrderEvents::OrderId)
+                    .col(OrderEvents::Id)
+                    .to_owned(),
+            )
+            .await?;
 
         manager
             .create_table(
@@ -331,8 +439,18 @@ impl MigrationTrait for Migration {
                     .col(big_integer(CouponRedemptions::OrderId))
                     .col(string_len(CouponRedemptions::CustomerKey, 300))
                     .col(timestamp_with_time_zone(CouponRedemptions::CreatedAt))
-                    .foreign_key(&mut fk("fk_coupon_redemptions_coupon", (CouponRedemptions::Table, CouponRedemptions::CouponId), (Coupons::Table, Coupons::Id), ForeignKeyAction::Cascade))
-                    .foreign_key(&mut fk("fk_coupon_redemptions_order", (CouponRedemptions::Table, CouponRedemptions::OrderId), (Orders::Table, Orders::Id), ForeignKeyAction::Cascade))
+                    .foreign_key(&mut fk(
+                        "fk_coupon_redemptions_coupon",
+                        (CouponRedemptions::Table, CouponRedemptions::CouponId),
+                        (Coupons::Table, Coupons::Id),
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut fk(
+                        "fk_coupon_redemptions_order",
+                        (CouponRedemptions::Table, CouponRedemptions::OrderId),
+                        (Orders::Table, Orders::Id),
+                        ForeignKeyAction::Cascade,
+                    ))
                     .to_owned(),
             )
             .await?;

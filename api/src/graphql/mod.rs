@@ -22,6 +22,7 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use crate::accounts::{AccountService, ClientInfo, Viewer};
 use crate::catalog::{CatalogEditor, CatalogService};
 use crate::config::{Config, GraphqlLimits};
+use crate::events::{EventBus, OutboxNotify};
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 
@@ -47,6 +48,10 @@ pub struct Services {
     pub rate_limiter: Arc<RateLimiter>,
     pub metrics: Arc<Metrics>,
     pub response_cache: Arc<cache::ResponseCache>,
+    /// Published events, for subscriptions (`bus.subscribe()`).
+    pub bus: EventBus,
+    /// Wakes the outbox publisher: call after committing a transaction that appended events.
+    pub outbox_notify: OutboxNotify,
 }
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {

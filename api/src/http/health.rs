@@ -15,7 +15,9 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-/// `/readyz`: the database answers within two seconds.
+/// `/readyz`: the database answers within two seconds. The event bus state is
+/// reported (`in_process`, `connecting`, `connected`, `degraded`) but never makes the
+/// instance unready: without Redis it still serves requests and local events.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let database = match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
         Ok(Ok(())) => Ok(()),
@@ -25,9 +27,13 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         }
         Err(_) => Err("timeout"),
     };
+    let event_bus = state.services.bus.health().as_str();
     match database {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok", "checks": { "database": "ok" } }))),
-        Err(problem) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "checks": { "database": problem } }))),
+        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok", "checks": { "database": "ok", "event_bus": event_bus } }))),
+        Err(problem) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "checks": { "database": problem, "event_bus": event_bus } })),
+        ),
     }
 }
 

@@ -14,6 +14,7 @@ use std::sync::{Arc, OnceLock};
 use serde_json::{Value, json};
 use stockade::accounts::Role;
 use stockade::config::Config;
+use stockade::events::{EventBus, OutboxNotify};
 use stockade::metrics::Metrics;
 use stockade::startup::Application;
 
@@ -51,19 +52,28 @@ impl TestDb {
                 TestDb::Sqlite { _dir: dir, path }
             }
             Some(admin_url) => {
-                let template = postgres_template(&admin_url, seeded);
                 let name = format!("stockade_test_{}", uuid::Uuid::new_v4().simple());
-                run_blocking({
-                    let (admin_url, name) = (admin_url.clone(), name.clone());
-                    async move {
-                        let pool = admin_pool(&admin_url).await;
-                        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"")))
-                            .execute(&pool)
-                            .await
-                            .expect("create test database");
-                        pool.close().await;
+                // Test binaries of other checkouts sharing this server may drop our
+                // template while cleaning up theirs: rebuild it once if it went away.
+                for attempt in 0.. {
+                    let template = postgres_template(&admin_url, seeded);
+                    let created = run_blocking({
+                        let (admin_url, name) = (admin_url.clone(), name.clone());
+                        async move {
+                            let pool = admin_pool(&admin_url).await;
+                            let result = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"")))
+                                .execute(&pool)
+                                .await;
+                            pool.close().await;
+                            result.map(|_| ()).map_err(|e| e.to_string())
+                        }
+                    });
+                    match created {
+                        Ok(()) => break,
+                        Err(e) if attempt == 0 && e.contains("does not exist") => forget_postgres_template(seeded),
+                        Err(e) => panic!("create test database: {e}"),
                     }
-                });
+                }
                 let url = with_database(&admin_url, &name);
                 TestDb::Postgres { admin_url, name, url }
             }
@@ -98,12 +108,10 @@ impl Drop for TestDb {
 
 /// Runs a future to completion on its own runtime in its own thread (usable from
 /// `Drop` and from inside a test's runtime).
-fn run_blocking<F: Future<Output = ()> + Send + 'static>(fut: F) {
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(fut);
-    })
-    .join()
-    .expect("blocking helper thread panicked");
+fn run_blocking<T: Send + 'static, F: Future<Output = T> + Send + 'static>(fut: F) -> T {
+    std::thread::spawn(move || tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(fut))
+        .join()
+        .expect("blocking helper thread panicked")
 }
 
 async fn admin_pool(url: &str) -> sqlx::PgPool {
@@ -141,24 +149,31 @@ fn sqlite_template(seeded: bool) -> &'static Path {
         .1
 }
 
-/// The template's name changes whenever the test binary is rebuilt, so a template never
-/// outlives the migrations and seed data it was made with.
-fn postgres_template(admin_url: &str, seeded: bool) -> String {
+/// Template names per kind (seeded or empty), once built by this process.
+fn postgres_template_names() -> &'static std::sync::Mutex<HashMap<bool, String>> {
     static NAMES: OnceLock<std::sync::Mutex<HashMap<bool, String>>> = OnceLock::new();
-    let names = NAMES.get_or_init(Default::default);
-    let mut names = names.lock().unwrap_or_else(|e| e.into_inner());
+    NAMES.get_or_init(Default::default)
+}
+
+fn forget_postgres_template(seeded: bool) {
+    postgres_template_names().lock().unwrap_or_else(|e| e.into_inner()).remove(&seeded);
+}
+
+/// The template's name changes whenever the test binary is rebuilt, so a template never
+/// outlives the migrations and seed data it was made with. It names the binary's path
+/// too: only templates of earlier builds of this same binary are removed, never those
+/// of other checkouts (or of the other kind) that may be in use right now.
+fn postgres_template(admin_url: &str, seeded: bool) -> String {
+    let mut names = postgres_template_names().lock().unwrap_or_else(|e| e.into_inner());
     if let Some(name) = names.get(&seeded) {
         return name.clone();
     }
     let exe = std::env::current_exe().expect("test binary path");
     let stamp = std::fs::metadata(&exe).and_then(|m| m.modified()).map(|t| format!("{t:?}")).unwrap_or_default();
-    let digest = {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (exe, stamp).hash(&mut h);
-        h.finish()
-    };
-    let name = format!("stockade_tpl_{}_{digest:016x}", if seeded { "seeded" } else { "empty" });
+    let (binary, build) = (short_hash(&exe), short_hash((&exe, &stamp)));
+    let name = format!("stockade_tpl_{}_{binary:08x}_{build:08x}", if seeded { "seeded" } else { "empty" });
+    let stale_pattern = format!("stockade\\_tpl\\_%\\_{binary:08x}\\_%");
+    let current_suffix = format!("%\\_{build:08x}");
     let (admin, template) = (admin_url.to_owned(), name.clone());
     run_blocking(async move {
         let pool = admin_pool(&admin).await;
@@ -171,13 +186,13 @@ fn postgres_template(admin_url: &str, seeded: bool) -> String {
             .await
             .expect("query");
         if exists.is_none() {
-            // Remove templates left by earlier builds of the tests.
-            let stale: Vec<String> =
-                sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'stockade_tpl_%' AND datname <> $1")
-                    .bind(&template)
-                    .fetch_all(&mut *conn)
-                    .await
-                    .expect("list templates");
+            // Remove templates left by earlier builds of this test binary.
+            let stale: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE $1 AND datname NOT LIKE $2")
+                .bind(&stale_pattern)
+                .bind(&current_suffix)
+                .fetch_all(&mut *conn)
+                .await
+                .expect("list templates");
             for old in stale {
                 let _ =
                     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{old}\" WITH (FORCE)"))).execute(&mut *conn).await;
@@ -202,7 +217,20 @@ fn postgres_template(admin_url: &str, seeded: bool) -> String {
     name
 }
 
+fn short_hash(value: impl std::hash::Hash) -> u32 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish() as u32
+}
+
 /// Configuration for a test server on `database_url`, with overrides.
+///
+/// The outbox publisher is off unless a test asks for it (`("EVENTS_PUBLISHER", "on")`):
+/// a background task polling the database would make statement counts (and anything
+/// else timing-sensitive) depend on luck. Each config gets its own Redis channel, so
+/// tests sharing one Redis never see each other's events; instances that must talk
+/// to each other pass the same `REDIS_EVENTS_CHANNEL`.
 pub fn config_for(database_url: &str, data_dir: &Path, overrides: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = HashMap::from([
         ("LISTEN_ADDR".into(), "127.0.0.1:0".into()),
@@ -212,6 +240,8 @@ pub fn config_for(database_url: &str, data_dir: &Path, overrides: &[(&str, &str)
         ("SEED_DEMO".into(), "false".into()),
         // Tests may share one Redis: never share rate-limit budgets between servers.
         ("RATE_LIMIT_PREFIX".into(), format!("test:{}", uuid::Uuid::new_v4().simple())),
+        ("EVENTS_PUBLISHER".into(), "off".into()),
+        ("REDIS_EVENTS_CHANNEL".into(), format!("stockade:test:{}", uuid::Uuid::new_v4().simple())),
     ]);
     for (k, v) in overrides {
         vars.insert((*k).into(), (*v).into());
@@ -225,7 +255,12 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub metrics: Arc<Metrics>,
     pub services: stockade::graphql::Services,
-    pub db: TestDb,
+    /// The server's event bus.
+    pub bus: EventBus,
+    /// Wakes the server's outbox publisher (if it runs one).
+    pub outbox_notify: OutboxNotify,
+    /// Shared with other instances started by [`TestApp::spawn_on`].
+    pub db: Arc<TestDb>,
     _data_dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -239,12 +274,19 @@ impl TestApp {
 
     /// A server on `db` with configuration overrides.
     pub async fn spawn_with(db: TestDb, overrides: &[(&str, &str)]) -> TestApp {
+        Self::spawn_on(Arc::new(db), overrides).await
+    }
+
+    /// Another instance on a database that other instances may share (it is dropped
+    /// with the last of them).
+    pub async fn spawn_on(db: Arc<TestDb>, overrides: &[(&str, &str)]) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let config = config_for(&db.url(), data_dir.path(), overrides);
         let app = Application::build(config).await.expect("server starts");
         let addr = app.local_addr();
         let metrics = app.metrics();
         let services = app.services();
+        let (bus, outbox_notify) = (app.bus(), app.outbox_notify());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let _ = app
@@ -258,6 +300,8 @@ impl TestApp {
             client: reqwest::Client::builder().build().expect("http client"),
             metrics,
             services,
+            bus,
+            outbox_notify,
             db,
             _data_dir: data_dir,
             shutdown: Some(tx),

@@ -7,6 +7,7 @@ mod cache;
 mod catalog;
 mod catalog_edit;
 mod cli;
+mod events;
 mod helpers;
 mod http;
 mod outbox;
