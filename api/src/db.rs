@@ -231,6 +231,9 @@ pub fn unique_violation(err: &DbErr) -> Option<&'static str> {
         ("products_slug_key", "products.slug"),
         ("categories_slug_key", "categories.slug"),
         ("variants_sku_key", "variants.sku"),
+        ("uq_coupons_code", "coupons.code"),
+        ("uq_orders_idempotency_key", "orders.idempotency_key"),
+        ("uq_carts_active_customer", "carts.customer_id"),
     ];
     let sea_orm::SqlErr::UniqueConstraintViolation(message) = err.sql_err()? else { return None };
     KNOWN.iter().find(|(pg, lite)| message.contains(&format!("\"{pg}\"")) || message.ends_with(lite)).map(|(_, lite)| *lite)

@@ -6,8 +6,10 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod checkout;
 pub mod cli;
 pub mod config;
+pub mod coupons;
 pub mod db;
 pub mod entity;
 pub mod error;
@@ -16,6 +18,7 @@ pub mod graphql;
 pub mod http;
 pub mod metrics;
 pub mod money;
+pub mod orders;
 pub mod pagination;
 pub mod ratelimit;
 pub mod startup;

@@ -58,8 +58,11 @@ impl AddressInput {
     /// Every problem at once, so a form can show them all.
     pub fn problems(&self) -> Vec<AddressProblem> {
         let mut problems = Vec::new();
-        let mut problem = |field: &str, message: String| problems.push(AddressProblem { field: format!("shippingAddress.{field}"), message });
-        for (field, value, max) in [("name", &self.name, 200), ("line1", &self.line1, 200), ("city", &self.city, 100), ("postalCode", &self.postal_code, 20)] {
+        let mut problem =
+            |field: &str, message: String| problems.push(AddressProblem { field: format!("shippingAddress.{field}"), message });
+        for (field, value, max) in
+            [("name", &self.name, 200), ("line1", &self.line1, 200), ("city", &self.city, 100), ("postalCode", &self.postal_code, 20)]
+        {
             match clean(value) {
                 None => problem(field, format!("{field} is required")),
                 Some(v) if v.chars().count() > max => problem(field, format!("{field} is longer than {max} characters")),
@@ -115,7 +118,8 @@ impl AddressInput {
 
 fn us_zip(code: &str) -> bool {
     let b = code.as_bytes();
-    (b.len() == 5 && b.iter().all(u8::is_ascii_digit)) || (b.len() == 10 && b[5] == b'-' && b.iter().enumerate().all(|(i, c)| i == 5 || c.is_ascii_digit()))
+    (b.len() == 5 && b.iter().all(u8::is_ascii_digit))
+        || (b.len() == 10 && b[5] == b'-' && b.iter().enumerate().all(|(i, c)| i == 5 || c.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -143,7 +147,16 @@ mod tests {
     fn every_problem_is_named() {
         let empty = AddressInput::default().problems();
         let fields: Vec<&str> = empty.iter().map(|p| p.field.as_str()).collect();
-        assert_eq!(fields, ["shippingAddress.name", "shippingAddress.line1", "shippingAddress.city", "shippingAddress.postalCode", "shippingAddress.country"]);
+        assert_eq!(
+            fields,
+            [
+                "shippingAddress.name",
+                "shippingAddress.line1",
+                "shippingAddress.city",
+                "shippingAddress.postalCode",
+                "shippingAddress.country"
+            ]
+        );
         let no_state = AddressInput { region: None, ..input() }.problems();
         assert_eq!(no_state[0].field, "shippingAddress.region");
         let bad_zip = AddressInput { postal_code: Some("ABCDE".into()), ..input() }.problems();

@@ -104,7 +104,13 @@ pub fn totals(config: &PricingConfig, subtotal: i64, discount: i64, country: Opt
             (shipping, tax)
         }
     };
-    Ok(Totals { subtotal: money(subtotal), discount: money(discount), shipping: money(shipping), tax: money(tax), total: money(discounted + shipping + tax) })
+    Ok(Totals {
+        subtotal: money(subtotal),
+        discount: money(discount),
+        shipping: money(shipping),
+        tax: money(tax),
+        total: money(discounted + shipping + tax),
+    })
 }
 
 #[cfg(test)]

@@ -55,7 +55,8 @@ const TRANSITIONS: &[(OrderStatus, OrderStatus)] = &[
 ];
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 10] = [PendingPayment, PaymentFailed, Paid, NeedsAttention, Fulfilled, Shipped, Delivered, Cancelled, Expired, Refunded];
+    pub const ALL: [OrderStatus; 10] =
+        [PendingPayment, PaymentFailed, Paid, NeedsAttention, Fulfilled, Shipped, Delivered, Cancelled, Expired, Refunded];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -73,7 +74,10 @@ impl OrderStatus {
     }
 
     pub fn parse(s: &str) -> Result<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown order status in database: {s}")))
+        Self::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown order status in database: {s}")))
     }
 
     pub fn can_become(self, next: OrderStatus) -> bool {
@@ -87,11 +91,7 @@ impl OrderStatus {
 
     /// `Ok` if `self -> next` is in the table, else a clear error naming both.
     pub fn check(self, next: OrderStatus) -> Result<()> {
-        if self.can_become(next) {
-            Ok(())
-        } else {
-            Err(Error::IllegalTransition { from: self.as_str(), to: next.as_str() })
-        }
+        if self.can_become(next) { Ok(()) } else { Err(Error::IllegalTransition { from: self.as_str(), to: next.as_str() }) }
     }
 
     /// Whether the order still holds stock reservations.
@@ -118,14 +118,23 @@ mod tests {
 
     #[test]
     fn the_happy_path_and_retry_are_allowed() {
-        for (a, b) in [(PendingPayment, Paid), (Paid, Fulfilled), (Fulfilled, Shipped), (Shipped, Delivered), (PaymentFailed, PendingPayment)] {
+        for (a, b) in
+            [(PendingPayment, Paid), (Paid, Fulfilled), (Fulfilled, Shipped), (Shipped, Delivered), (PaymentFailed, PendingPayment)]
+        {
             assert!(a.can_become(b), "{a} -> {b}");
         }
     }
 
     #[test]
     fn nothing_moves_backwards() {
-        for (a, b) in [(Paid, PendingPayment), (Paid, PaymentFailed), (Delivered, Shipped), (Cancelled, Paid), (Refunded, Paid), (Expired, PendingPayment)] {
+        for (a, b) in [
+            (Paid, PendingPayment),
+            (Paid, PaymentFailed),
+            (Delivered, Shipped),
+            (Cancelled, Paid),
+            (Refunded, Paid),
+            (Expired, PendingPayment),
+        ] {
             assert!(matches!(a.check(b), Err(Error::IllegalTransition { .. })), "{a} -> {b}");
         }
         assert!(Cancelled.is_final() && Expired.is_final() && Refunded.is_final());

@@ -1,0 +1,4 @@
+//! Carts and checkout: what a shopper does up to payment.
+
+pub mod address;
+pub mod pricing;
