@@ -8,12 +8,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_catalog;
 mod m20261121_000002_outbox;
+mod m20261121_000003_inventory;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_catalog::Migration), Box::new(m20261121_000002_outbox::Migration)]
+        vec![
+            Box::new(m20261121_000001_catalog::Migration),
+            Box::new(m20261121_000002_outbox::Migration),
+            Box::new(m20261121_000003_inventory::Migration),
+        ]
     }
 }

@@ -6,4 +6,8 @@ pub mod outbox;
 pub mod product;
 pub mod product_category;
 pub mod product_image;
+pub mod reservation;
+pub mod stock_level;
+pub mod stock_location;
+pub mod stock_movement;
 pub mod variant;
