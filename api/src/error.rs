@@ -14,6 +14,10 @@ pub enum ErrorCode {
     Invalid,
     /// A referenced object does not exist (or is not visible to the caller).
     NotFound,
+    /// Not enough stock to reserve, transfer or sell what was asked for.
+    OutOfStock,
+    /// An edit named a version that is no longer current (optimistic locking).
+    VersionConflict,
 }
 
 impl ErrorCode {
@@ -21,6 +25,8 @@ impl ErrorCode {
         match self {
             ErrorCode::Invalid => "INVALID",
             ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::OutOfStock => "OUT_OF_STOCK",
+            ErrorCode::VersionConflict => "VERSION_CONFLICT",
         }
     }
 }
@@ -34,6 +40,16 @@ pub enum Error {
     /// The referenced object does not exist.
     #[error("{entity} not found")]
     NotFound { entity: &'static str, field: Option<String> },
+
+    /// Not enough stock of `variant_id`: `available` is what could still be had (across
+    /// the locations the request allowed) when it failed. Nothing was written.
+    #[error("not enough stock: {requested} requested, {available} available")]
+    OutOfStock { variant_id: i64, requested: i64, available: i64 },
+
+    /// The caller edited from version `expected`, but someone changed the row since;
+    /// `current` is its state now, so the caller can show it and retry. Nothing was written.
+    #[error("{} was changed by someone else (expected version {expected}, current version {})", current.entity(), current.version())]
+    VersionConflict { expected: i64, current: Box<ConflictState> },
 
     #[error("database error")]
     Db(#[from] DbErr),
@@ -56,6 +72,8 @@ impl Error {
         match self {
             Error::Invalid { .. } => Some(ErrorCode::Invalid),
             Error::NotFound { .. } => Some(ErrorCode::NotFound),
+            Error::OutOfStock { .. } => Some(ErrorCode::OutOfStock),
+            Error::VersionConflict { .. } => Some(ErrorCode::VersionConflict),
             Error::Db(_) | Error::Internal(_) => None,
         }
     }
@@ -64,6 +82,29 @@ impl Error {
         match self {
             Error::Invalid { field, .. } | Error::NotFound { field, .. } => field.as_deref(),
             _ => None,
+        }
+    }
+}
+
+/// The current state of a row that a stale edit was aimed at (see
+/// [`Error::VersionConflict`]). One variant per kind of versioned row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConflictState {
+    StockLevel(crate::inventory::StockLevel),
+}
+
+impl ConflictState {
+    /// What kind of row it is, for messages.
+    pub fn entity(&self) -> &'static str {
+        match self {
+            ConflictState::StockLevel(_) => "stock level",
+        }
+    }
+
+    /// Its version now.
+    pub fn version(&self) -> i64 {
+        match self {
+            ConflictState::StockLevel(level) => level.version,
         }
     }
 }

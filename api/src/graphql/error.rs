@@ -43,6 +43,9 @@ impl From<Error> for ApiError {
         match err {
             Error::Invalid { field, message } => ApiError::BadInput { field, message },
             Error::NotFound { entity, field } => ApiError::NotFound { field, message: format!("{entity} not found") },
+            // Inventory failures become typed `userErrors` (OUT_OF_STOCK, VERSION_CONFLICT)
+            // in the mutation payloads; anywhere else they are the caller's input problem.
+            e @ (Error::OutOfStock { .. } | Error::VersionConflict { .. }) => ApiError::BadInput { field: None, message: e.to_string() },
             Error::Db(e) => ApiError::Internal(anyhow::Error::new(e)),
             Error::Internal(e) => ApiError::Internal(e),
         }
