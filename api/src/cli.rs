@@ -25,6 +25,18 @@ enum Command {
     Seed,
     /// Print the GraphQL schema (SDL) to stdout.
     PrintSchema,
+    /// Inventory maintenance.
+    Inventory {
+        #[command(subcommand)]
+        command: InventoryCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum InventoryCommand {
+    /// Replay the stock ledger against every stock level. Exits 0 with a summary when
+    /// all reconcile, 1 listing those that do not.
+    Verify,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -63,6 +75,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Err(e) => fail(format!("seeding failed: {e:#}")),
             }
         }
+        Command::Inventory { command: InventoryCommand::Verify } => verify_inventory(config).await,
         Command::PrintSchema => unreachable!("handled above"),
     }
 }
@@ -79,6 +92,30 @@ async fn serve(config: Config) -> ExitCode {
     match app.run_until_stopped().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("server error: {e}")),
+    }
+}
+
+async fn verify_inventory(config: Config) -> ExitCode {
+    let db = match open_database(&config, None).await {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    let settings = crate::inventory::InventorySettings { default_low_stock_threshold: config.inventory.low_stock_threshold };
+    let result = crate::inventory::InventoryService::new(db.clone(), settings).verify().await;
+    db.close().await;
+    match result {
+        Ok(report) if report.is_ok() => {
+            println!("inventory reconciles: {report}");
+            ExitCode::SUCCESS
+        }
+        Ok(report) => {
+            for d in &report.discrepancies {
+                println!("{d}");
+            }
+            eprintln!("stockade: inventory does not reconcile: {report}");
+            ExitCode::from(1)
+        }
+        Err(e) => fail(format!("verifying the inventory failed: {e}")),
     }
 }
 

@@ -115,6 +115,24 @@ impl Default for GraphqlLimits {
     }
 }
 
+/// Inventory settings: the reservation sweeper and the low-stock default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InventoryConfig {
+    /// Seconds between background sweeps of expired reservations; 0 switches this
+    /// instance's sweeper off (another instance must run one).
+    pub sweep_interval_secs: u64,
+    /// Most reservations one sweep transaction expires.
+    pub sweep_batch: usize,
+    /// Low-stock threshold of variants that have none of their own.
+    pub low_stock_threshold: i64,
+}
+
+impl Default for InventoryConfig {
+    fn default() -> Self {
+        Self { sweep_interval_secs: 5, sweep_batch: 500, low_stock_threshold: 5 }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen_addr: SocketAddr,
@@ -134,6 +152,7 @@ pub struct Config {
     pub graphql: GraphqlLimits,
     /// Most public query responses kept in the response cache; 0 switches it off.
     pub response_cache_entries: u64,
+    pub inventory: InventoryConfig,
 }
 
 impl Config {
@@ -215,7 +234,30 @@ impl Config {
 
         let response_cache_entries = parse_number("RESPONSE_CACHE_ENTRIES", get("RESPONSE_CACHE_ENTRIES"), 10_000u64, 0..=10_000_000)?;
 
+        let inventory_defaults = InventoryConfig::default();
+        let inventory = InventoryConfig {
+            sweep_interval_secs: parse_number(
+                "RESERVATION_SWEEP_INTERVAL_SECS",
+                get("RESERVATION_SWEEP_INTERVAL_SECS"),
+                inventory_defaults.sweep_interval_secs,
+                0..=86_400,
+            )?,
+            sweep_batch: parse_number(
+                "RESERVATION_SWEEP_BATCH",
+                get("RESERVATION_SWEEP_BATCH"),
+                inventory_defaults.sweep_batch,
+                1..=10_000,
+            )?,
+            low_stock_threshold: parse_number(
+                "LOW_STOCK_THRESHOLD",
+                get("LOW_STOCK_THRESHOLD"),
+                inventory_defaults.low_stock_threshold,
+                0..=1_000_000,
+            )?,
+        };
+
         Ok(Config {
+            inventory,
             response_cache_entries,
             listen_addr,
             data_dir,
@@ -233,7 +275,7 @@ impl Config {
     /// One short line per concern, secrets masked, for the start-up log.
     pub fn summary(&self) -> String {
         format!(
-            "database={} pool={} redis={} log={} seed_demo={} currency={} response_cache={} graphql(depth<={}, complexity<={}, page<={}, graphiql={}, introspection={})",
+            "database={} pool={} redis={} log={} seed_demo={} currency={} response_cache={} graphql(depth<={}, complexity<={}, page<={}, graphiql={}, introspection={}) inventory(sweep={}, batch={}, low_stock<={})",
             self.database.describe(),
             self.database_max_connections,
             self.redis_url.as_ref().map(|u| mask_url(u.expose())).unwrap_or_else(|| "off (in-process bus)".into()),
@@ -249,6 +291,12 @@ impl Config {
             self.graphql.max_page_size,
             self.graphql.graphiql,
             self.graphql.introspection,
+            match self.inventory.sweep_interval_secs {
+                0 => "off".to_owned(),
+                n => format!("every {n}s"),
+            },
+            self.inventory.sweep_batch,
+            self.inventory.low_stock_threshold,
         )
     }
 }
@@ -322,6 +370,18 @@ mod tests {
         assert_eq!(config(&[("LOG_FORMAT", "xml")]).unwrap_err().var, "LOG_FORMAT");
         assert_eq!(config(&[("GRAPHQL_MAX_DEPTH", "0")]).unwrap_err().var, "GRAPHQL_MAX_DEPTH");
         assert_eq!(config(&[("SHOP_CURRENCY", "XYZW")]).unwrap_err().var, "SHOP_CURRENCY");
+        assert_eq!(config(&[("RESERVATION_SWEEP_INTERVAL_SECS", "soon")]).unwrap_err().var, "RESERVATION_SWEEP_INTERVAL_SECS");
+        assert_eq!(config(&[("RESERVATION_SWEEP_BATCH", "0")]).unwrap_err().var, "RESERVATION_SWEEP_BATCH");
+        assert_eq!(config(&[("LOW_STOCK_THRESHOLD", "-1")]).unwrap_err().var, "LOW_STOCK_THRESHOLD");
+    }
+
+    #[test]
+    fn inventory_settings_have_defaults_and_overrides() {
+        assert_eq!(config(&[]).unwrap().inventory, InventoryConfig { sweep_interval_secs: 5, sweep_batch: 500, low_stock_threshold: 5 });
+        let c =
+            config(&[("RESERVATION_SWEEP_INTERVAL_SECS", "0"), ("RESERVATION_SWEEP_BATCH", "50"), ("LOW_STOCK_THRESHOLD", "3")]).unwrap();
+        assert_eq!(c.inventory, InventoryConfig { sweep_interval_secs: 0, sweep_batch: 50, low_stock_threshold: 3 });
+        assert!(c.summary().contains("inventory(sweep=off, batch=50, low_stock<=3)"), "{}", c.summary());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::db::Database;
 use crate::graphql::cache::ResponseCache;
 use crate::graphql::{Executor, Services, build_schema};
 use crate::http::{AppState, router};
+use crate::inventory::{InventoryService, InventorySettings, spawn_sweeper};
 use crate::metrics::Metrics;
 
 /// Why the server could not start: always names the setting to fix.
@@ -24,6 +25,7 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    inventory: InventoryService,
 }
 
 impl Application {
@@ -52,8 +54,10 @@ impl Application {
             config: config.clone(),
             metrics,
         };
+        let inventory =
+            InventoryService::new(db.clone(), InventorySettings { default_low_stock_threshold: config.inventory.low_stock_threshold });
         let executor = Executor::new(build_schema(&services), services.metrics.clone());
-        Ok(Application { listener, state: AppState { services, executor, db } })
+        Ok(Application { listener, state: AppState { services, executor, db }, inventory })
     }
 
     /// The port actually bound (useful with `LISTEN_ADDR=127.0.0.1:0`).
@@ -69,16 +73,33 @@ impl Application {
         self.state.services.metrics.clone()
     }
 
+    /// The inventory service of this instance.
+    pub fn inventory(&self) -> InventoryService {
+        self.inventory.clone()
+    }
+
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `shutdown` completes.
+    /// Serves until `shutdown` completes. Background work (the reservation sweeper)
+    /// runs alongside and stops with the server.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let db = self.state.db.clone();
+        let inventory_config = self.state.services.config.inventory;
+        // Dropping `stop` (also when this future is dropped) stops the background tasks.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let sweeper = (inventory_config.sweep_interval_secs > 0).then(|| {
+            let interval = std::time::Duration::from_secs(inventory_config.sweep_interval_secs);
+            spawn_sweeper(self.inventory.clone(), interval, inventory_config.sweep_batch, stopped)
+        });
         let app = router(self.state);
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        let _ = stop.send(true);
+        if let Some(sweeper) = sweeper {
+            let _ = sweeper.await;
+        }
         db.close().await;
         result
     }

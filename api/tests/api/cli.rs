@@ -71,11 +71,19 @@ fn migrate_seed_and_print_schema() {
     let out = run(&["seed"], &[], dir.path());
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("49 products, 650 variants added (0 products already present)"), "{text}");
+    assert!(text.contains("49 products, 650 variants, 2 stock locations, 993 stock levels added (0 products already present)"), "{text}");
 
     let out = run(&["seed"], &[], dir.path());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("0 products, 0 variants added (49 products already present)"), "seeding twice adds nothing: {text}");
+    assert!(
+        text.contains("0 products, 0 variants, 0 stock locations, 0 stock levels added (49 products already present)"),
+        "seeding twice adds nothing: {text}"
+    );
+
+    let out = run(&["inventory", "verify"], &[], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("inventory reconciles: 993 stock levels, 993 ledger rows"), "{text}");
 
     let out = run(&["print-schema"], &[], dir.path());
     assert!(out.status.success());
