@@ -151,13 +151,16 @@ fn postgres_template(admin_url: &str, seeded: bool) -> String {
     }
     let exe = std::env::current_exe().expect("test binary path");
     let stamp = std::fs::metadata(&exe).and_then(|m| m.modified()).map(|t| format!("{t:?}")).unwrap_or_default();
-    let digest = {
+    let hash = |value: &dyn std::fmt::Debug| {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        (exe, stamp).hash(&mut h);
+        format!("{value:?}").hash(&mut h);
         h.finish()
     };
-    let name = format!("stockade_tpl_{}_{digest:016x}", if seeded { "seeded" } else { "empty" });
+    // The binary's path names the checkout (other worktrees share the server); the
+    // stamp names this build of it. Only earlier builds of the same checkout are stale.
+    let family = format!("stockade_tpl_{}_{:016x}", if seeded { "seeded" } else { "empty" }, hash(&exe));
+    let name = format!("{family}_{:08x}", hash(&stamp) as u32);
     let (admin, template) = (admin_url.to_owned(), name.clone());
     run_blocking(async move {
         let pool = admin_pool(&admin).await;
@@ -170,13 +173,13 @@ fn postgres_template(admin_url: &str, seeded: bool) -> String {
             .await
             .expect("query");
         if exists.is_none() {
-            // Remove templates left by earlier builds of the tests.
-            let stale: Vec<String> =
-                sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'stockade_tpl_%' AND datname <> $1")
-                    .bind(&template)
-                    .fetch_all(&mut *conn)
-                    .await
-                    .expect("list templates");
+            // Remove templates left by earlier builds of these tests (not other checkouts').
+            let stale: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE $1 AND datname <> $2")
+                .bind(format!("{family}_%"))
+                .bind(&template)
+                .fetch_all(&mut *conn)
+                .await
+                .expect("list templates");
             for old in stale {
                 let _ =
                     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{old}\" WITH (FORCE)"))).execute(&mut *conn).await;
@@ -209,6 +212,9 @@ pub fn config_for(database_url: &str, data_dir: &Path, overrides: &[(&str, &str)
         ("DATABASE_URL".into(), database_url.into()),
         ("DATABASE_MAX_CONNECTIONS".into(), "8".into()),
         ("SEED_DEMO".into(), "false".into()),
+        // No background sweeper: statement counts stay deterministic; tests that need
+        // one sweep directly or turn it on with an override.
+        ("RESERVATION_SWEEP_INTERVAL_SECS".into(), "0".into()),
     ]);
     for (k, v) in overrides {
         vars.insert((*k).into(), (*v).into());

@@ -6,5 +6,6 @@ mod catalog;
 mod cli;
 mod helpers;
 mod http;
+mod inventory;
 mod outbox;
 mod schema;
