@@ -100,7 +100,7 @@ async fn verify_inventory(config: Config) -> ExitCode {
         Ok(db) => db,
         Err(e) => return fail(e),
     };
-    let settings = crate::inventory::InventorySettings { default_low_stock_threshold: config.inventory.low_stock_threshold };
+    let settings = crate::inventory::InventorySettings::from_config(&config.inventory);
     let result = crate::inventory::InventoryService::new(db.clone(), settings).verify().await;
     db.close().await;
     match result {

@@ -125,11 +125,14 @@ pub struct InventoryConfig {
     pub sweep_batch: usize,
     /// Low-stock threshold of variants that have none of their own.
     pub low_stock_threshold: i64,
+    /// Most reservation transactions per SKU one instance lets into the database at
+    /// once; the rest queue in-process (hot-SKU throughput). 0 switches the gate off.
+    pub reserve_concurrency_per_sku: usize,
 }
 
 impl Default for InventoryConfig {
     fn default() -> Self {
-        Self { sweep_interval_secs: 5, sweep_batch: 500, low_stock_threshold: 5 }
+        Self { sweep_interval_secs: 5, sweep_batch: 500, low_stock_threshold: 5, reserve_concurrency_per_sku: 2 }
     }
 }
 
@@ -254,6 +257,12 @@ impl Config {
                 inventory_defaults.low_stock_threshold,
                 0..=1_000_000,
             )?,
+            reserve_concurrency_per_sku: parse_number(
+                "RESERVE_CONCURRENCY_PER_SKU",
+                get("RESERVE_CONCURRENCY_PER_SKU"),
+                inventory_defaults.reserve_concurrency_per_sku,
+                0..=1000,
+            )?,
         };
 
         Ok(Config {
@@ -275,7 +284,7 @@ impl Config {
     /// One short line per concern, secrets masked, for the start-up log.
     pub fn summary(&self) -> String {
         format!(
-            "database={} pool={} redis={} log={} seed_demo={} currency={} response_cache={} graphql(depth<={}, complexity<={}, page<={}, graphiql={}, introspection={}) inventory(sweep={}, batch={}, low_stock<={})",
+            "database={} pool={} redis={} log={} seed_demo={} currency={} response_cache={} graphql(depth<={}, complexity<={}, page<={}, graphiql={}, introspection={}) inventory(sweep={}, batch={}, low_stock<={}, reserve_per_sku={})",
             self.database.describe(),
             self.database_max_connections,
             self.redis_url.as_ref().map(|u| mask_url(u.expose())).unwrap_or_else(|| "off (in-process bus)".into()),
@@ -297,6 +306,7 @@ impl Config {
             },
             self.inventory.sweep_batch,
             self.inventory.low_stock_threshold,
+            self.inventory.reserve_concurrency_per_sku,
         )
     }
 }
@@ -373,15 +383,25 @@ mod tests {
         assert_eq!(config(&[("RESERVATION_SWEEP_INTERVAL_SECS", "soon")]).unwrap_err().var, "RESERVATION_SWEEP_INTERVAL_SECS");
         assert_eq!(config(&[("RESERVATION_SWEEP_BATCH", "0")]).unwrap_err().var, "RESERVATION_SWEEP_BATCH");
         assert_eq!(config(&[("LOW_STOCK_THRESHOLD", "-1")]).unwrap_err().var, "LOW_STOCK_THRESHOLD");
+        assert_eq!(config(&[("RESERVE_CONCURRENCY_PER_SKU", "many")]).unwrap_err().var, "RESERVE_CONCURRENCY_PER_SKU");
     }
 
     #[test]
     fn inventory_settings_have_defaults_and_overrides() {
-        assert_eq!(config(&[]).unwrap().inventory, InventoryConfig { sweep_interval_secs: 5, sweep_batch: 500, low_stock_threshold: 5 });
-        let c =
-            config(&[("RESERVATION_SWEEP_INTERVAL_SECS", "0"), ("RESERVATION_SWEEP_BATCH", "50"), ("LOW_STOCK_THRESHOLD", "3")]).unwrap();
-        assert_eq!(c.inventory, InventoryConfig { sweep_interval_secs: 0, sweep_batch: 50, low_stock_threshold: 3 });
-        assert!(c.summary().contains("inventory(sweep=off, batch=50, low_stock<=3)"), "{}", c.summary());
+        let defaults = InventoryConfig { sweep_interval_secs: 5, sweep_batch: 500, low_stock_threshold: 5, reserve_concurrency_per_sku: 2 };
+        assert_eq!(config(&[]).unwrap().inventory, defaults);
+        let c = config(&[
+            ("RESERVATION_SWEEP_INTERVAL_SECS", "0"),
+            ("RESERVATION_SWEEP_BATCH", "50"),
+            ("LOW_STOCK_THRESHOLD", "3"),
+            ("RESERVE_CONCURRENCY_PER_SKU", "0"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.inventory,
+            InventoryConfig { sweep_interval_secs: 0, sweep_batch: 50, low_stock_threshold: 3, reserve_concurrency_per_sku: 0 }
+        );
+        assert!(c.summary().contains("inventory(sweep=off, batch=50, low_stock<=3, reserve_per_sku=0)"), "{}", c.summary());
     }
 
     #[test]

@@ -54,8 +54,7 @@ impl Application {
             config: config.clone(),
             metrics,
         };
-        let inventory =
-            InventoryService::new(db.clone(), InventorySettings { default_low_stock_threshold: config.inventory.low_stock_threshold });
+        let inventory = InventoryService::new(db.clone(), InventorySettings::from_config(&config.inventory));
         let executor = Executor::new(build_schema(&services), services.metrics.clone());
         Ok(Application { listener, state: AppState { services, executor, db }, inventory })
     }

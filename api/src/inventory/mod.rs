@@ -16,6 +16,7 @@
 //! Nothing here knows about GraphQL or HTTP.
 
 mod demo;
+mod gate;
 mod ledger;
 mod levels;
 mod limits;

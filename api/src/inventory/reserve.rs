@@ -59,6 +59,10 @@ impl InventoryService {
         let ttl = limits::ttl(ttl)?;
         let explicit: Vec<i64> = lines.iter().filter_map(|l| l.location_id).collect();
         ensure_locations(self.db.conn(), &explicit, "locationId").await?;
+        let _places = match &self.gate {
+            Some(gate) => gate.enter(lines.iter().map(|l| l.variant_id)).await,
+            None => Vec::new(),
+        };
         retrying("reserve", || self.try_reserve(&lines, owner, ttl, actor)).await
     }
 

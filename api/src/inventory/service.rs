@@ -1,9 +1,13 @@
 //! The [`InventoryService`] handle and what its operations share: existence checks and
 //! the clock. The operations themselves live in the modules named after them.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
+use super::gate::SkuGate;
+use crate::config::InventoryConfig;
 use crate::db::Database;
 use crate::entity::{stock_location, variant};
 use crate::error::{Error, Result};
@@ -13,11 +17,23 @@ use crate::error::{Error, Result};
 pub struct InventorySettings {
     /// Low-stock threshold of variants that have none of their own.
     pub default_low_stock_threshold: i64,
+    /// Most reservation transactions per SKU this instance lets into the database at
+    /// once (the rest queue in-process); 0 lets every caller in. See `gate`.
+    pub reserve_concurrency_per_sku: usize,
 }
 
 impl Default for InventorySettings {
     fn default() -> Self {
-        InventorySettings { default_low_stock_threshold: 5 }
+        Self::from_config(&InventoryConfig::default())
+    }
+}
+
+impl InventorySettings {
+    pub fn from_config(config: &InventoryConfig) -> Self {
+        InventorySettings {
+            default_low_stock_threshold: config.low_stock_threshold,
+            reserve_concurrency_per_sku: config.reserve_concurrency_per_sku,
+        }
     }
 }
 
@@ -29,11 +45,13 @@ impl Default for InventorySettings {
 pub struct InventoryService {
     pub(super) db: Database,
     pub(super) settings: InventorySettings,
+    pub(super) gate: Option<Arc<SkuGate>>,
 }
 
 impl InventoryService {
     pub fn new(db: Database, settings: InventorySettings) -> Self {
-        Self { db, settings }
+        let gate = SkuGate::new(settings.reserve_concurrency_per_sku).map(Arc::new);
+        Self { db, settings, gate }
     }
 
     pub fn settings(&self) -> InventorySettings {

@@ -2,7 +2,8 @@
 //!
 //! Creates a stock location and `SKUS + 1` variants (one hot SKU), restocks them, then:
 //! (a) `CLIENTS` tasks reserve 1 unit of the hot SKU each, again and again, for
-//!     `DURATION_SECS`; (b) the same spread over `SKUS` SKUs. Both through
+//!     `DURATION_SECS`, with the per-SKU gate (`GATE`, default as configured) and
+//!     without it; (b) the same spread over `SKUS` SKUs. All through
 //!     `InventoryService::reserve`, one durable transaction per reservation.
 //! Afterwards it checks every touched stock level against the successful reservations
 //! (the oversold count must be 0) and replays the ledger (`verify`).
@@ -55,7 +56,9 @@ async fn main() -> anyhow::Result<()> {
         bail!("the flash-sale benchmark runs on Postgres");
     }
     let db = stockade::startup::open_database(&config, None).await?;
-    let inv = InventoryService::new(db.clone(), InventorySettings::default());
+    let gate = env_number("GATE", InventorySettings::default().reserve_concurrency_per_sku)?;
+    let inv = InventoryService::new(db.clone(), InventorySettings { reserve_concurrency_per_sku: gate, ..Default::default() });
+    let ungated = InventoryService::new(db.clone(), InventorySettings { reserve_concurrency_per_sku: 0, ..Default::default() });
 
     // Setup: one location, a hot SKU and `skus` others, all stocked.
     let location = inv.create_location("bench", "Bench warehouse", 1).await?.id;
@@ -65,21 +68,31 @@ async fn main() -> anyhow::Result<()> {
     for &v in &spread {
         inv.restock(v, location, SPREAD_STOCK, Actor::System, "bench").await?;
     }
-    println!("setup: 1 hot SKU ({HOT_STOCK} units) and {skus} SKUs ({SPREAD_STOCK} units each), {clients} clients, {duration:?} per phase");
+    println!(
+        "setup: 1 hot SKU ({HOT_STOCK} units) and {skus} SKUs ({SPREAD_STOCK} units each), {clients} clients, {duration:?} per phase, \
+         at most {gate} reservation transactions per SKU in the database (RESERVE_CONCURRENCY_PER_SKU)"
+    );
 
     // A short warm-up (connections, statement caches) that is not measured.
     load::run(&inv, clients, Duration::from_secs(1), Arc::new(vec![hot]), "warmup").await;
-    let warmup = inv.level(hot, location).await?.reserved;
+    let mut sold_before: HashMap<i64, i64> = HashMap::from([(hot, inv.level(hot, location).await?.reserved)]);
 
     let mut oversold_total = 0;
-    for (phase, variants, stock) in [("hot", vec![hot], HOT_STOCK), ("spread", spread.clone(), SPREAD_STOCK)] {
-        let outcome = load::run(&inv, clients, duration, Arc::new(variants.clone()), phase).await;
+    let phases = [
+        ("hot", &inv, vec![hot], HOT_STOCK),
+        ("hot-ungated", &ungated, vec![hot], HOT_STOCK),
+        ("spread", &inv, spread.clone(), SPREAD_STOCK),
+    ];
+    for (phase, service, variants, stock) in phases {
+        let outcome = load::run(service, clients, duration, Arc::new(variants.clone()), phase).await;
         // Every successful reservation holds exactly one unit; nothing beyond the stock.
         let levels = inv.levels_by_variant_ids(&variants).await?;
         let mut oversold = 0i64;
         let mut mismatched = 0;
         for &v in &variants {
-            let sold = outcome.per_variant.get(&v).copied().unwrap_or(0) + if v == hot { warmup } else { 0 };
+            let before = sold_before.entry(v).or_default();
+            *before += outcome.per_variant.get(&v).copied().unwrap_or(0);
+            let sold = *before;
             let level = levels.get(&v).and_then(|l| l.first()).context("stock level missing")?;
             oversold += (sold - stock).max(0) + (level.reserved - level.on_hand).max(0);
             if level.reserved != sold || level.on_hand != stock {
@@ -88,7 +101,7 @@ async fn main() -> anyhow::Result<()> {
         }
         oversold_total += oversold + mismatched;
         println!(
-            "{phase:>6}: {:8.0} reservations/s  p50 {:6.2} ms  p99 {:6.2} ms  ({} reserved, {} out of stock, {} errors{})  \
+            "{phase:>11}: {:8.0} reservations/s  p50 {:6.2} ms  p99 {:6.2} ms  ({} reserved, {} out of stock, {} errors{})  \
              oversold {oversold}, levels not matching the reservations {mismatched}  \
              machine CPU busy {:.0}%, bench process {:.0} us CPU/reservation",
             outcome.per_second(),

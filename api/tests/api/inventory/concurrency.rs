@@ -9,10 +9,18 @@ use stockade::error::{ConflictState, Error};
 use stockade::inventory::{Adjustment, MovementReason, ReleaseTarget, ReservationStatus, ReserveLine, StockChange};
 
 use super::{Fixture, STAFF, TTL, cart};
+use crate::helpers::TestDb;
 
 #[tokio::test]
 async fn two_hundred_buyers_race_for_ten_units_and_exactly_ten_win() {
-    let fx = Arc::new(Fixture::new(24).await);
+    // Without the per-SKU gate (the guarded SQL alone decides), then with it.
+    for gate in [0, 2] {
+        two_hundred_buyers_for_ten_units(gate).await;
+    }
+}
+
+async fn two_hundred_buyers_for_ten_units(gate: usize) {
+    let fx = Arc::new(Fixture::with_gate(TestDb::empty(), 24, gate).await);
     let [sku] = fx.variants("Hot Sneaker", &["HOT-1"]).await[..] else { unreachable!() };
     let main = fx.location("main", 1).await;
     fx.inv.restock(sku, main, 10, STAFF, "drop day").await.unwrap();
@@ -39,7 +47,7 @@ async fn two_hundred_buyers_race_for_ten_units_and_exactly_ten_win() {
             Err(other) => panic!("a caller saw an unexpected error: {other:?}"),
         }
     }
-    assert_eq!((won, out_of_stock), (10, 190));
+    assert_eq!((won, out_of_stock), (10, 190), "gate {gate}");
     assert_eq!(fx.available(sku).await, 0);
     let level = fx.inv.level(sku, main).await.unwrap();
     assert_eq!((level.on_hand, level.reserved, level.version), (10, 10, 11));

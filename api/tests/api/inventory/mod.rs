@@ -32,15 +32,23 @@ pub struct Fixture {
 
 impl Fixture {
     /// `max_connections` must cover the concurrency of the test on Postgres.
+    /// No per-SKU gate: every caller reaches the database, so races are decided by the
+    /// guarded SQL alone.
     pub async fn new(max_connections: u32) -> Fixture {
-        Self::on(TestDb::empty(), max_connections).await
+        Self::with_gate(TestDb::empty(), max_connections, 0).await
     }
 
     pub async fn on(test_db: TestDb, max_connections: u32) -> Fixture {
+        Self::with_gate(test_db, max_connections, 0).await
+    }
+
+    /// With `gate` reservation transactions per SKU at once (0: no gate).
+    pub async fn with_gate(test_db: TestDb, max_connections: u32, gate: usize) -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = config_for(&test_db.url(), dir.path(), &[("DATABASE_MAX_CONNECTIONS", &max_connections.to_string())]);
         let db = stockade::startup::open_database(&config, None).await.expect("database opens");
-        let inv = InventoryService::new(db.clone(), InventorySettings { default_low_stock_threshold: 5 });
+        let inv =
+            InventoryService::new(db.clone(), InventorySettings { default_low_stock_threshold: 5, reserve_concurrency_per_sku: gate });
         Fixture { inv, db, _dir: dir, _test_db: test_db }
     }
 
