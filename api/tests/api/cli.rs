@@ -85,6 +85,20 @@ fn migrate_seed_and_print_schema() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("inventory reconciles: 993 stock levels, 993 ledger rows"), "{text}");
 
+    // A stock level changed behind the ledger's back is listed, with exit code 1.
+    let db = dir.path().join("stockade.db");
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display())).await.unwrap();
+        sqlx::query("UPDATE stock_levels SET on_hand = on_hand + 1 WHERE id = 3").execute(&pool).await.unwrap();
+        pool.close().await;
+    });
+    let out = run(&["inventory", "verify"], &[], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("on_hand=") && text.contains("ledger on_hand="), "{text}");
+    assert!(stderr(&out).contains("does not reconcile: 993 stock levels, 993 ledger rows, 1 not reconciling"), "{}", stderr(&out));
+
     let out = run(&["print-schema"], &[], dir.path());
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout), stockade::graphql::sdl());
