@@ -36,6 +36,18 @@ enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Inventory maintenance.
+    Inventory {
+        #[command(subcommand)]
+        command: InventoryCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum InventoryCommand {
+    /// Replay the stock ledger against every stock level. Exits 0 with a summary when
+    /// all reconcile, 1 listing those that do not.
+    Verify,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -74,6 +86,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Err(e) => fail(format!("seeding failed: {e:#}")),
             }
         }
+        Command::Inventory { command: InventoryCommand::Verify } => verify_inventory(config).await,
         Command::PrintSchema => unreachable!("handled above"),
         Command::CreateAdmin { email, name, password_stdin } => create_admin(&config, &email, &name, password_stdin).await,
     }
@@ -124,6 +137,30 @@ async fn create_admin(config: &Config, email: &str, name: &str, password_stdin: 
             ExitCode::SUCCESS
         }
         Err(e) => fail(format!("cannot create the admin: {e}")),
+    }
+}
+
+async fn verify_inventory(config: Config) -> ExitCode {
+    let db = match open_database(&config, None).await {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    let settings = crate::inventory::InventorySettings::from_config(&config.inventory);
+    let result = crate::inventory::InventoryService::new(db.clone(), settings).verify().await;
+    db.close().await;
+    match result {
+        Ok(report) if report.is_ok() => {
+            println!("inventory reconciles: {report}");
+            ExitCode::SUCCESS
+        }
+        Ok(report) => {
+            for d in &report.discrepancies {
+                println!("{d}");
+            }
+            eprintln!("stockade: inventory does not reconcile: {report}");
+            ExitCode::from(1)
+        }
+        Err(e) => fail(format!("verifying the inventory failed: {e}")),
     }
 }
 

@@ -196,6 +196,27 @@ impl EventsConfig {
     }
 }
 
+/// Inventory settings: the reservation sweeper and the low-stock default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InventoryConfig {
+    /// Seconds between background sweeps of expired reservations; 0 switches this
+    /// instance's sweeper off (another instance must run one).
+    pub sweep_interval_secs: u64,
+    /// Most reservations one sweep transaction expires.
+    pub sweep_batch: usize,
+    /// Low-stock threshold of variants that have none of their own.
+    pub low_stock_threshold: i64,
+    /// Most reservation transactions per SKU one instance lets into the database at
+    /// once; the rest queue in-process (hot-SKU throughput). 0 switches the gate off.
+    pub reserve_concurrency_per_sku: usize,
+}
+
+impl Default for InventoryConfig {
+    fn default() -> Self {
+        Self { sweep_interval_secs: 5, sweep_batch: 500, low_stock_threshold: 5, reserve_concurrency_per_sku: 2 }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen_addr: SocketAddr,
@@ -215,6 +236,7 @@ pub struct Config {
     pub graphql: GraphqlLimits,
     /// Most public query responses kept in the response cache; 0 switches it off.
     pub response_cache_entries: u64,
+    pub inventory: InventoryConfig,
     pub events: EventsConfig,
     pub auth: AuthConfig,
     /// Origins allowed to call the API from a browser (`*` for any).
@@ -378,7 +400,36 @@ impl Config {
         };
         let events = EventsConfig::from_lookup(get)?;
 
+        let inventory_defaults = InventoryConfig::default();
+        let inventory = InventoryConfig {
+            sweep_interval_secs: parse_number(
+                "RESERVATION_SWEEP_INTERVAL_SECS",
+                get("RESERVATION_SWEEP_INTERVAL_SECS"),
+                inventory_defaults.sweep_interval_secs,
+                0..=86_400,
+            )?,
+            sweep_batch: parse_number(
+                "RESERVATION_SWEEP_BATCH",
+                get("RESERVATION_SWEEP_BATCH"),
+                inventory_defaults.sweep_batch,
+                1..=10_000,
+            )?,
+            low_stock_threshold: parse_number(
+                "LOW_STOCK_THRESHOLD",
+                get("LOW_STOCK_THRESHOLD"),
+                inventory_defaults.low_stock_threshold,
+                0..=1_000_000,
+            )?,
+            reserve_concurrency_per_sku: parse_number(
+                "RESERVE_CONCURRENCY_PER_SKU",
+                get("RESERVE_CONCURRENCY_PER_SKU"),
+                inventory_defaults.reserve_concurrency_per_sku,
+                0..=1000,
+            )?,
+        };
+
         Ok(Config {
+            inventory,
             events,
             response_cache_entries,
             auth,
@@ -402,7 +453,7 @@ impl Config {
     /// One short line per concern, secrets masked, for the start-up log.
     pub fn summary(&self) -> String {
         format!(
-            "database={} pool={} redis={} events(publisher={}, poll={}ms, batch={}, retention={}h, buffer={}) log={} seed_demo={} currency={} response_cache={} graphql(depth<={}, complexity<={}, page<={}, graphiql={}, introspection={})",
+            "database={} pool={} redis={} events(publisher={}, poll={}ms, batch={}, retention={}h, buffer={}) log={} seed_demo={} currency={} response_cache={} graphql(depth<={}, complexity<={}, page<={}, graphiql={}, introspection={}) inventory(sweep={}, batch={}, low_stock<={}, reserve_per_sku={})",
             self.database.describe(),
             self.database_max_connections,
             self.redis_url
@@ -426,6 +477,13 @@ impl Config {
             self.graphql.max_page_size,
             self.graphql.graphiql,
             self.graphql.introspection,
+            match self.inventory.sweep_interval_secs {
+                0 => "off".to_owned(),
+                n => format!("every {n}s"),
+            },
+            self.inventory.sweep_batch,
+            self.inventory.low_stock_threshold,
+            self.inventory.reserve_concurrency_per_sku,
         )
     }
 }
@@ -512,6 +570,10 @@ mod tests {
         let small_buffer = config(&[("EVENTS_SUBSCRIBER_BUFFER", "100")]).unwrap_err();
         assert_eq!(small_buffer.var, "EVENTS_SUBSCRIBER_BUFFER");
         assert!(small_buffer.problem.contains("OUTBOX_BATCH_SIZE"), "{small_buffer}");
+        assert_eq!(config(&[("RESERVATION_SWEEP_INTERVAL_SECS", "soon")]).unwrap_err().var, "RESERVATION_SWEEP_INTERVAL_SECS");
+        assert_eq!(config(&[("RESERVATION_SWEEP_BATCH", "0")]).unwrap_err().var, "RESERVATION_SWEEP_BATCH");
+        assert_eq!(config(&[("LOW_STOCK_THRESHOLD", "-1")]).unwrap_err().var, "LOW_STOCK_THRESHOLD");
+        assert_eq!(config(&[("RESERVE_CONCURRENCY_PER_SKU", "many")]).unwrap_err().var, "RESERVE_CONCURRENCY_PER_SKU");
     }
 
     #[test]
@@ -532,6 +594,24 @@ mod tests {
         assert_eq!(c.events.retention, Duration::from_secs(48 * 3600));
         assert_eq!(c.events.subscriber_buffer, 64);
         assert_eq!(c.events.redis_channel, "shop:events");
+    }
+
+    #[test]
+    fn inventory_settings_have_defaults_and_overrides() {
+        let defaults = InventoryConfig { sweep_interval_secs: 5, sweep_batch: 500, low_stock_threshold: 5, reserve_concurrency_per_sku: 2 };
+        assert_eq!(config(&[]).unwrap().inventory, defaults);
+        let c = config(&[
+            ("RESERVATION_SWEEP_INTERVAL_SECS", "0"),
+            ("RESERVATION_SWEEP_BATCH", "50"),
+            ("LOW_STOCK_THRESHOLD", "3"),
+            ("RESERVE_CONCURRENCY_PER_SKU", "0"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.inventory,
+            InventoryConfig { sweep_interval_secs: 0, sweep_batch: 50, low_stock_threshold: 3, reserve_concurrency_per_sku: 0 }
+        );
+        assert!(c.summary().contains("inventory(sweep=off, batch=50, low_stock<=3, reserve_per_sku=0)"), "{}", c.summary());
     }
 
     #[test]

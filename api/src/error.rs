@@ -33,6 +33,8 @@ pub enum ErrorCode {
     RateLimited,
     /// The object is in a state that does not allow this (e.g. shipping an unpaid order).
     IllegalTransition,
+    /// Not enough stock to reserve, transfer or sell what was asked for.
+    OutOfStock,
 }
 
 impl ErrorCode {
@@ -51,6 +53,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::IllegalTransition => "ILLEGAL_TRANSITION",
+            ErrorCode::OutOfStock => "OUT_OF_STOCK",
         }
     }
 }
@@ -65,9 +68,15 @@ pub enum Error {
     #[error("{entity} not found")]
     NotFound { entity: &'static str, field: Option<String> },
 
-    /// An edit named `expectedVersion` that is no longer current; nothing changed.
-    #[error("{entity} was changed by someone else (now at version {current_version}); reload and try again")]
-    VersionConflict { entity: &'static str, current_version: i64 },
+    /// Not enough stock of `variant_id`: `available` is what could still be had (across
+    /// the locations the request allowed) when it failed. Nothing was written.
+    #[error("not enough stock: {requested} requested, {available} available")]
+    OutOfStock { variant_id: i64, requested: i64, available: i64 },
+
+    /// The caller edited from version `expected`, but someone changed the row since;
+    /// `current` is its state now, so the caller can show it and retry. Nothing was written.
+    #[error("{} was changed by someone else (expected version {expected}, current version {})", current.entity(), current.version())]
+    VersionConflict { expected: i64, current: Box<ConflictState> },
 
     /// A value that must be unique is already in use.
     #[error("{message}")]
@@ -121,11 +130,25 @@ impl Error {
         Error::Forbidden { message: message.into() }
     }
 
+    /// A stale edit of a versioned row that has no richer state to report.
+    pub fn stale(entity: &'static str, expected: i64, current_version: i64) -> Self {
+        Error::VersionConflict { expected, current: Box::new(ConflictState::Row { entity, version: current_version }) }
+    }
+
+    /// With VERSION_CONFLICT: the version the row is at now.
+    pub fn current_version(&self) -> Option<i64> {
+        match self {
+            Error::VersionConflict { current, .. } => Some(current.version()),
+            _ => None,
+        }
+    }
+
     /// The code for expected failures; `None` for unexpected ones.
     pub fn code(&self) -> Option<ErrorCode> {
         Some(match self {
             Error::Invalid { .. } => ErrorCode::Invalid,
             Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::OutOfStock { .. } => ErrorCode::OutOfStock,
             Error::VersionConflict { .. } => ErrorCode::VersionConflict,
             Error::Taken { code, .. } => *code,
             Error::WeakPassword { .. } => ErrorCode::WeakPassword,
@@ -155,6 +178,37 @@ impl Error {
         match self {
             Error::TooManyAttempts { retry_after } | Error::RateLimited { retry_after } => Some(*retry_after),
             _ => None,
+        }
+    }
+}
+
+/// The current state of a row that a stale edit was aimed at (see
+/// [`Error::VersionConflict`]). One variant per kind of versioned row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConflictState {
+    StockLevel(crate::inventory::StockLevel),
+    /// Any other versioned row (product, variant, category, user, coupon, order, cart):
+    /// the caller reloads the row itself.
+    Row {
+        entity: &'static str,
+        version: i64,
+    },
+}
+
+impl ConflictState {
+    /// What kind of row it is, for messages.
+    pub fn entity(&self) -> &'static str {
+        match self {
+            ConflictState::StockLevel(_) => "stock level",
+            ConflictState::Row { entity, .. } => entity,
+        }
+    }
+
+    /// Its version now.
+    pub fn version(&self) -> i64 {
+        match self {
+            ConflictState::StockLevel(level) => level.version,
+            ConflictState::Row { version, .. } => *version,
         }
     }
 }

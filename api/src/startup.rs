@@ -16,6 +16,7 @@ use crate::events::{EventBus, OutboxNotify, Publisher, PublisherSettings, RedisS
 use crate::graphql::cache::ResponseCache;
 use crate::graphql::{Executor, Services, build_schema};
 use crate::http::{AppState, router};
+use crate::inventory::{InventoryService, InventorySettings, spawn_sweeper};
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 
@@ -29,6 +30,7 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    inventory: InventoryService,
 }
 
 impl Application {
@@ -84,8 +86,9 @@ impl Application {
             bus,
             outbox_notify: OutboxNotify::new(),
         };
+        let inventory = InventoryService::new(db.clone(), InventorySettings::from_config(&config.inventory));
         let executor = Executor::new(build_schema(&services), services.metrics.clone());
-        Ok(Application { listener, state: AppState { services, executor, db } })
+        Ok(Application { listener, state: AppState { services, executor, db }, inventory })
     }
 
     /// The port actually bound (useful with `LISTEN_ADDR=127.0.0.1:0`).
@@ -116,13 +119,19 @@ impl Application {
         self.state.services.outbox_notify.clone()
     }
 
+    /// The inventory service of this instance.
+    pub fn inventory(&self) -> InventoryService {
+        self.inventory.clone()
+    }
+
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `shutdown` completes. The outbox publisher (unless
-    /// `EVENTS_PUBLISHER=off`) runs alongside and stops with the server.
+    /// Serves until `shutdown` completes. Background work (the outbox publisher unless
+    /// `EVENTS_PUBLISHER=off`, the reservation sweeper unless its interval is 0, rate
+    /// limit housekeeping) runs alongside and stops with the server.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let db = self.state.db.clone();
         let limiter = self.state.services.rate_limiter.clone();
@@ -144,9 +153,20 @@ impl Application {
             )
             .spawn()
         });
+        let inventory_config = services.config.inventory;
+        // Dropping `stop` (also when this future is dropped) stops the sweeper.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let sweeper = (inventory_config.sweep_interval_secs > 0).then(|| {
+            let interval = std::time::Duration::from_secs(inventory_config.sweep_interval_secs);
+            spawn_sweeper(self.inventory.clone(), interval, inventory_config.sweep_batch, stopped)
+        });
         let app = router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         housekeeping.abort();
+        let _ = stop.send(true);
+        if let Some(sweeper) = sweeper {
+            let _ = sweeper.await;
+        }
         if let Some(publisher) = publisher {
             publisher.stop().await;
         }

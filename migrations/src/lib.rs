@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_catalog;
 mod m20261121_000002_outbox;
+mod m20261121_000003_inventory;
 mod m20261121_000004_accounts;
 mod m20261121_000005_commerce;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_catalog::Migration),
             Box::new(m20261121_000002_outbox::Migration),
+            Box::new(m20261121_000003_inventory::Migration),
             Box::new(m20261121_000004_accounts::Migration),
             Box::new(m20261121_000005_commerce::Migration),
         ]

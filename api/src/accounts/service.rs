@@ -468,7 +468,7 @@ impl AccountService {
             == 1;
         let now = user::Entity::find_by_id(user_id).one(&*txn).await?.ok_or_else(|| Error::not_found("user", "userId"))?;
         if !changed {
-            return Err(Error::VersionConflict { entity: "user", current_version: i64::from(now.version) });
+            return Err(Error::stale("user", expected_version, i64::from(now.version)));
         }
         txn.commit().await?;
         User::try_from(now)

@@ -187,7 +187,7 @@ impl CatalogEditor {
             self.check_categories(&txn, ids).await?;
         }
         if !guarded_update::<product::Entity, _>(&*txn, product::Column::Id, id, product::Column::Version, expected_version, set).await? {
-            return Err(self.product_conflict(&txn, id).await);
+            return Err(self.product_conflict(&txn, id, expected_version).await);
         }
         if let Some(ids) = &changes.category_ids {
             product_category::Entity::delete_many().filter(product_category::Column::ProductId.eq(id)).exec(&*txn).await?;
@@ -204,9 +204,9 @@ impl CatalogEditor {
     }
 
     /// The error for an update that matched no row: the product is gone or moved on.
-    async fn product_conflict(&self, txn: &WriteTxn, id: i64) -> Error {
+    async fn product_conflict(&self, txn: &WriteTxn, id: i64, expected_version: i64) -> Error {
         match product::Entity::find_by_id(id).one(&**txn).await {
-            Ok(Some(current)) => Error::VersionConflict { entity: "product", current_version: i64::from(current.version) },
+            Ok(Some(current)) => Error::stale("product", expected_version, i64::from(current.version)),
             Ok(None) => Error::not_found("product", "id"),
             Err(e) => e.into(),
         }
@@ -314,7 +314,7 @@ impl CatalogEditor {
         let txn = self.db.begin_write().await?;
         if !guarded_update::<variant::Entity, _>(&*txn, variant::Column::Id, id, variant::Column::Version, expected_version, set).await? {
             return Err(match variant::Entity::find_by_id(id).one(&*txn).await? {
-                Some(current) => Error::VersionConflict { entity: "variant", current_version: i64::from(current.version) },
+                Some(current) => Error::stale("variant", expected_version, i64::from(current.version)),
                 None => Error::not_found("variant", "id"),
             });
         }
@@ -381,7 +381,7 @@ impl CatalogEditor {
         let txn = self.db.begin_write().await?;
         if !guarded_update::<category::Entity, _>(&*txn, category::Column::Id, id, category::Column::Version, expected_version, set).await?
         {
-            return Err(self.category_conflict(&txn, id).await);
+            return Err(self.category_conflict(&txn, id, expected_version).await);
         }
         let updated = category::Entity::find_by_id(id).one(&*txn).await?.ok_or_else(|| Error::not_found("category", "id"))?;
         txn.commit().await?;
@@ -415,7 +415,7 @@ impl CatalogEditor {
         ];
         if !guarded_update::<category::Entity, _>(&*txn, category::Column::Id, id, category::Column::Version, expected_version, set).await?
         {
-            return Err(self.category_conflict(&txn, id).await);
+            return Err(self.category_conflict(&txn, id, expected_version).await);
         }
         // Re-root every descendant's path: '/1/4/9/' under '/1/4/' moving to '/2/4/'.
         // Paths are digits and slashes we built, so they can be SQL literals (custom SQL
@@ -433,9 +433,9 @@ impl CatalogEditor {
         Ok(Category::from(moved))
     }
 
-    async fn category_conflict(&self, txn: &WriteTxn, id: i64) -> Error {
+    async fn category_conflict(&self, txn: &WriteTxn, id: i64, expected_version: i64) -> Error {
         match category::Entity::find_by_id(id).one(&**txn).await {
-            Ok(Some(current)) => Error::VersionConflict { entity: "category", current_version: i64::from(current.version) },
+            Ok(Some(current)) => Error::stale("category", expected_version, i64::from(current.version)),
             Ok(None) => Error::not_found("category", "id"),
             Err(e) => e.into(),
         }

@@ -1,5 +1,6 @@
-//! Writes the demo catalog. Idempotent: categories and products whose slug already
-//! exists are left alone, so `stockade seed` can be run again safely.
+//! Writes the demo catalog and its stock. Idempotent: categories and products whose slug
+//! already exists, stock locations whose code exists and stock levels that exist are left
+//! alone, so `stockade seed` can be run again safely.
 
 use std::collections::HashMap;
 
@@ -18,6 +19,8 @@ pub struct SeedReport {
     pub categories: usize,
     pub products: usize,
     pub variants: usize,
+    pub stock_locations: usize,
+    pub stock_levels: usize,
     pub skipped_products: usize,
 }
 
@@ -25,8 +28,8 @@ impl std::fmt::Display for SeedReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} categories, {} products, {} variants added ({} products already present)",
-            self.categories, self.products, self.variants, self.skipped_products
+            "{} categories, {} products, {} variants, {} stock locations, {} stock levels added ({} products already present)",
+            self.categories, self.products, self.variants, self.stock_locations, self.stock_levels, self.skipped_products
         )
     }
 }
@@ -170,6 +173,26 @@ pub async fn seed_demo_catalog(db: &Database, currency: Currency) -> Result<Seed
         variant::Entity::insert_many(variants).exec(&*txn).await?;
         report.products += 1;
     }
+
+    // Demo stock for every demo variant not stocked yet, through restocks (ledger + events).
+    let demo_slugs: Vec<String> = PRODUCTS.iter().map(|p| demo::slugify(p.name)).collect();
+    let demo_product_ids: Vec<i64> = product::Entity::find()
+        .select_only()
+        .column(product::Column::Id)
+        .filter(product::Column::Slug.is_in(demo_slugs))
+        .into_tuple()
+        .all(&*txn)
+        .await?;
+    let demo_variants: Vec<(i64, String)> = variant::Entity::find()
+        .select_only()
+        .columns([variant::Column::Id, variant::Column::Sku])
+        .filter(variant::Column::ProductId.is_in(demo_product_ids))
+        .into_tuple()
+        .all(&*txn)
+        .await?;
+    let stock = crate::inventory::seed_demo_stock(&*txn, &demo_variants).await?;
+    report.stock_locations = stock.locations;
+    report.stock_levels = stock.levels;
 
     txn.commit().await?;
     tracing::info!(%report, "demo catalog seeded");

@@ -208,7 +208,7 @@ impl CouponService {
             == 1;
         if !changed {
             let current = coupon::Entity::find_by_id(id).one(&*txn).await?.ok_or_else(|| Error::not_found("coupon", "id"))?;
-            return Err(Error::VersionConflict { entity: "coupon", current_version: i64::from(current.version) });
+            return Err(Error::stale("coupon", expected_version, i64::from(current.version)));
         }
         txn.commit().await?;
         self.by_id(id).await?.ok_or_else(|| Error::not_found("coupon", "id"))

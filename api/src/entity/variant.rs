@@ -18,6 +18,8 @@ pub struct Model {
     pub position: i32,
     pub status: String,
     pub version: i32,
+    /// Low-stock alert level; `None` means the configured default.
+    pub low_stock_threshold: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

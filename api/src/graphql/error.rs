@@ -121,6 +121,8 @@ pub enum UserErrorCode {
     RateLimited,
     /// The object's state does not allow this (e.g. shipping an unpaid order).
     IllegalTransition,
+    /// Not enough stock; the message says how many are available.
+    OutOfStock,
 }
 
 /// An expected failure of a mutation, for the client to show or act on.
@@ -152,10 +154,7 @@ pub fn user_error(err: Error, input: Option<&str>) -> async_graphql::Result<User
                 Some(prefix) if f != "expectedVersion" => vec![prefix.to_owned(), f.to_owned()],
                 _ => vec![f.to_owned()],
             });
-            let current_version = match &err {
-                Error::VersionConflict { current_version, .. } => Some(*current_version),
-                _ => None,
-            };
+            let current_version = err.current_version();
             Ok(UserError { code: code.into(), field, message: err.to_string(), current_version })
         }
     }

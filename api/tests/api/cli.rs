@@ -71,11 +71,33 @@ fn migrate_seed_and_print_schema() {
     let out = run(&["seed"], &[], dir.path());
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("49 products, 650 variants added (0 products already present)"), "{text}");
+    assert!(text.contains("49 products, 650 variants, 2 stock locations, 993 stock levels added (0 products already present)"), "{text}");
 
     let out = run(&["seed"], &[], dir.path());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("0 products, 0 variants added (49 products already present)"), "seeding twice adds nothing: {text}");
+    assert!(
+        text.contains("0 products, 0 variants, 0 stock locations, 0 stock levels added (49 products already present)"),
+        "seeding twice adds nothing: {text}"
+    );
+
+    let out = run(&["inventory", "verify"], &[], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("inventory reconciles: 993 stock levels, 993 ledger rows"), "{text}");
+
+    // A stock level changed behind the ledger's back is listed, with exit code 1.
+    let db = dir.path().join("stockade.db");
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display())).await.unwrap();
+        sqlx::query("UPDATE stock_levels SET on_hand = on_hand + 1 WHERE id = 3").execute(&pool).await.unwrap();
+        pool.close().await;
+    });
+    let out = run(&["inventory", "verify"], &[], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("on_hand=") && text.contains("ledger on_hand="), "{text}");
+    assert!(stderr(&out).contains("does not reconcile: 993 stock levels, 993 ledger rows, 1 not reconciling"), "{}", stderr(&out));
 
     let out = run(&["print-schema"], &[], dir.path());
     assert!(out.status.success());

@@ -130,6 +130,15 @@ async fn build_schema_at(url: &str, seeded: bool) {
     let db = stockade::startup::open_database(&config, None).await.expect("migrate template");
     if seeded {
         stockade::catalog::seed::seed_demo_catalog(&db, config.shop_currency).await.expect("seed template");
+        // Tests start from a quiet outbox: the seed's stock events are not theirs to see.
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        stockade::entity::outbox::Entity::update_many()
+            .col_expr(stockade::entity::outbox::Column::DeliveredAt, Expr::val(chrono::Utc::now()))
+            .filter(stockade::entity::outbox::Column::DeliveredAt.is_null())
+            .exec(db.conn())
+            .await
+            .expect("quiet the template's outbox");
     }
     db.close().await;
 }
@@ -242,6 +251,9 @@ pub fn config_for(database_url: &str, data_dir: &Path, overrides: &[(&str, &str)
         ("RATE_LIMIT_PREFIX".into(), format!("test:{}", uuid::Uuid::new_v4().simple())),
         ("EVENTS_PUBLISHER".into(), "off".into()),
         ("REDIS_EVENTS_CHANNEL".into(), format!("stockade:test:{}", uuid::Uuid::new_v4().simple())),
+        // No background sweeper: statement counts stay deterministic; tests that need
+        // one sweep directly or turn it on with an override.
+        ("RESERVATION_SWEEP_INTERVAL_SECS".into(), "0".into()),
     ]);
     for (k, v) in overrides {
         vars.insert((*k).into(), (*v).into());

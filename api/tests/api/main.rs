@@ -10,5 +10,6 @@ mod cli;
 mod events;
 mod helpers;
 mod http;
+mod inventory;
 mod outbox;
 mod schema;

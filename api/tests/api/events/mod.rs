@@ -19,7 +19,8 @@ use crate::helpers::{TestDb, config_for};
 /// A stock-level style event for `aggregate` at version `sequence`.
 pub fn event(aggregate: &str, sequence: i64) -> Event {
     Event {
-        aggregate_type: "stock_level".into(),
+        // Not a real aggregate type: seeded databases hold real stock-level events.
+        aggregate_type: "test_aggregate".into(),
         aggregate_id: aggregate.into(),
         sequence,
         event_type: "stock_level.changed".into(),

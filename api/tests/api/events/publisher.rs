@@ -42,7 +42,7 @@ async fn a_committed_event_reaches_a_subscriber_within_a_second_and_a_rolled_bac
     app.outbox_notify.notify();
     let delivered = next_event(&mut sub, Duration::from_secs(1)).await.expect("delivered within a second");
     assert!(started.elapsed() < Duration::from_secs(1));
-    assert_eq!((delivered.aggregate_type.as_str(), delivered.aggregate_id.as_str()), ("stock_level", "7:1"));
+    assert_eq!((delivered.aggregate_type.as_str(), delivered.aggregate_id.as_str()), ("test_aggregate", "7:1"));
     assert_eq!((delivered.sequence, delivered.event_type.as_str()), (1, "stock_level.changed"));
     assert_eq!(delivered.payload, serde_json::json!({ "available": 99 }));
     assert!(delivered.id > 0 && delivered.created_at <= Utc::now());

@@ -1,0 +1,115 @@
+//! Recording a stock change: one ledger row (`stock_movements`) and one outbox event,
+//! in the transaction that made the change. Every function that changes a stock level
+//! calls [`record`] with the level as the change left it.
+//!
+//! The event is `stock_level.changed` on aggregate `stock_level` `"{variant}:{location}"`
+//! with sequence = the level's new version; its payload is the new state plus the
+//! movement, so the latest event alone tells a subscriber everything.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use serde_json::json;
+
+use super::model::{Movement, MovementReason, Reference};
+use crate::actor::Actor;
+use crate::entity::{stock_level, stock_movement};
+use crate::error::Result;
+use crate::events::{self, Event};
+
+/// The aggregate type of stock level events.
+pub const AGGREGATE_TYPE: &str = "stock_level";
+/// The event type written for every stock change.
+pub const EVENT_TYPE: &str = "stock_level.changed";
+
+/// One change of one stock level, as it is to be recorded.
+pub(super) struct Change<'a> {
+    /// The level after the change.
+    pub level: &'a stock_level::Model,
+    pub delta_on_hand: i64,
+    pub delta_reserved: i64,
+    pub reason: MovementReason,
+    pub actor: Actor,
+    pub reference: Reference,
+    pub note: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// The aggregate id of a stock level's events.
+pub fn aggregate_id(variant_id: i64, location_id: i64) -> String {
+    format!("{variant_id}:{location_id}")
+}
+
+/// Writes the ledger row and the outbox event for `change`.
+pub(super) async fn record<C: ConnectionTrait>(conn: &C, change: Change<'_>) -> Result<Movement> {
+    let level = change.level;
+    let (actor_type, actor_id) = change.actor.parts();
+    let (reference_type, reference_id) = change.reference.parts();
+    let id = stock_movement::Entity::insert(stock_movement::ActiveModel {
+        variant_id: Set(level.variant_id),
+        location_id: Set(level.location_id),
+        delta_on_hand: Set(change.delta_on_hand),
+        delta_reserved: Set(change.delta_reserved),
+        on_hand_after: Set(level.on_hand),
+        reserved_after: Set(level.reserved),
+        version_after: Set(level.version),
+        reason: Set(change.reason.as_str().to_owned()),
+        actor_type: Set(actor_type.to_owned()),
+        actor_id: Set(actor_id),
+        reference_type: Set(reference_type.to_owned()),
+        reference_id: Set(reference_id),
+        note: Set(change.note.to_owned()),
+        created_at: Set(change.at),
+        ..Default::default()
+    })
+    .exec(conn)
+    .await?
+    .last_insert_id;
+
+    let movement = Movement {
+        id,
+        variant_id: level.variant_id,
+        location_id: level.location_id,
+        delta_on_hand: change.delta_on_hand,
+        delta_reserved: change.delta_reserved,
+        on_hand_after: level.on_hand,
+        reserved_after: level.reserved,
+        version_after: level.version,
+        reason: change.reason,
+        actor: change.actor,
+        reference: change.reference,
+        note: change.note.to_owned(),
+        created_at: change.at,
+    };
+    events::append(conn, &event(&movement)).await?;
+    Ok(movement)
+}
+
+/// The `stock_level.changed` event for a recorded movement.
+fn event(m: &Movement) -> Event {
+    let (actor_type, actor_id) = m.actor.parts();
+    let (reference_type, reference_id) = m.reference.parts();
+    Event {
+        aggregate_type: AGGREGATE_TYPE.to_owned(),
+        aggregate_id: aggregate_id(m.variant_id, m.location_id),
+        sequence: m.version_after,
+        event_type: EVENT_TYPE.to_owned(),
+        payload: json!({
+            "variantId": m.variant_id,
+            "locationId": m.location_id,
+            "onHand": m.on_hand_after,
+            "reserved": m.reserved_after,
+            "available": m.on_hand_after - m.reserved_after,
+            "version": m.version_after,
+            "movement": {
+                "id": m.id,
+                "reason": m.reason.as_str(),
+                "deltaOnHand": m.delta_on_hand,
+                "deltaReserved": m.delta_reserved,
+                "actor": { "type": actor_type, "id": actor_id },
+                "reference": { "type": reference_type, "id": reference_id },
+                "note": m.note,
+                "at": m.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            },
+        }),
+    }
+}
