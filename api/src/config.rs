@@ -237,6 +237,7 @@ pub struct Config {
     /// Most public query responses kept in the response cache; 0 switches it off.
     pub response_cache_entries: u64,
     pub inventory: InventoryConfig,
+    pub commerce: CommerceConfig,
     pub events: EventsConfig,
     pub auth: AuthConfig,
     /// Origins allowed to call the API from a browser (`*` for any).
@@ -246,6 +247,61 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// Key prefix of shared rate-limit counters in Redis.
     pub rate_limit_prefix: String,
+}
+
+/// Carts, checkout and orders.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommerceConfig {
+    /// How long adding a line holds its stock (`CART_HOLD_SECS`).
+    pub cart_hold: Duration,
+    /// From checkout until payment, the order holds its stock this long
+    /// (`PAYMENT_WINDOW_SECS`); unpaid orders then expire.
+    pub payment_window: Duration,
+    /// Idle guest carts expire after this (`GUEST_CART_IDLE_HOURS`).
+    pub guest_cart_idle: Duration,
+    /// Idle customer carts expire after this (`CUSTOMER_CART_IDLE_HOURS`).
+    pub customer_cart_idle: Duration,
+    /// Most units of one variant in a cart (`CART_MAX_LINE_QUANTITY`).
+    pub max_line_quantity: i64,
+    /// Most lines in a cart (`CART_MAX_LINES`).
+    pub max_lines: usize,
+    /// Seconds between sweeps of expired carts and unpaid orders
+    /// (`COMMERCE_SWEEP_INTERVAL_SECS`, 0 = off in this instance).
+    pub sweep_interval_secs: u64,
+    pub pricing: crate::checkout::pricing::PricingConfig,
+}
+
+impl CommerceConfig {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>, currency: crate::money::Currency) -> Result<Self, ConfigError> {
+        use crate::checkout::pricing::{PricingConfig, parse_table, percent_to_ppm};
+        let secs = |var: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| -> Result<Duration, ConfigError> {
+            Ok(Duration::from_secs(parse_number(var, get(var), default, range)?))
+        };
+        let hours = |var: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            Ok(Duration::from_secs(3600 * parse_number(var, get(var), default, 1..=24 * 365)?))
+        };
+        let mut pricing = PricingConfig::demo(currency);
+        if let Some(raw) = get("SHIPPING_RATES") {
+            pricing.shipping =
+                parse_table(&raw, |v| v.parse::<i64>().ok().filter(|n| *n >= 0)).map_err(|e| ConfigError::new("SHIPPING_RATES", e))?;
+        }
+        if let Some(raw) = get("TAX_RATES") {
+            pricing.tax = parse_table(&raw, percent_to_ppm).map_err(|e| ConfigError::new("TAX_RATES", e))?;
+        }
+        pricing.free_shipping_over =
+            parse_number("FREE_SHIPPING_OVER", get("FREE_SHIPPING_OVER"), pricing.free_shipping_over, 0..=1_000_000_000)?;
+        pricing.min_order_value = parse_number("MIN_ORDER_VALUE", get("MIN_ORDER_VALUE"), pricing.min_order_value, 0..=1_000_000_000)?;
+        Ok(CommerceConfig {
+            cart_hold: secs("CART_HOLD_SECS", 600, 30..=86_400)?,
+            payment_window: secs("PAYMENT_WINDOW_SECS", 120, 30..=86_400)?,
+            guest_cart_idle: hours("GUEST_CART_IDLE_HOURS", 24)?,
+            customer_cart_idle: hours("CUSTOMER_CART_IDLE_HOURS", 24 * 30)?,
+            max_line_quantity: parse_number("CART_MAX_LINE_QUANTITY", get("CART_MAX_LINE_QUANTITY"), 10, 1..=10_000)?,
+            max_lines: parse_number("CART_MAX_LINES", get("CART_MAX_LINES"), 50, 1..=500)?,
+            sweep_interval_secs: parse_number("COMMERCE_SWEEP_INTERVAL_SECS", get("COMMERCE_SWEEP_INTERVAL_SECS"), 10, 0..=86_400)?,
+            pricing,
+        })
+    }
 }
 
 /// Accounts: token lifetimes, signing key, sign-in throttling.
@@ -428,7 +484,10 @@ impl Config {
             )?,
         };
 
+        let commerce = CommerceConfig::from_lookup(&get, shop_currency)?;
+
         Ok(Config {
+            commerce,
             inventory,
             events,
             response_cache_entries,
@@ -558,6 +617,9 @@ mod tests {
         assert_eq!(config(&[("GRAPHQL_MAX_DEPTH", "0")]).unwrap_err().var, "GRAPHQL_MAX_DEPTH");
         assert_eq!(config(&[("SHOP_CURRENCY", "XYZW")]).unwrap_err().var, "SHOP_CURRENCY");
         assert_eq!(config(&[("JWT_SECRET", "short")]).unwrap_err().var, "JWT_SECRET");
+        assert_eq!(config(&[("SHIPPING_RATES", "usa=5")]).unwrap_err().var, "SHIPPING_RATES");
+        assert_eq!(config(&[("TAX_RATES", "DE=150")]).unwrap_err().var, "TAX_RATES");
+        assert_eq!(config(&[("PAYMENT_WINDOW_SECS", "5")]).unwrap_err().var, "PAYMENT_WINDOW_SECS");
         assert_eq!(config(&[("CORS_ALLOWED_ORIGINS", "not a url")]).unwrap_err().var, "CORS_ALLOWED_ORIGINS");
         assert_eq!(config(&[("CORS_ALLOWED_ORIGINS", "https://shop.example/path")]).unwrap_err().var, "CORS_ALLOWED_ORIGINS");
         assert_eq!(config(&[("RATE_LIMIT_AUTH_PER_MINUTE", "many")]).unwrap_err().var, "RATE_LIMIT_AUTH_PER_MINUTE");

@@ -35,6 +35,10 @@ pub enum ErrorCode {
     IllegalTransition,
     /// Not enough stock to reserve, transfer or sell what was asked for.
     OutOfStock,
+    /// A concurrent change got in the way and retrying did not help; try again.
+    Conflict,
+    /// The idempotency key was already used for a different request.
+    IdempotencyKeyReused,
 }
 
 impl ErrorCode {
@@ -54,6 +58,8 @@ impl ErrorCode {
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::IllegalTransition => "ILLEGAL_TRANSITION",
             ErrorCode::OutOfStock => "OUT_OF_STOCK",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
         }
     }
 }
@@ -105,6 +111,15 @@ pub enum Error {
 
     #[error("{message}")]
     Forbidden { message: String },
+
+    /// A concurrent change got in the way of this transaction (a stale stock plan,
+    /// a lost race); the whole transaction should be retried.
+    #[error("a concurrent change got in the way; please try again")]
+    Conflict,
+
+    /// The idempotency key belongs to another request (e.g. another cart's checkout).
+    #[error("this idempotency key was already used for a different request; use a new key")]
+    IdempotencyKeyReused,
 
     #[error("database error")]
     Db(#[from] DbErr),
@@ -158,6 +173,8 @@ impl Error {
             Error::Unauthenticated { .. } => ErrorCode::Unauthenticated,
             Error::Forbidden { .. } => ErrorCode::Forbidden,
             Error::IllegalTransition { .. } => ErrorCode::IllegalTransition,
+            Error::Conflict => ErrorCode::Conflict,
+            Error::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Error::Db(_) | Error::Internal(_) => return None,
         })
     }

@@ -10,7 +10,9 @@ use crate::accounts::tokens::{JwtKeys, KeySource};
 use crate::accounts::{AccountService, AccountsPolicy};
 use crate::catalog::seed::seed_if_empty;
 use crate::catalog::{CatalogEditor, CatalogService};
+use crate::checkout::CartService;
 use crate::config::{Config, ConfigError};
+use crate::coupons::CouponService;
 use crate::db::Database;
 use crate::events::{EventBus, OutboxNotify, Publisher, PublisherSettings, RedisSettings};
 use crate::graphql::cache::ResponseCache;
@@ -18,6 +20,7 @@ use crate::graphql::{Executor, Services, build_schema};
 use crate::http::{AppState, router};
 use crate::inventory::{InventoryService, InventorySettings, spawn_sweeper};
 use crate::metrics::Metrics;
+use crate::orders::{OrderService, OrderTokens};
 use crate::ratelimit::RateLimiter;
 
 /// Why the server could not start: always names the setting to fix.
@@ -75,18 +78,31 @@ impl Application {
         let bus = EventBus::new(config.events.subscriber_buffer, redis, metrics.clone())
             .map_err(|e| ConfigError::new("REDIS_URL", e.to_string()))?;
 
+        let outbox_notify = OutboxNotify::new();
+        let inventory = InventoryService::new(db.clone(), InventorySettings::from_config(&config.inventory));
+        let coupons = CouponService::new(db.clone());
+        let order_tokens = OrderTokens::new(keys.derive_key("order-tokens"));
         let services = Services {
             catalog: CatalogService::new(db.clone(), config.shop_currency),
             catalog_editor: CatalogEditor::new(db.clone(), config.shop_currency),
             accounts: AccountService::new(db.clone(), Arc::new(keys), accounts_policy),
+            carts: CartService::new(
+                db.clone(),
+                inventory.clone(),
+                coupons.clone(),
+                config.commerce.clone(),
+                outbox_notify.clone(),
+                config.shop_currency,
+            ),
+            orders: OrderService::new(db.clone(), inventory.clone(), outbox_notify.clone(), order_tokens, config.shop_currency),
+            coupons,
             rate_limiter,
             response_cache: Arc::new(ResponseCache::new(config.response_cache_entries)),
             config: config.clone(),
             metrics,
             bus,
-            outbox_notify: OutboxNotify::new(),
+            outbox_notify,
         };
-        let inventory = InventoryService::new(db.clone(), InventorySettings::from_config(&config.inventory));
         let executor = Executor::new(build_schema(&services), services.metrics.clone());
         Ok(Application { listener, state: AppState { services, executor, db }, inventory })
     }
@@ -160,12 +176,19 @@ impl Application {
             let interval = std::time::Duration::from_secs(inventory_config.sweep_interval_secs);
             spawn_sweeper(self.inventory.clone(), interval, inventory_config.sweep_batch, stopped)
         });
+        let commerce = (services.config.commerce.sweep_interval_secs > 0).then(|| {
+            let interval = std::time::Duration::from_secs(services.config.commerce.sweep_interval_secs);
+            spawn_commerce_sweeper(services.carts.clone(), services.orders.clone(), interval, stop.subscribe())
+        });
         let app = router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         housekeeping.abort();
         let _ = stop.send(true);
         if let Some(sweeper) = sweeper {
             let _ = sweeper.await;
+        }
+        if let Some(commerce) = commerce {
+            let _ = commerce.await;
         }
         if let Some(publisher) = publisher {
             publisher.stop().await;
@@ -213,4 +236,34 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Expires idle carts and unpaid orders past their deadline (both give their stock
+/// back), every `interval`, until `stop` says so. Errors are logged and retried.
+fn spawn_commerce_sweeper(
+    carts: CartService,
+    orders: OrderService,
+    interval: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => return,
+            }
+            match orders.expire_unpaid(200).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "unpaid orders expired"),
+                Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed; will retry"),
+            }
+            match carts.sweep_expired(200).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "idle carts expired"),
+                Err(e) => tracing::warn!(error = %e, "expiring idle carts failed; will retry"),
+            }
+        }
+    })
 }

@@ -32,6 +32,8 @@ pub struct AccessClaims {
 
 /// Signing keys for access tokens.
 pub struct JwtKeys {
+    /// The configured or generated secret, for deriving keys for other purposes.
+    secret: Vec<u8>,
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -43,7 +45,21 @@ impl JwtKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = 5;
-        JwtKeys { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+        JwtKeys {
+            secret: secret.to_vec(),
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
+    }
+
+    /// A key for another purpose (e.g. order tokens), derived from the signing secret
+    /// so one secret serves all and the purposes cannot be confused.
+    pub fn derive_key(&self, purpose: &str) -> Vec<u8> {
+        use hmac::{KeyInit, Mac};
+        let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(&self.secret) else { return self.secret.clone() };
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().to_vec()
     }
 
     /// The configured secret, or one generated once and kept in `data_dir/jwt-secret`

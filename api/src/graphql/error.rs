@@ -123,6 +123,10 @@ pub enum UserErrorCode {
     IllegalTransition,
     /// Not enough stock; the message says how many are available.
     OutOfStock,
+    /// A concurrent change got in the way; send the request again.
+    Conflict,
+    /// The idempotency key was used for a different request; use a new key.
+    IdempotencyKeyReused,
 }
 
 /// An expected failure of a mutation, for the client to show or act on.

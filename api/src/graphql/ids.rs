@@ -16,6 +16,9 @@ pub enum NodeType {
     Variant,
     Category,
     User,
+    Cart,
+    Order,
+    Coupon,
 }
 
 impl NodeType {
@@ -25,10 +28,14 @@ impl NodeType {
             NodeType::Variant => "Variant",
             NodeType::Category => "Category",
             NodeType::User => "User",
+            NodeType::Cart => "Cart",
+            NodeType::Order => "Order",
+            NodeType::Coupon => "Coupon",
         }
     }
 
-    const ALL: [NodeType; 4] = [NodeType::Product, NodeType::Variant, NodeType::Category, NodeType::User];
+    const ALL: [NodeType; 7] =
+        [NodeType::Product, NodeType::Variant, NodeType::Category, NodeType::User, NodeType::Cart, NodeType::Order, NodeType::Coupon];
 
     pub fn id(self, raw: i64) -> ID {
         ID(URL_SAFE_NO_PAD.encode(format!("{}:{raw}", self.name())))

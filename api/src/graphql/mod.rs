@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod batch;
 pub mod cache;
 pub mod catalog;
+pub mod commerce;
 pub mod error;
 mod execute;
 pub mod ids;
@@ -30,11 +31,11 @@ pub use execute::Executor;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(catalog::CatalogQuery, node::NodeQuery, accounts::AccountQuery);
+pub struct QueryRoot(catalog::CatalogQuery, node::NodeQuery, accounts::AccountQuery, commerce::CommerceQuery);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(accounts::AccountMutation, catalog::CatalogMutation);
+pub struct MutationRoot(accounts::AccountMutation, catalog::CatalogMutation, commerce::CartMutation, commerce::OrderMutation);
 
 pub type StockadeSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
@@ -45,6 +46,9 @@ pub struct Services {
     pub catalog: CatalogService,
     pub catalog_editor: CatalogEditor,
     pub accounts: AccountService,
+    pub carts: crate::checkout::CartService,
+    pub orders: crate::orders::OrderService,
+    pub coupons: crate::coupons::CouponService,
     pub rate_limiter: Arc<RateLimiter>,
     pub metrics: Arc<Metrics>,
     pub response_cache: Arc<cache::ResponseCache>,
@@ -65,6 +69,9 @@ pub fn build_schema(services: &Services) -> StockadeSchema {
         .data(services.catalog.clone())
         .data(services.catalog_editor.clone())
         .data(services.accounts.clone())
+        .data(services.carts.clone())
+        .data(services.orders.clone())
+        .data(services.coupons.clone())
         .data(services.rate_limiter.clone())
         .data(services.response_cache.clone());
     if !services.config.graphql.introspection {
@@ -94,5 +101,6 @@ pub struct PublicOrigin(pub url::Url);
 /// so nothing loaded for one viewer is served to another.
 pub fn request_data(services: &Services, request: async_graphql::Request, viewer: Viewer, client: ClientInfo) -> async_graphql::Request {
     let loader = catalog::loaders::CatalogLoader { catalog: services.catalog.clone(), visibility: catalog::visibility_for(&viewer) };
-    request.data(batch::Batcher::new(loader)).data(viewer).data(client)
+    let orders = commerce::loaders::OrdersLoader { orders: services.orders.clone() };
+    request.data(batch::Batcher::new(loader)).data(batch::Batcher::new(orders)).data(viewer).data(client)
 }

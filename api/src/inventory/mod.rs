@@ -31,6 +31,7 @@ mod service;
 mod staff;
 mod sweeper;
 mod verify;
+mod within;
 
 pub use demo::{DEMO_LOCATIONS, DemoStockReport, demo_stock_for_sku, seed_demo_stock};
 pub use ledger::{AGGREGATE_TYPE, EVENT_TYPE, aggregate_id};
@@ -45,3 +46,4 @@ pub use service::{InventoryService, InventorySettings};
 pub use staff::Transfer;
 pub use sweeper::spawn_sweeper;
 pub use verify::{Discrepancy, VerifyReport};
+pub use within::retry_transaction;

@@ -109,6 +109,11 @@ impl Owner {
         Ok(Owner { kind, id })
     }
 
+    /// The owner with a numeric id (carts and orders), which is always valid.
+    pub fn numbered(kind: OwnerKind, id: i64) -> Self {
+        Owner { kind, id: id.to_string() }
+    }
+
     pub fn kind(&self) -> OwnerKind {
         self.kind
     }

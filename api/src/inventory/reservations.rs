@@ -121,7 +121,7 @@ impl InventoryService {
 }
 
 /// Sets `status` on the target's ACTIVE reservations; returns the rows it changed.
-async fn mark<C: ConnectionTrait>(
+pub(super) async fn mark<C: ConnectionTrait>(
     conn: &C,
     target: &ReleaseTarget,
     status: ReservationStatus,

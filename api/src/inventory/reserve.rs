@@ -74,68 +74,82 @@ impl InventoryService {
         actor: Actor,
     ) -> Result<Vec<Reservation>, Step> {
         let txn = self.db.begin_write().await?;
-        let hints = load_hints(&*txn, lines).await?;
-        let plan = allocate(lines, &hints).map_err(Step::Fail)?;
-        let now = now();
-        let expires_at = now + ttl;
-        let mut taken = vec![0i64; lines.len()];
-        let mut out = Vec::with_capacity(plan.len());
-        for a in plan {
-            // The reservation row first: the level's row lock is then held for as few
-            // statements as possible.
-            let id = reservation::Entity::insert(reservation::ActiveModel {
-                variant_id: Set(a.variant_id),
-                location_id: Set(a.location_id),
-                quantity: Set(a.quantity),
-                owner_type: Set(owner.kind().as_str().to_owned()),
-                owner_id: Set(owner.id().to_owned()),
-                status: Set(ReservationStatus::Active.as_str().to_owned()),
-                expires_at: Set(expires_at),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            })
-            .exec(&*txn)
-            .await?
-            .last_insert_id;
-
-            let Some(level) = levels::reserve(&*txn, a.level_id, a.quantity, now).await? else {
-                // The hint was stale. What is there now (plus what this line already holds)?
-                let line = &lines[a.line];
-                let available = levels::available(&*txn, line.variant_id, line.location_id).await? + taken[a.line];
-                let err = Error::OutOfStock { variant_id: line.variant_id, requested: line.quantity, available };
-                return Err(if available < line.quantity { Step::Fail(err) } else { Step::Retry(err) });
-            };
-            taken[a.line] += a.quantity;
-            ledger::record(
-                &*txn,
-                Change {
-                    level: &level,
-                    delta_on_hand: 0,
-                    delta_reserved: a.quantity,
-                    reason: MovementReason::Reserve,
-                    actor,
-                    reference: Reference::Reservation(id),
-                    note: "",
-                    at: now,
-                },
-            )
-            .await?;
-            out.push(Reservation {
-                id,
-                variant_id: a.variant_id,
-                location_id: a.location_id,
-                quantity: a.quantity,
-                owner: owner.clone(),
-                status: ReservationStatus::Active,
-                expires_at,
-                created_at: now,
-                updated_at: now,
-            });
-        }
+        let out = reserve_attempt(&*txn, lines, owner, ttl, actor).await?;
         txn.commit().await?;
         Ok(out)
     }
+}
+
+/// One attempt at reserving normalised `lines` on `txn` (which the caller commits or
+/// rolls back). `Step::Retry` when a guard found the plan stale but enough stock may
+/// still be there: the caller's transaction must roll back and try again.
+pub(super) async fn reserve_attempt<C: ConnectionTrait>(
+    txn: &C,
+    lines: &[ReserveLine],
+    owner: &Owner,
+    ttl: chrono::Duration,
+    actor: Actor,
+) -> Result<Vec<Reservation>, Step> {
+    let hints = load_hints(txn, lines).await?;
+    let plan = allocate(lines, &hints).map_err(Step::Fail)?;
+    let now = now();
+    let expires_at = now + ttl;
+    let mut taken = vec![0i64; lines.len()];
+    let mut out = Vec::with_capacity(plan.len());
+    for a in plan {
+        // The reservation row first: the level's row lock is then held for as few
+        // statements as possible.
+        let id = reservation::Entity::insert(reservation::ActiveModel {
+            variant_id: Set(a.variant_id),
+            location_id: Set(a.location_id),
+            quantity: Set(a.quantity),
+            owner_type: Set(owner.kind().as_str().to_owned()),
+            owner_id: Set(owner.id().to_owned()),
+            status: Set(ReservationStatus::Active.as_str().to_owned()),
+            expires_at: Set(expires_at),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .exec(txn)
+        .await?
+        .last_insert_id;
+
+        let Some(level) = levels::reserve(txn, a.level_id, a.quantity, now).await? else {
+            // The hint was stale. What is there now (plus what this line already holds)?
+            let line = &lines[a.line];
+            let available = levels::available(txn, line.variant_id, line.location_id).await? + taken[a.line];
+            let err = Error::OutOfStock { variant_id: line.variant_id, requested: line.quantity, available };
+            return Err(if available < line.quantity { Step::Fail(err) } else { Step::Retry(err) });
+        };
+        taken[a.line] += a.quantity;
+        ledger::record(
+            txn,
+            Change {
+                level: &level,
+                delta_on_hand: 0,
+                delta_reserved: a.quantity,
+                reason: MovementReason::Reserve,
+                actor,
+                reference: Reference::Reservation(id),
+                note: "",
+                at: now,
+            },
+        )
+        .await?;
+        out.push(Reservation {
+            id,
+            variant_id: a.variant_id,
+            location_id: a.location_id,
+            quantity: a.quantity,
+            owner: owner.clone(),
+            status: ReservationStatus::Active,
+            expires_at,
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    Ok(out)
 }
 
 /// Checks the lines, merges duplicates and sorts them by (variant, location).

@@ -1,5 +1,12 @@
 //! Orders: the one-way state machine, the timeline, buyers' and staff's views.
 
+pub mod model;
+mod service;
 pub mod status;
+mod summary;
 
+pub use model::{Order, OrderEvent, OrderLine};
+pub use service::{Change, OrderFilter, OrderService, OrderTokens, order_owner};
+pub(crate) use service::{publish_status, record_in};
 pub use status::OrderStatus;
+pub use summary::{DaySales, SalesSummary, TopVariant};

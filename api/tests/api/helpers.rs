@@ -254,6 +254,7 @@ pub fn config_for(database_url: &str, data_dir: &Path, overrides: &[(&str, &str)
         // No background sweeper: statement counts stay deterministic; tests that need
         // one sweep directly or turn it on with an override.
         ("RESERVATION_SWEEP_INTERVAL_SECS".into(), "0".into()),
+        ("COMMERCE_SWEEP_INTERVAL_SECS".into(), "0".into()),
     ]);
     for (k, v) in overrides {
         vars.insert((*k).into(), (*v).into());

@@ -65,12 +65,37 @@ impl AccountMutation {
     /// Signs in. Repeated failures slow the answers down, then refuse the account (or
     /// the IP) for a while: the error says when to retry.
     #[graphql(guard = "allow(\"Mutation.tokenCreate\")")]
-    async fn token_create(&self, ctx: &Context<'_>, email: String, password: String) -> Result<AuthPayload> {
+    async fn token_create(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+        #[graphql(desc = "A guest cart to merge into the customer's cart on success.")] guest_cart: Option<
+            crate::graphql::commerce::GuestCartInput,
+        >,
+    ) -> Result<AuthPayload> {
         limit(ctx, Tier::Auth, Some(&email.trim().to_lowercase())).await?;
-        match accounts(ctx).sign_in(&email, &password, &client(ctx)).await {
-            Ok(signed_in) => Ok(signed_in.into()),
-            Err(e) => failed(e, None),
+        let signed_in = match accounts(ctx).sign_in(&email, &password, &client(ctx)).await {
+            Ok(signed_in) => signed_in,
+            Err(e) => return failed(e, None),
+        };
+        let mut payload: AuthPayload = signed_in.clone().into();
+        if let Some(guest) = guest_cart {
+            let carts = ctx.data_unchecked::<crate::checkout::CartService>();
+            let actor = crate::actor::Actor::Customer { user_id: signed_in.user.id };
+            let merged = match crate::graphql::ids::decode_as(&guest.id, NodeType::Cart, "guestCart.id") {
+                Ok(cart_id) => {
+                    let access = crate::checkout::CartAccess { cart_id, token: Some(guest.token), customer_id: None };
+                    carts.merge(&access, signed_in.user.id, actor).await.map(|_| ())
+                }
+                Err(ApiError(e)) => Err(e),
+            };
+            // Signed in either way; say why the cart could not be merged.
+            if let Err(e) = merged {
+                payload.user_errors.push(crate::graphql::error::user_error(e, Some("guestCart"))?);
+            }
         }
+        Ok(payload)
     }
 
     /// Exchanges a refresh token for new tokens. An unknown, expired or reused token is

@@ -1,0 +1,42 @@
+//! Loaders for order relations (lines, timeline), one statement per wave.
+
+use std::collections::HashMap;
+
+use async_graphql::Context;
+use async_graphql::dataloader::Loader;
+
+use crate::graphql::batch::Batcher;
+use crate::graphql::error::SharedError;
+use crate::orders::{OrderEvent, OrderLine, OrderService};
+
+pub struct OrdersLoader {
+    pub orders: OrderService,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LinesOfOrder(pub i64);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EventsOfOrder(pub i64);
+
+pub fn orders_loader<'a>(ctx: &'a Context<'_>) -> &'a Batcher<OrdersLoader> {
+    ctx.data_unchecked::<Batcher<OrdersLoader>>()
+}
+
+impl Loader<LinesOfOrder> for OrdersLoader {
+    type Value = Vec<OrderLine>;
+    type Error = SharedError;
+    async fn load(&self, keys: &[LinesOfOrder]) -> Result<HashMap<LinesOfOrder, Vec<OrderLine>>, SharedError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        Ok(self.orders.lines_by_order_ids(&ids).await?.into_iter().map(|(id, v)| (LinesOfOrder(id), v)).collect())
+    }
+}
+
+impl Loader<EventsOfOrder> for OrdersLoader {
+    type Value = Vec<OrderEvent>;
+    type Error = SharedError;
+    async fn load(&self, keys: &[EventsOfOrder]) -> Result<HashMap<EventsOfOrder, Vec<OrderEvent>>, SharedError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        Ok(self.orders.events_by_order_ids(&ids).await?.into_iter().map(|(id, v)| (EventsOfOrder(id), v)).collect())
+    }
+}

@@ -1,0 +1,36 @@
+//! The commerce part of the GraphQL API: carts, checkout, orders, coupons, sales.
+
+mod cart_mutation;
+pub mod loaders;
+mod order_mutation;
+mod query;
+pub mod types;
+
+pub use cart_mutation::{CartMutation, GuestCartInput};
+pub use order_mutation::OrderMutation;
+pub use query::CommerceQuery;
+
+use async_graphql::{Context, ID};
+
+use crate::accounts::Viewer;
+use crate::actor::Actor;
+use crate::checkout::CartAccess;
+use crate::error::Error;
+use crate::graphql::access::viewer;
+use crate::graphql::error::ApiError;
+use crate::graphql::ids::{NodeType, decode_as};
+
+/// Who the viewer is in ledgers and timelines.
+pub fn actor_of(viewer: &Viewer) -> Actor {
+    match viewer.signed_in() {
+        Some(s) if viewer.is_staff() => Actor::Staff { user_id: s.user_id },
+        Some(s) => Actor::Customer { user_id: s.user_id },
+        None => Actor::Guest,
+    }
+}
+
+/// How the request claims a cart: its id, the guest token if given, the customer.
+pub(crate) fn cart_access(ctx: &Context<'_>, cart_id: &ID, token: Option<String>) -> Result<CartAccess, Error> {
+    let cart_id = decode_as(cart_id, NodeType::Cart, "cartId").map_err(|ApiError(e)| e)?;
+    Ok(CartAccess { cart_id, token, customer_id: viewer(ctx).signed_in().map(|s| s.user_id) })
+}
