@@ -140,6 +140,11 @@ impl Application {
         self.inventory.clone()
     }
 
+    /// The database pool of this instance (tests check invariants through it).
+    pub fn database(&self) -> Database {
+        self.state.db.clone()
+    }
+
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await

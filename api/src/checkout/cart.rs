@@ -178,7 +178,7 @@ pub async fn load<C: ConnectionTrait>(conn: &C, row: cart::Model, currency: Curr
 /// earliest of them ends. A reservation past its expiry that the sweeper has not yet
 /// reached no longer counts as held.
 pub async fn holds_of<C: ConnectionTrait>(conn: &C, cart_id: i64) -> Result<HashMap<i64, (i64, Option<DateTime<Utc>>)>> {
-    let sql = "SELECT variant_id, SUM(quantity) AS held, MIN(expires_at) AS until FROM reservations \
+    let sql = "SELECT variant_id, CAST(SUM(quantity) AS BIGINT) AS held, MIN(expires_at) AS until FROM reservations \
                WHERE owner_type = 'cart' AND owner_id = ? AND status = 'active' AND expires_at > ? GROUP BY variant_id";
     let stmt = crate::db::statement(conn.get_database_backend(), sql, vec![cart_id.to_string().into(), Utc::now().into()]);
     let rows = HoldRow::find_by_statement(stmt).all(conn).await?;

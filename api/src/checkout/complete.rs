@@ -138,18 +138,19 @@ impl CartService {
         let _places = self.inventory.admit(current.lines.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await;
         let outcome = retry_transaction("checkout", || async {
             let txn = self.db.begin_write().await?;
-            let row =
-                cart_entity::Entity::find_by_id(access.cart_id).one(&*txn).await?.ok_or_else(|| Error::not_found("cart", "cartId"))?;
-            check_access(&row, access)?;
-            if row.status != CartStatus::Active.as_str() {
-                // A concurrent request with this key may just have ordered it.
-                drop(txn);
-                return match self.replay(access, idempotency_key, orders).await? {
-                    Some(done) => Ok(done),
-                    None => Err(Error::invalid("cartId", format!("this cart is {} and can no longer be checked out", row.status))),
-                };
-            }
-            let row = self.lock(&txn, access, None).await?;
+            let row = match self.lock(&txn, access, None).await {
+                Ok(row) => row,
+                // No longer active: a concurrent request with this key may just have
+                // ordered it (the lock waited for that commit).
+                Err(closed @ Error::Invalid { field: Some(_), .. }) => {
+                    drop(txn);
+                    return match self.replay(access, idempotency_key, orders).await? {
+                        Some(done) => Ok(done),
+                        None => Err(closed),
+                    };
+                }
+                Err(e) => return Err(e),
+            };
             let cart = cart::load(&*txn, row.clone(), self.currency).await?;
             // Re-hold what lapsed (in variant order), each on a savepoint so a shortfall
             // is reported rather than half-written.
@@ -169,7 +170,23 @@ impl CartService {
             if !review.ready() || unheld {
                 return Ok(Completion::NotReady(Box::new(review)));
             }
-            let order = self.create_order(&txn, &review, row.customer_id, idempotency_key, orders, actor).await?;
+            let order = match self.create_order(&txn, &review, row.customer_id, idempotency_key, orders, actor).await {
+                Ok(order) => order,
+                // Used up by a checkout that committed first: the same problem the
+                // review reports once the count is visible.
+                Err(Error::Invalid { field: Some(field), message }) if field == "coupon" => {
+                    let coupon = match review.cart.coupon_id {
+                        Some(id) => crate::coupons::by_id_in(&*txn, id).await?,
+                        None => None,
+                    };
+                    drop(txn);
+                    let mut review = review;
+                    let code = coupon.map(|c| c.code).unwrap_or_default();
+                    review.problems.push(Problem::CouponInvalid { code, message });
+                    return Ok(Completion::NotReady(Box::new(review)));
+                }
+                Err(e) => return Err(e),
+            };
             txn.commit().await?;
             Ok(Completion::Ordered { token: orders.tokens().token(idempotency_key), order: Box::new(order), replayed: false })
         })

@@ -262,8 +262,7 @@ pub async fn redeem_in<C: ConnectionTrait>(txn: &C, coupon: &Coupon, order_id: i
                 .add(Expr::col(coupon::Column::TimesUsed).lt(Expr::col(coupon::Column::UsageLimit))),
         )
         .exec(txn)
-        .await
-        .map_err(|e| if e.sql_err().is_some() { used_up() } else { e.into() })?
+        .await?
         .rows_affected
         == 1;
     if !counted {

@@ -104,7 +104,7 @@ impl OrderService {
 
         let totals = Totals::find_by_statement(statement(
             backend,
-            &format!("SELECT SUM(o.total) AS revenue, COUNT(*) AS orders FROM orders o WHERE {where_sold}"),
+            &format!("SELECT CAST(SUM(o.total) AS BIGINT) AS revenue, COUNT(*) AS orders FROM orders o WHERE {where_sold}"),
             window(),
         ))
         .one(conn)
@@ -112,7 +112,9 @@ impl OrderService {
         let (revenue, orders) = totals.map(|t| (t.revenue.unwrap_or(0), t.orders)).unwrap_or((0, 0));
         let units = Units::find_by_statement(statement(
             backend,
-            &format!("SELECT SUM(l.quantity) AS units FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE {where_sold}"),
+            &format!(
+                "SELECT CAST(SUM(l.quantity) AS BIGINT) AS units FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE {where_sold}"
+            ),
             window(),
         ))
         .one(conn)
@@ -123,7 +125,7 @@ impl OrderService {
             backend,
             &format!(
                 "SELECT l.variant_id AS variant_id, MIN(l.sku) AS sku, MIN(l.product_name) AS product_name, MIN(l.variant_title) AS variant_title, \
-                 SUM(l.quantity) AS units, SUM(l.line_total) AS revenue FROM order_lines l JOIN orders o ON o.id = l.order_id \
+                 CAST(SUM(l.quantity) AS BIGINT) AS units, CAST(SUM(l.line_total) AS BIGINT) AS revenue FROM order_lines l JOIN orders o ON o.id = l.order_id \
                  WHERE {where_sold} GROUP BY l.variant_id ORDER BY units DESC, revenue DESC, variant_id LIMIT 10"
             ),
             window(),
@@ -133,7 +135,7 @@ impl OrderService {
         let day = day_expr(backend);
         let days = DayRow::find_by_statement(statement(
             backend,
-            &format!("SELECT {day} AS day, SUM(o.total) AS revenue, COUNT(*) AS orders FROM orders o WHERE {where_sold} GROUP BY {day} ORDER BY day"),
+            &format!("SELECT {day} AS day, CAST(SUM(o.total) AS BIGINT) AS revenue, COUNT(*) AS orders FROM orders o WHERE {where_sold} GROUP BY {day} ORDER BY day"),
             window(),
         ))
         .all(conn)
@@ -141,7 +143,7 @@ impl OrderService {
         let day_units = DayUnits::find_by_statement(statement(
             backend,
             &format!(
-                "SELECT {day} AS day, SUM(l.quantity) AS units FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE {where_sold} GROUP BY {day}"
+                "SELECT {day} AS day, CAST(SUM(l.quantity) AS BIGINT) AS units FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE {where_sold} GROUP BY {day}"
             ),
             window(),
         ))

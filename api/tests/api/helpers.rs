@@ -272,6 +272,9 @@ pub struct TestApp {
     pub bus: EventBus,
     /// Wakes the server's outbox publisher (if it runs one).
     pub outbox_notify: OutboxNotify,
+    /// This instance's inventory service and database pool.
+    pub inventory: stockade::inventory::InventoryService,
+    pub database: stockade::db::Database,
     /// Shared with other instances started by [`TestApp::spawn_on`].
     pub db: Arc<TestDb>,
     _data_dir: tempfile::TempDir,
@@ -293,6 +296,10 @@ impl TestApp {
     /// Another instance on a database that other instances may share (it is dropped
     /// with the last of them).
     pub async fn spawn_on(db: Arc<TestDb>, overrides: &[(&str, &str)]) -> TestApp {
+        // `TEST_LOG=1` shows the servers' logs (filtered by RUST_LOG) while debugging.
+        if std::env::var_os("TEST_LOG").is_some() {
+            stockade::telemetry::init(stockade::config::LogFormat::Pretty);
+        }
         let data_dir = tempfile::tempdir().expect("temp dir");
         let config = config_for(&db.url(), data_dir.path(), overrides);
         let app = Application::build(config).await.expect("server starts");
@@ -300,6 +307,7 @@ impl TestApp {
         let metrics = app.metrics();
         let services = app.services();
         let (bus, outbox_notify) = (app.bus(), app.outbox_notify());
+        let (inventory, database) = (app.inventory(), app.database());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let _ = app
@@ -315,6 +323,8 @@ impl TestApp {
             services,
             bus,
             outbox_notify,
+            inventory,
+            database,
             db,
             _data_dir: data_dir,
             shutdown: Some(tx),

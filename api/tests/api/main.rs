@@ -7,6 +7,7 @@ mod cache;
 mod catalog;
 mod catalog_edit;
 mod cli;
+mod commerce;
 mod events;
 mod helpers;
 mod http;

@@ -1,0 +1,257 @@
+//! A shopper's flows end to end: guest and customer checkout, merging at sign-in,
+//! price changes, lapsed holds, bad input.
+
+use serde_json::{Value, json};
+use stockade::accounts::Role;
+
+use super::*;
+use crate::helpers::{TestApp, code};
+
+#[tokio::test]
+async fn a_guest_checks_out_with_an_email_and_sees_the_order_by_token() {
+    let app = TestApp::spawn().await;
+    let (variant, vid) = stocked_variant(&app, 5, 2_500).await;
+    let (cart, token) = guest_cart(&app).await;
+
+    let added = add(&app, None, &cart, Some(&token), &variant, 2).await;
+    assert_eq!(added["userErrors"], json!([]), "{added}");
+    let line = &added["cart"]["lines"][0];
+    assert_eq!((line["quantity"].as_i64(), line["held"].as_bool(), line["heldQuantity"].as_i64()), (Some(2), Some(true), Some(2)));
+    assert!(line["reservedUntil"].is_string() && added["cart"]["reservedUntil"] == line["reservedUntil"]);
+    assert_eq!(stock(&app, vid).await, (5, 2), "added units are held");
+
+    let review = start(&app, None, &cart["id"], Some(&token), "").await;
+    assert_eq!(review["userErrors"], json!([]));
+    let review = &review["review"];
+    assert_eq!(review["problems"], json!([]), "{review}");
+    assert_eq!(review["ready"], true);
+    assert_eq!(
+        review["totals"],
+        json!({ "subtotal": { "amount": 5000 }, "discount": { "amount": 0 }, "shipping": { "amount": 599 }, "tax": { "amount": 0 }, "total": { "amount": 5599 } })
+    );
+
+    let done = complete(&app, None, &cart["id"], Some(&token), "guest-checkout-0001").await;
+    let order = &done["order"];
+    assert_eq!(order["status"], "PENDING_PAYMENT", "{done}");
+    assert_eq!(order["totals"]["total"]["amount"], 5599);
+    assert_eq!(order["lines"][0]["quantity"], 2);
+    assert_eq!(order["timeline"][0]["kind"], "created");
+    assert_eq!(stock(&app, vid).await, (5, 2), "the holds moved to the order, still reserved");
+    let order_token = done["orderToken"].as_str().expect("guests get an order token");
+
+    let q = "query($id: ID!, $t: String) { order(id: $id, token: $t) { number status } }";
+    assert_eq!(app.gql_ok(q, json!({ "id": order["id"], "t": order_token })).await["order"]["status"], "PENDING_PAYMENT");
+    assert_eq!(app.gql_ok(q, json!({ "id": order["id"], "t": "wrong" })).await["order"], Value::Null);
+    assert_eq!(app.gql_ok(q, json!({ "id": order["id"] })).await["order"], Value::Null, "no token, no order");
+
+    let emptied = app
+        .gql_ok(&format!("query($c: ID!, $t: String) {{ cart(id: $c, token: $t) {{ {CART} }} }}"), json!({ "c": cart["id"], "t": token }))
+        .await;
+    assert_eq!(emptied["cart"]["status"], "CONVERTED");
+    assert_eq!(emptied["cart"]["lines"], json!([]));
+    assert_reconciles(&app).await;
+}
+
+#[tokio::test]
+async fn a_guest_cart_merges_into_the_customers_cart_at_sign_in() {
+    let app = TestApp::spawn().await;
+    let (a, aid) = stocked_variant(&app, 10, 1_000).await;
+    let (b, _) = stocked_variant(&app, 10, 3_000).await;
+    let customer = app.user(Role::Customer).await;
+
+    // The customer already has one unit of A in their cart.
+    let mine = app.gql_as(&customer.access_token, &format!("mutation {{ cartCreate {{ cart {{ {CART} }} cartToken }} }}"), json!({})).await;
+    let mine = &mine["data"]["cartCreate"];
+    assert_eq!(mine["cartToken"], Value::Null, "customer carts have no token");
+    add(&app, Some(&customer.access_token), &mine["cart"], None, &a, 1).await;
+
+    // As a guest on another device they add 2 of A and 1 of B, then sign in.
+    let (cart, token) = guest_cart(&app).await;
+    let cart = add(&app, None, &cart, Some(&token), &a, 2).await["cart"].clone();
+    add(&app, None, &cart, Some(&token), &b, 1).await;
+    let signed = app
+        .gql_ok(
+            "mutation($e: String!, $p: String!, $g: GuestCartInput) { tokenCreate(email: $e, password: $p, guestCart: $g) { accessToken userErrors { code } } }",
+            json!({ "e": customer.email, "p": customer.password, "g": { "id": cart["id"], "token": token } }),
+        )
+        .await;
+    assert_eq!(signed["tokenCreate"]["userErrors"], json!([]));
+    let access = signed["tokenCreate"]["accessToken"].as_str().unwrap();
+
+    let merged = app.gql_as(access, &format!("{{ myCart {{ {CART} }} }}"), json!({})).await;
+    let lines = merged["data"]["myCart"]["lines"].as_array().unwrap().clone();
+    let qty = |v: &str| lines.iter().find(|l| l["variantId"] == v).map(|l| l["quantity"].as_i64().unwrap());
+    assert_eq!((qty(&a), qty(&b)), (Some(3), Some(1)), "quantities combined");
+    assert!(lines.iter().all(|l| l["held"] == true), "holds carried over: {lines:?}");
+    assert_eq!(stock(&app, aid).await, (10, 3), "no double holds after the merge");
+    let guest_view =
+        app.gql_ok("query($c: ID!, $t: String) { cart(id: $c, token: $t) { status } }", json!({ "c": cart["id"], "t": token })).await;
+    assert_eq!(guest_view["cart"]["status"], "MERGED");
+
+    let my_cart = &merged["data"]["myCart"];
+    let review = start(&app, Some(access), &my_cart["id"], None, "").await;
+    assert_eq!(review["review"]["ready"], true, "{review}");
+    let order = complete(&app, Some(access), &my_cart["id"], None, "customer-checkout-0001").await;
+    assert_eq!(order["order"]["status"], "PENDING_PAYMENT");
+    assert_eq!(order["orderToken"], Value::Null, "customers see their orders by signing in");
+
+    let listed = app.gql_as(access, "{ orders(first: 10) { edges { node { id status } } } }", json!({})).await;
+    assert_eq!(listed["data"]["orders"]["edges"][0]["node"]["id"], order["order"]["id"]);
+
+    // Another customer sees none of it.
+    let other = app.user(Role::Customer).await;
+    let theirs = app.gql_as(&other.access_token, "{ orders(first: 10) { edges { node { id } } } }", json!({})).await;
+    assert_eq!(theirs["data"]["orders"]["edges"], json!([]));
+    let peek = app.gql_as(&other.access_token, "query($id: ID!) { order(id: $id) { id } }", json!({ "id": order["order"]["id"] })).await;
+    assert_eq!(peek["data"]["order"], Value::Null, "another customer's order is not found");
+    let cart_peek = app.gql_as(&other.access_token, "query($c: ID!) { cart(id: $c) { id } }", json!({ "c": my_cart["id"] })).await;
+    assert_eq!(cart_peek["data"]["cart"], Value::Null, "another customer's cart is not found");
+    let filtered = app
+        .gql_as(
+            &other.access_token,
+            "query($c: ID!) { orders(filter: { customerId: $c }) { edges { node { id } } } }",
+            json!({ "c": customer.id }),
+        )
+        .await;
+    assert_eq!(code(&filtered["errors"][0]), "FORBIDDEN");
+    assert_reconciles(&app).await;
+}
+
+#[tokio::test]
+async fn a_price_change_must_be_accepted_before_completing() {
+    let app = TestApp::spawn().await;
+    let staff = app.user(Role::Staff).await;
+    let (variant, _) = stocked_variant(&app, 5, 2_000).await;
+    let (cart, token) = guest_cart(&app).await;
+    add(&app, None, &cart, Some(&token), &variant, 1).await;
+
+    let v = app.gql_ok("query($id: ID!) { node(id: $id) { ... on Variant { version } } }", json!({ "id": variant })).await;
+    let reprice = "mutation($i: VariantUpdateInput!) { variantUpdate(input: $i) { userErrors { code } } }";
+    app.gql_as(&staff.access_token, reprice, json!({ "i": { "id": variant, "expectedVersion": v["node"]["version"], "price": 2_400 } }))
+        .await;
+
+    let review = start(&app, None, &cart["id"], Some(&token), "").await;
+    let problem = &review["review"]["problems"][0];
+    assert_eq!(problem["code"], "PRICE_CHANGED", "{review}");
+    assert_eq!((problem["previousPrice"]["amount"].as_i64(), problem["currentPrice"]["amount"].as_i64()), (Some(2_000), Some(2_400)));
+    let refused = complete(&app, None, &cart["id"], Some(&token), "price-change-0001").await;
+    assert_eq!(refused["order"], Value::Null);
+    assert_eq!(refused["problems"][0]["code"], "PRICE_CHANGED");
+
+    let accepted = start(&app, None, &cart["id"], Some(&token), ", acceptPriceChanges: true").await;
+    assert_eq!(accepted["review"]["ready"], true, "{accepted}");
+    let done = complete(&app, None, &cart["id"], Some(&token), "price-change-0002").await;
+    assert_eq!(done["order"]["lines"][0]["unitPrice"]["amount"], 2_400, "ordered at the accepted price");
+}
+
+#[tokio::test]
+async fn a_lapsed_hold_stays_in_the_cart_marked_and_can_be_renewed() {
+    let app = TestApp::spawn().await;
+    let (variant, vid) = stocked_variant(&app, 3, 1_000).await;
+    let (cart, token) = guest_cart(&app).await;
+    add(&app, None, &cart, Some(&token), &variant, 2).await;
+
+    // The holds expire (the sweeper runs as if half an hour passed).
+    let swept = app.inventory.sweep_expired_as_of(chrono::Utc::now() + chrono::Duration::minutes(30), 100).await.unwrap();
+    assert!(swept >= 1);
+    let q = format!("query($c: ID!, $t: String) {{ cart(id: $c, token: $t) {{ {CART} }} }}");
+    let lapsed = app.gql_ok(&q, json!({ "c": cart["id"], "t": token })).await["cart"].clone();
+    assert_eq!(lapsed["holdsLapsed"], true);
+    assert_eq!(
+        (lapsed["lines"][0]["quantity"].as_i64(), lapsed["lines"][0]["held"].as_bool()),
+        (Some(2), Some(false)),
+        "kept, marked not held"
+    );
+    assert_eq!(stock(&app, vid).await, (3, 0));
+
+    // Someone else takes 2 of the 3 meanwhile: only 1 can be held again.
+    let (other, other_token) = guest_cart(&app).await;
+    add(&app, None, &other, Some(&other_token), &variant, 2).await;
+    const EXTEND: &str = "mutation($c: ID!, $t: String) { cartReservationExtend(cartId: $c, cartToken: $t) {
+        cart { holdsLapsed lines { held heldQuantity } } shortfalls { variantId available } userErrors { code } } }";
+    let renewed = app.gql_ok(EXTEND, json!({ "c": cart["id"], "t": token })).await["cartReservationExtend"].clone();
+    assert_eq!(renewed["shortfalls"], json!([{ "variantId": variant, "available": 1 }]), "{renewed}");
+    assert_eq!(renewed["cart"]["holdsLapsed"], true);
+    let review = start(&app, None, &cart["id"], Some(&token), "").await;
+    let problem = &review["review"]["problems"][0];
+    assert_eq!((problem["code"].as_str(), problem["available"].as_i64()), (Some("OUT_OF_STOCK"), Some(1)), "{review}");
+
+    // They release theirs; now both units can be held again and the order goes through.
+    let other_cart = app.gql_ok(&q, json!({ "c": other["id"], "t": other_token })).await["cart"].clone();
+    let remove = "mutation($c: ID!, $t: String, $v: Int!, $ids: [ID!]!) { cartLinesRemove(cartId: $c, cartToken: $t, expectedVersion: $v, variantIds: $ids) { userErrors { code } } }";
+    app.gql_ok(remove, json!({ "c": other["id"], "t": other_token, "v": other_cart["version"], "ids": [variant] })).await;
+    let renewed = app.gql_ok(EXTEND, json!({ "c": cart["id"], "t": token })).await["cartReservationExtend"].clone();
+    assert_eq!(renewed["shortfalls"], json!([]));
+    assert_eq!(renewed["cart"]["lines"][0]["held"], true);
+    assert_eq!(complete(&app, None, &cart["id"], Some(&token), "lapsed-hold-0001").await["order"]["status"], "PENDING_PAYMENT");
+    assert_reconciles(&app).await;
+}
+
+#[tokio::test]
+async fn two_tabs_editing_one_cart_get_a_version_conflict_with_the_current_cart() {
+    let app = TestApp::spawn().await;
+    let (variant, vid) = stocked_variant(&app, 10, 1_000).await;
+    let (cart, token) = guest_cart(&app).await;
+    let first = add(&app, None, &cart, Some(&token), &variant, 1).await;
+    assert_eq!(first["userErrors"], json!([]));
+    let stale = add(&app, None, &cart, Some(&token), &variant, 1).await;
+    assert_eq!(stale["userErrors"][0]["code"], "VERSION_CONFLICT");
+    assert_eq!(stale["userErrors"][0]["currentVersion"], first["cart"]["version"]);
+    assert_eq!(stale["cart"]["lines"][0]["quantity"], 1, "the payload carries the current cart");
+    assert_eq!(stock(&app, vid).await, (10, 1), "the stale edit held nothing");
+}
+
+#[tokio::test]
+async fn bad_cart_and_checkout_input_gets_typed_errors_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (variant, vid) = stocked_variant(&app, 20, 1_000).await;
+    let (cart, token) = guest_cart(&app).await;
+    let cart = add(&app, None, &cart, Some(&token), &variant, 1).await["cart"].clone();
+
+    for (quantity, field) in [(0, "quantity"), (-3, "quantity"), (11, "quantity"), (5_000_000, "quantity")] {
+        let payload = add(&app, None, &cart, Some(&token), &variant, quantity).await;
+        assert_eq!(payload["userErrors"][0]["code"], "INVALID", "{quantity}: {payload}");
+        assert_eq!(payload["userErrors"][0]["field"], json!([field]), "{quantity}");
+    }
+    let unknown = add(&app, None, &cart, Some(&token), &stockade_id("Variant", 999_999), 1).await;
+    assert_eq!(unknown["userErrors"][0]["code"], "NOT_FOUND");
+    let wrong_kind = add(&app, None, &cart, Some(&token), cart["id"].as_str().unwrap(), 1).await;
+    assert_eq!(wrong_kind["userErrors"][0]["code"], "INVALID");
+
+    // Someone else's cart, or the right cart with a wrong token: not found.
+    let (other, _) = guest_cart(&app).await;
+    let foreign = add(&app, None, &other, Some(&token), &variant, 1).await;
+    assert_eq!(foreign["userErrors"][0]["code"], "NOT_FOUND");
+    let bad_token = add(&app, None, &cart, Some("not-the-token"), &variant, 1).await;
+    assert_eq!(bad_token["userErrors"][0]["code"], "NOT_FOUND");
+
+    let bad_address = "mutation($c: ID!, $t: String) { checkoutStart(cartId: $c, cartToken: $t, email: \"a@example.com\", shippingAddress: { name: \"A\", country: \"US\", postalCode: \"ABCDE\" }) {
+        review { ready problems { code field } } userErrors { code field } } }";
+    let review = app.gql_ok(bad_address, json!({ "c": cart["id"], "t": token })).await;
+    let fields: Vec<&str> =
+        review["checkoutStart"]["review"]["problems"].as_array().unwrap().iter().filter_map(|p| p["field"].as_str()).collect();
+    for f in ["shippingAddress.line1", "shippingAddress.city", "shippingAddress.region", "shippingAddress.postalCode"] {
+        assert!(fields.contains(&f), "{f} missing from {fields:?}");
+    }
+    let bad_email =
+        "mutation($c: ID!, $t: String) { checkoutStart(cartId: $c, cartToken: $t, email: \"nope\") { userErrors { code field } } }";
+    let err = app.gql_ok(bad_email, json!({ "c": cart["id"], "t": token })).await;
+    assert_eq!(err["checkoutStart"]["userErrors"][0]["field"], json!(["email"]));
+
+    let coupon = "mutation($c: ID!, $t: String, $v: Int!) { cartCouponApply(cartId: $c, cartToken: $t, expectedVersion: $v, code: \"NOSUCHCODE\") { userErrors { code field } } }";
+    let current = app
+        .gql_ok(&format!("query($c: ID!, $t: String) {{ cart(id: $c, token: $t) {{ {CART} }} }}"), json!({ "c": cart["id"], "t": token }))
+        .await;
+    let err = app.gql_ok(coupon, json!({ "c": cart["id"], "t": token, "v": current["cart"]["version"] })).await;
+    assert_eq!(err["cartCouponApply"]["userErrors"][0]["field"], json!(["code"]));
+
+    let bad_key = complete(&app, None, &cart["id"], Some(&token), "short").await;
+    assert_eq!(bad_key["userErrors"][0]["field"], json!(["idempotencyKey"]));
+
+    let after = app
+        .gql_ok(&format!("query($c: ID!, $t: String) {{ cart(id: $c, token: $t) {{ {CART} }} }}"), json!({ "c": cart["id"], "t": token }))
+        .await;
+    assert_eq!(after["cart"]["lines"][0]["quantity"], 1, "nothing changed");
+    assert_eq!(stock(&app, vid).await, (20, 1));
+    assert_reconciles(&app).await;
+}
