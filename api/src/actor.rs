@@ -13,16 +13,19 @@ pub enum Actor {
     Customer { user_id: i64 },
     /// An anonymous shopper (guest cart or checkout).
     Guest,
+    /// The payment gateway (a verified webhook event, or what reconciliation found).
+    Gateway,
 }
 
 impl Actor {
-    /// The stored form: actor type (`system`, `staff`, `customer`, `guest`) and user id.
+    /// The stored form: actor type (`system`, `staff`, `customer`, `guest`, `gateway`) and user id.
     pub fn parts(&self) -> (&'static str, Option<i64>) {
         match *self {
             Actor::System => ("system", None),
             Actor::Staff { user_id } => ("staff", Some(user_id)),
             Actor::Customer { user_id } => ("customer", Some(user_id)),
             Actor::Guest => ("guest", None),
+            Actor::Gateway => ("gateway", None),
         }
     }
 
@@ -31,6 +34,7 @@ impl Actor {
         match (kind, user_id) {
             ("system", _) => Some(Actor::System),
             ("guest", _) => Some(Actor::Guest),
+            ("gateway", _) => Some(Actor::Gateway),
             ("staff", Some(user_id)) => Some(Actor::Staff { user_id }),
             ("customer", Some(user_id)) => Some(Actor::Customer { user_id }),
             _ => None,
@@ -44,7 +48,7 @@ mod tests {
 
     #[test]
     fn parts_round_trip() {
-        for actor in [Actor::System, Actor::Guest, Actor::Staff { user_id: 7 }, Actor::Customer { user_id: 9 }] {
+        for actor in [Actor::System, Actor::Guest, Actor::Gateway, Actor::Staff { user_id: 7 }, Actor::Customer { user_id: 9 }] {
             let (kind, id) = actor.parts();
             assert_eq!(Actor::from_parts(kind, id), Some(actor));
         }

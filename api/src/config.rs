@@ -238,6 +238,7 @@ pub struct Config {
     pub response_cache_entries: u64,
     pub inventory: InventoryConfig,
     pub commerce: CommerceConfig,
+    pub payments: PaymentsConfig,
     pub events: EventsConfig,
     pub auth: AuthConfig,
     /// Origins allowed to call the API from a browser (`*` for any).
@@ -293,13 +294,116 @@ impl CommerceConfig {
         pricing.min_order_value = parse_number("MIN_ORDER_VALUE", get("MIN_ORDER_VALUE"), pricing.min_order_value, 0..=1_000_000_000)?;
         Ok(CommerceConfig {
             cart_hold: secs("CART_HOLD_SECS", 600, 30..=86_400)?,
-            payment_window: secs("PAYMENT_WINDOW_SECS", 120, 30..=86_400)?,
+            payment_window: secs("PAYMENT_WINDOW_SECS", 600, 30..=86_400)?,
             guest_cart_idle: hours("GUEST_CART_IDLE_HOURS", 24)?,
             customer_cart_idle: hours("CUSTOMER_CART_IDLE_HOURS", 24 * 30)?,
             max_line_quantity: parse_number("CART_MAX_LINE_QUANTITY", get("CART_MAX_LINE_QUANTITY"), 10, 1..=10_000)?,
             max_lines: parse_number("CART_MAX_LINES", get("CART_MAX_LINES"), 50, 1..=500)?,
             sweep_interval_secs: parse_number("COMMERCE_SWEEP_INTERVAL_SECS", get("COMMERCE_SWEEP_INTERVAL_SECS"), 10, 0..=86_400)?,
             pricing,
+        })
+    }
+}
+
+/// Which payment gateway takes the money.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GatewayChoice {
+    Stripe,
+    /// The built-in test gateway (Stripe's test-card conventions, no network).
+    Test,
+}
+
+/// Payments: the gateway, Stripe's keys, webhook verification and reconciliation.
+#[derive(Clone, Debug)]
+pub struct PaymentsConfig {
+    /// `PAYMENT_GATEWAY` (`stripe` or `test`); unset: Stripe when `STRIPE_SECRET_KEY`
+    /// is set, the test gateway otherwise.
+    pub gateway: GatewayChoice,
+    pub stripe_secret_key: Option<Secret<String>>,
+    /// Webhook signing secrets (`STRIPE_WEBHOOK_SECRET`, comma-separated while rotating:
+    /// a signature by any of them is accepted).
+    pub stripe_webhook_secrets: Vec<Secret<String>>,
+    /// Stripe's API base URL (`STRIPE_API_BASE`; tests point it at a local stand-in).
+    pub stripe_api_base: Url,
+    /// Handed to storefronts for Stripe.js (`STRIPE_PUBLISHABLE_KEY`).
+    pub stripe_publishable_key: Option<String>,
+    /// Per-call timeout of gateway requests (`PAYMENT_GATEWAY_TIMEOUT_SECS`).
+    pub gateway_timeout: Duration,
+    /// Orders waiting for payment this long are checked against the gateway
+    /// (`PAYMENT_RECONCILE_AFTER_SECS`).
+    pub reconcile_after: Duration,
+    /// Seconds between reconciliation passes (`PAYMENT_RECONCILE_INTERVAL_SECS`, 0 = off
+    /// in this instance).
+    pub reconcile_interval_secs: u64,
+    /// A pending order older than this is listed as stuck (`PAYMENT_STUCK_AFTER_SECS`).
+    pub stuck_after: Duration,
+    /// Where buyers pay an order (`STOREFRONT_URL`): payment links point there.
+    pub storefront_url: Url,
+}
+
+impl PaymentsConfig {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secs = |var: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| -> Result<Duration, ConfigError> {
+            Ok(Duration::from_secs(parse_number(var, get(var), default, range)?))
+        };
+        let stripe_secret_key = get("STRIPE_SECRET_KEY").map(|k| k.trim().to_owned()).filter(|k| !k.is_empty());
+        if let Some(key) = &stripe_secret_key
+            && !(key.starts_with("sk_") || key.starts_with("rk_"))
+        {
+            return Err(ConfigError::new("STRIPE_SECRET_KEY", "expected a secret or restricted key (sk_... or rk_...)"));
+        }
+        let gateway = match get("PAYMENT_GATEWAY").as_deref().map(str::trim) {
+            None | Some("") => {
+                if stripe_secret_key.is_some() {
+                    GatewayChoice::Stripe
+                } else {
+                    GatewayChoice::Test
+                }
+            }
+            Some("stripe") => GatewayChoice::Stripe,
+            Some("test") => GatewayChoice::Test,
+            Some(other) => return Err(ConfigError::new("PAYMENT_GATEWAY", format!("'{other}' is not a gateway (stripe or test)"))),
+        };
+        let stripe_webhook_secrets: Vec<Secret<String>> = get("STRIPE_WEBHOOK_SECRET")
+            .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Secret::new(s.to_owned())).collect())
+            .unwrap_or_default();
+        if stripe_webhook_secrets.iter().any(|s| !s.expose().starts_with("whsec_")) {
+            return Err(ConfigError::new("STRIPE_WEBHOOK_SECRET", "expected signing secrets starting with whsec_ (comma-separated)"));
+        }
+        if gateway == GatewayChoice::Stripe {
+            if stripe_secret_key.is_none() {
+                return Err(ConfigError::new("STRIPE_SECRET_KEY", "PAYMENT_GATEWAY=stripe needs a secret key"));
+            }
+            if stripe_webhook_secrets.is_empty() {
+                return Err(ConfigError::new(
+                    "STRIPE_WEBHOOK_SECRET",
+                    "the Stripe gateway needs the webhook signing secret: orders are only marked paid by verified events",
+                ));
+            }
+        }
+        let url = |var: &'static str, default: &str| -> Result<Url, ConfigError> {
+            let raw = get(var).unwrap_or_else(|| default.to_owned());
+            Url::parse(&raw)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                .ok_or_else(|| ConfigError::new(var, format!("'{raw}' is not an http(s) URL")))
+        };
+        Ok(PaymentsConfig {
+            gateway,
+            stripe_secret_key: stripe_secret_key.map(Secret::new),
+            stripe_webhook_secrets,
+            stripe_api_base: url("STRIPE_API_BASE", "https://api.stripe.com/")?,
+            stripe_publishable_key: get("STRIPE_PUBLISHABLE_KEY").filter(|k| !k.trim().is_empty()),
+            gateway_timeout: secs("PAYMENT_GATEWAY_TIMEOUT_SECS", 20, 1..=120)?,
+            reconcile_after: secs("PAYMENT_RECONCILE_AFTER_SECS", 300, 10..=86_400)?,
+            reconcile_interval_secs: parse_number(
+                "PAYMENT_RECONCILE_INTERVAL_SECS",
+                get("PAYMENT_RECONCILE_INTERVAL_SECS"),
+                60,
+                0..=86_400,
+            )?,
+            stuck_after: secs("PAYMENT_STUCK_AFTER_SECS", 1800, 60..=7 * 86_400)?,
+            storefront_url: url("STOREFRONT_URL", "http://localhost:5173/")?,
         })
     }
 }
@@ -485,9 +589,11 @@ impl Config {
         };
 
         let commerce = CommerceConfig::from_lookup(&get, shop_currency)?;
+        let payments = PaymentsConfig::from_lookup(&get)?;
 
         Ok(Config {
             commerce,
+            payments,
             inventory,
             events,
             response_cache_entries,

@@ -234,6 +234,8 @@ pub fn unique_violation(err: &DbErr) -> Option<&'static str> {
         ("uq_coupons_code", "coupons.code"),
         ("uq_orders_idempotency_key", "orders.idempotency_key"),
         ("uq_carts_active_customer", "carts.customer_id"),
+        ("uq_payments_attempt", "payments.attempt"),
+        ("uq_refunds_key", "refunds.idempotency_key"),
     ];
     let sea_orm::SqlErr::UniqueConstraintViolation(message) = err.sql_err()? else { return None };
     KNOWN.iter().find(|(pg, lite)| message.contains(&format!("\"{pg}\"")) || message.ends_with(lite)).map(|(_, lite)| *lite)

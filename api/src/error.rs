@@ -39,6 +39,10 @@ pub enum ErrorCode {
     Conflict,
     /// The idempotency key was already used for a different request.
     IdempotencyKeyReused,
+    /// The payment gateway could not be reached or timed out; nothing changed here.
+    GatewayUnavailable,
+    /// The payment gateway refused the request (the message says why).
+    GatewayRejected,
 }
 
 impl ErrorCode {
@@ -60,6 +64,8 @@ impl ErrorCode {
             ErrorCode::OutOfStock => "OUT_OF_STOCK",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            ErrorCode::GatewayUnavailable => "GATEWAY_UNAVAILABLE",
+            ErrorCode::GatewayRejected => "GATEWAY_REJECTED",
         }
     }
 }
@@ -121,6 +127,14 @@ pub enum Error {
     #[error("this idempotency key was already used for a different request; use a new key")]
     IdempotencyKeyReused,
 
+    /// The payment gateway could not be reached (or answered with a server error).
+    #[error("the payment gateway is unavailable; try again shortly")]
+    GatewayUnavailable { detail: String },
+
+    /// The payment gateway refused the request.
+    #[error("the payment gateway refused: {message}")]
+    GatewayRejected { code: String, message: String },
+
     #[error("database error")]
     Db(#[from] DbErr),
 
@@ -175,6 +189,8 @@ impl Error {
             Error::IllegalTransition { .. } => ErrorCode::IllegalTransition,
             Error::Conflict => ErrorCode::Conflict,
             Error::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            Error::GatewayUnavailable { .. } => ErrorCode::GatewayUnavailable,
+            Error::GatewayRejected { .. } => ErrorCode::GatewayRejected,
             Error::Db(_) | Error::Internal(_) => return None,
         })
     }

@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod money;
 pub mod orders;
 pub mod pagination;
+pub mod payments;
 pub mod ratelimit;
 pub mod startup;
 pub mod telemetry;

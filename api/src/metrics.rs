@@ -40,6 +40,14 @@ pub struct CacheLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WebhookLabels {
+    pub gateway: &'static str,
+    /// `applied`, `duplicate`, `ignored`, `unmatched`, `unhandled`, `bad_signature`,
+    /// `bad_body`, `error`.
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OperationNameLabels {
     pub operation: String,
     pub kind: String,
@@ -62,6 +70,7 @@ pub struct Metrics {
     db_pool_idle: Gauge,
     db_pool_max: Gauge,
     response_cache: Family<CacheLabels, Counter>,
+    webhooks: Family<WebhookLabels, Counter>,
     operation_names: Mutex<HashSet<String>>,
     events: EventMetrics,
 }
@@ -147,6 +156,7 @@ impl Metrics {
         let db_statement_duration = latency_histogram();
         let (db_pool_size, db_pool_idle, db_pool_max) = (Gauge::default(), Gauge::default(), Gauge::default());
         let response_cache = Family::<CacheLabels, Counter>::default();
+        let webhooks = Family::<WebhookLabels, Counter>::default();
 
         registry.register("http_requests", "HTTP requests by method, route and status", http_requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency by route", http_duration.clone());
@@ -164,6 +174,7 @@ impl Metrics {
             "Shareable GraphQL queries answered from (hit) or not from (miss) the response cache",
             response_cache.clone(),
         );
+        registry.register("payment_webhooks", "Payment gateway webhook deliveries by gateway and outcome", webhooks.clone());
 
         Metrics {
             registry,
@@ -178,6 +189,7 @@ impl Metrics {
             db_pool_idle,
             db_pool_max,
             response_cache,
+            webhooks,
             operation_names: Mutex::new(HashSet::new()),
             events,
         }
@@ -211,6 +223,10 @@ impl Metrics {
 
     pub fn record_response_cache(&self, hit: bool) {
         self.response_cache.get_or_create(&CacheLabels { result: if hit { "hit" } else { "miss" } }).inc();
+    }
+
+    pub fn record_webhook(&self, gateway: &'static str, outcome: &'static str) {
+        self.webhooks.get_or_create(&WebhookLabels { gateway, outcome }).inc();
     }
 
     pub fn record_statement(&self, elapsed: Duration, failed: bool) {

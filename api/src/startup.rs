@@ -21,6 +21,7 @@ use crate::http::{AppState, router};
 use crate::inventory::{InventoryService, InventorySettings, spawn_sweeper};
 use crate::metrics::Metrics;
 use crate::orders::{OrderService, OrderTokens};
+use crate::payments::{GatewayKind, PaymentParts, PaymentService};
 use crate::ratelimit::RateLimiter;
 
 /// Why the server could not start: always names the setting to fix.
@@ -82,19 +83,38 @@ impl Application {
         let inventory = InventoryService::new(db.clone(), InventorySettings::from_config(&config.inventory));
         let coupons = CouponService::new(db.clone());
         let order_tokens = OrderTokens::new(keys.derive_key("order-tokens"));
+        let payment_key = keys.derive_key("payments");
+        let orders = OrderService::new(db.clone(), inventory.clone(), outbox_notify.clone(), order_tokens, config.shop_currency);
+        let carts = CartService::new(
+            db.clone(),
+            inventory.clone(),
+            coupons.clone(),
+            config.commerce.clone(),
+            outbox_notify.clone(),
+            config.shop_currency,
+        );
+        let payments = PaymentService::new(PaymentParts {
+            db: db.clone(),
+            inventory: inventory.clone(),
+            orders: orders.clone(),
+            carts: carts.clone(),
+            config: config.payments.clone(),
+            payment_window: config.commerce.payment_window,
+            key: payment_key,
+            notify: outbox_notify.clone(),
+            currency: config.shop_currency,
+        })
+        .map_err(|e| ConfigError::new("STRIPE_SECRET_KEY", e))?;
+        if payments.gateway_kind() == GatewayKind::Test && matches!(config.database, crate::config::DatabaseTarget::Postgres { .. }) {
+            tracing::warn!("PAYMENT_GATEWAY is the built-in test gateway: no real money is taken (set STRIPE_SECRET_KEY for Stripe)");
+        }
         let services = Services {
             catalog: CatalogService::new(db.clone(), config.shop_currency),
             catalog_editor: CatalogEditor::new(db.clone(), config.shop_currency),
             accounts: AccountService::new(db.clone(), Arc::new(keys), accounts_policy),
-            carts: CartService::new(
-                db.clone(),
-                inventory.clone(),
-                coupons.clone(),
-                config.commerce.clone(),
-                outbox_notify.clone(),
-                config.shop_currency,
-            ),
-            orders: OrderService::new(db.clone(), inventory.clone(), outbox_notify.clone(), order_tokens, config.shop_currency),
+            carts,
+            orders: orders.clone(),
+            payments,
             coupons,
             rate_limiter,
             response_cache: Arc::new(ResponseCache::new(config.response_cache_entries)),
@@ -183,7 +203,11 @@ impl Application {
         });
         let commerce = (services.config.commerce.sweep_interval_secs > 0).then(|| {
             let interval = std::time::Duration::from_secs(services.config.commerce.sweep_interval_secs);
-            spawn_commerce_sweeper(services.carts.clone(), services.orders.clone(), interval, stop.subscribe())
+            spawn_commerce_sweeper(services.carts.clone(), services.payments.clone(), interval, stop.subscribe())
+        });
+        let reconciler = (services.config.payments.reconcile_interval_secs > 0).then(|| {
+            let interval = std::time::Duration::from_secs(services.config.payments.reconcile_interval_secs);
+            spawn_reconciler(services.payments.clone(), interval, stop.subscribe())
         });
         let app = router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
@@ -194,6 +218,9 @@ impl Application {
         }
         if let Some(commerce) = commerce {
             let _ = commerce.await;
+        }
+        if let Some(reconciler) = reconciler {
+            let _ = reconciler.await;
         }
         if let Some(publisher) = publisher {
             publisher.stop().await;
@@ -243,11 +270,10 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
-/// Expires idle carts and unpaid orders past their deadline (both give their stock
-/// back), every `interval`, until `stop` says so. Errors are logged and retried.
-fn spawn_commerce_sweeper(
-    carts: CartService,
-    orders: OrderService,
+/// Checks payments that have waited too long against the gateway, every `interval`,
+/// until `stop` says so.
+fn spawn_reconciler(
+    payments: PaymentService,
     interval: std::time::Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
@@ -259,7 +285,32 @@ fn spawn_commerce_sweeper(
                 _ = tick.tick() => {}
                 _ = stop.changed() => return,
             }
-            match orders.expire_unpaid(200).await {
+            match payments.reconcile(100).await {
+                Ok(report) if report.checked == 0 => {}
+                Ok(report) => tracing::info!(%report, "payments reconciled"),
+                Err(e) => tracing::warn!(error = %e, "payment reconciliation failed; will retry"),
+            }
+        }
+    })
+}
+
+/// Expires idle carts and unpaid orders past their deadline (both give their stock
+/// back), every `interval`, until `stop` says so. Errors are logged and retried.
+fn spawn_commerce_sweeper(
+    carts: CartService,
+    payments: PaymentService,
+    interval: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => return,
+            }
+            match payments.expire_unpaid(200).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "unpaid orders expired"),
                 Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed; will retry"),

@@ -11,6 +11,7 @@ mod m20261121_000002_outbox;
 mod m20261121_000003_inventory;
 mod m20261121_000004_accounts;
 mod m20261121_000005_commerce;
+mod m20261121_000006_payments;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_inventory::Migration),
             Box::new(m20261121_000004_accounts::Migration),
             Box::new(m20261121_000005_commerce::Migration),
+            Box::new(m20261121_000006_payments::Migration),
         ]
     }
 }

@@ -506,6 +506,77 @@ impl CartService {
 
     /// Expires carts idle past their expiry and gives back their holds, in batches.
     /// Safe on several instances at once: each cart's status changes once (guarded).
+    /// A failed payment gives the buyer their cart back: the converted cart `cart_id`
+    /// is reopened with `lines` (variant, quantity, unit price), not held, so they can
+    /// change it or check out again (which cancels the failed order). A customer who
+    /// has started another cart meanwhile keeps that one; returns whether it reopened.
+    pub(crate) async fn reopen_in(&self, txn: &WriteTxn, cart_id: i64, lines: &[(i64, i64, i64)]) -> Result<bool> {
+        let Some(row) = cart_entity::Entity::find_by_id(cart_id).one(&**txn).await? else { return Ok(false) };
+        if row.status != CartStatus::Converted.as_str() {
+            return Ok(false);
+        }
+        let now = Utc::now();
+        let savepoint = txn.begin().await?;
+        let reopened = cart_entity::Entity::update_many()
+            .col_expr(cart_entity::Column::Status, Expr::val(CartStatus::Active.as_str()))
+            .col_expr(cart_entity::Column::Version, Expr::col(cart_entity::Column::Version).add(1))
+            .col_expr(cart_entity::Column::UpdatedAt, Expr::val(now))
+            .col_expr(cart_entity::Column::ExpiresAt, Expr::val(now + self.idle(row.customer_id)))
+            .filter(cart_entity::Column::Id.eq(cart_id))
+            .filter(cart_entity::Column::Status.eq(CartStatus::Converted.as_str()))
+            .exec(&savepoint)
+            .await;
+        match reopened {
+            Ok(r) if r.rows_affected == 1 => {}
+            Ok(_) => {
+                savepoint.rollback().await?;
+                return Ok(false);
+            }
+            Err(e) if unique_violation(&e) == Some("carts.customer_id") => {
+                savepoint.rollback().await?;
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        for &(variant_id, quantity, unit_price) in lines {
+            let quantity = i32::try_from(Ord::min(quantity, self.config.max_line_quantity)).unwrap_or(1);
+            cart_line::Entity::insert(cart_line::ActiveModel {
+                cart_id: Set(cart_id),
+                variant_id: Set(variant_id),
+                quantity: Set(quantity),
+                unit_price: Set(unit_price),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .on_conflict(OnConflict::columns([cart_line::Column::CartId, cart_line::Column::VariantId]).do_nothing().to_owned())
+            .try_insert()
+            .exec(&savepoint)
+            .await?;
+        }
+        savepoint.commit().await?;
+        Ok(true)
+    }
+
+    /// Undoes [`reopen_in`](Self::reopen_in) when the failed order is paid or retried
+    /// after all: the cart is converted again, its holds released.
+    pub(crate) async fn close_reopened_in(&self, txn: &WriteTxn, cart_id: i64, actor: Actor) -> Result<()> {
+        let Some(row) = cart_entity::Entity::find_by_id(cart_id).one(&**txn).await? else { return Ok(()) };
+        if row.status != CartStatus::Active.as_str() {
+            return Ok(());
+        }
+        self.inventory.release_in(&**txn, &ReleaseTarget::Owner(cart_owner(cart_id)), actor).await?;
+        cart_line::Entity::delete_many().filter(cart_line::Column::CartId.eq(cart_id)).exec(&**txn).await?;
+        cart_entity::Entity::update_many()
+            .col_expr(cart_entity::Column::Status, Expr::val(CartStatus::Converted.as_str()))
+            .col_expr(cart_entity::Column::Version, Expr::col(cart_entity::Column::Version).add(1))
+            .col_expr(cart_entity::Column::UpdatedAt, Expr::val(Utc::now()))
+            .filter(cart_entity::Column::Id.eq(cart_id))
+            .exec(&**txn)
+            .await?;
+        Ok(())
+    }
+
     pub async fn sweep_expired(&self, batch: u64) -> Result<usize> {
         let now = Utc::now();
         let due: Vec<i64> = cart_entity::Entity::find()

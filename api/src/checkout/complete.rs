@@ -284,6 +284,20 @@ impl CartService {
             };
             crate::coupons::redeem_in(&**txn, coupon, inserted.id, &customer_key).await?;
         }
+        // A failed order from this cart (its lines came back when the payment failed)
+        // is replaced by this one.
+        let replaced: Vec<i64> = order::Entity::find()
+            .filter(order::Column::CartId.eq(cart.id))
+            .filter(order::Column::Status.eq(OrderStatus::PaymentFailed.as_str()))
+            .all(&**txn)
+            .await?
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        for old in replaced {
+            let cause = format!("replaced by order #{} from the same cart", inserted.id);
+            orders.transition_in(&**txn, old, OrderStatus::Cancelled, None, Change { actor, cause: &cause }, None).await?;
+        }
         cart_line::Entity::delete_many().filter(cart_line::Column::CartId.eq(cart.id)).exec(&**txn).await?;
         cart_entity::Entity::update_many()
             .col_expr(cart_entity::Column::Status, Expr::val(CartStatus::Converted.as_str()))

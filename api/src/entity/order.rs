@@ -24,6 +24,11 @@ pub struct Model {
     pub shipping_address: Json,
     pub payment_deadline: DateTimeUtc,
     pub version: i32,
+    /// Minor units refunded so far (by succeeded refunds).
+    pub refunded_amount: i64,
+    /// The version at which staff marked the order's payment issue resolved; the issue
+    /// shows again once the order changes after that.
+    pub issue_resolved_version: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

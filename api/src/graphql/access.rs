@@ -50,6 +50,10 @@ pub const POLICY: &[(&str, Access)] = &[
     ("Query.orders", Own),
     ("Query.salesSummary", Staff),
     ("Query.coupons", Staff),
+    // Payments: how to pay (anyone), what went wrong (staff).
+    ("Query.paymentConfig", Public),
+    ("Query.paymentIssues", Staff),
+    ("Query.paymentIssueCounts", Staff),
     // Mutations: accounts.
     ("Mutation.accountRegister", Public),
     ("Mutation.tokenCreate", Public),
@@ -87,6 +91,14 @@ pub const POLICY: &[(&str, Access)] = &[
     ("Mutation.orderCancel", Staff),
     ("Mutation.couponCreate", Staff),
     ("Mutation.couponSetActive", Staff),
+    // Mutations: payments. Paying checks the order's owner or token; the test
+    // gateway's card form checks the client secret.
+    ("Mutation.paymentIntentCreate", Public),
+    ("Mutation.testPaymentConfirm", Public),
+    ("Mutation.testPaymentAuthenticate", Public),
+    ("Mutation.paymentRetry", Staff),
+    ("Mutation.orderRefund", Staff),
+    ("Mutation.paymentIssueResolve", Staff),
     // Catalog types: what shoppers see.
     ("Product", Public),
     ("Variant", Public),
@@ -143,6 +155,19 @@ pub const POLICY: &[(&str, Access)] = &[
     ("SalesSummary", Staff),
     ("TopVariant", Staff),
     ("DaySales", Staff),
+    // Payment types: attempts are shown to whoever may see the order.
+    ("Payment", Public),
+    ("Refund", Public),
+    ("PaymentConfig", Public),
+    ("TestCard", Public),
+    ("PaymentIntentPayload", Public),
+    ("TestPaymentPayload", Public),
+    ("PaymentRetryPayload", Staff),
+    ("OrderRefundPayload", Staff),
+    ("PaymentIssue", Staff),
+    ("PaymentIssueConnection", Staff),
+    ("PaymentIssueEdge", Staff),
+    ("PaymentIssueCount", Staff),
 ];
 
 fn table() -> &'static HashMap<&'static str, Access> {

@@ -127,6 +127,10 @@ pub enum UserErrorCode {
     Conflict,
     /// The idempotency key was used for a different request; use a new key.
     IdempotencyKeyReused,
+    /// The payment gateway could not be reached; nothing changed, try again shortly.
+    GatewayUnavailable,
+    /// The payment gateway refused the request; the message carries its reason.
+    GatewayRejected,
 }
 
 /// An expected failure of a mutation, for the client to show or act on.

@@ -19,6 +19,8 @@ pub enum NodeType {
     Cart,
     Order,
     Coupon,
+    Payment,
+    Refund,
 }
 
 impl NodeType {
@@ -31,11 +33,22 @@ impl NodeType {
             NodeType::Cart => "Cart",
             NodeType::Order => "Order",
             NodeType::Coupon => "Coupon",
+            NodeType::Payment => "Payment",
+            NodeType::Refund => "Refund",
         }
     }
 
-    const ALL: [NodeType; 7] =
-        [NodeType::Product, NodeType::Variant, NodeType::Category, NodeType::User, NodeType::Cart, NodeType::Order, NodeType::Coupon];
+    const ALL: [NodeType; 9] = [
+        NodeType::Product,
+        NodeType::Variant,
+        NodeType::Category,
+        NodeType::User,
+        NodeType::Cart,
+        NodeType::Order,
+        NodeType::Coupon,
+        NodeType::Payment,
+        NodeType::Refund,
+    ];
 
     pub fn id(self, raw: i64) -> ID {
         ID(URL_SAFE_NO_PAD.encode(format!("{}:{raw}", self.name())))

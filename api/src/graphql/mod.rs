@@ -31,11 +31,17 @@ pub use execute::Executor;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(catalog::CatalogQuery, node::NodeQuery, accounts::AccountQuery, commerce::CommerceQuery);
+pub struct QueryRoot(catalog::CatalogQuery, node::NodeQuery, accounts::AccountQuery, commerce::CommerceQuery, commerce::PaymentQuery);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(accounts::AccountMutation, catalog::CatalogMutation, commerce::CartMutation, commerce::OrderMutation);
+pub struct MutationRoot(
+    accounts::AccountMutation,
+    catalog::CatalogMutation,
+    commerce::CartMutation,
+    commerce::OrderMutation,
+    commerce::PaymentMutation,
+);
 
 pub type StockadeSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
@@ -48,6 +54,7 @@ pub struct Services {
     pub accounts: AccountService,
     pub carts: crate::checkout::CartService,
     pub orders: crate::orders::OrderService,
+    pub payments: crate::payments::PaymentService,
     pub coupons: crate::coupons::CouponService,
     pub rate_limiter: Arc<RateLimiter>,
     pub metrics: Arc<Metrics>,
@@ -71,6 +78,7 @@ pub fn build_schema(services: &Services) -> StockadeSchema {
         .data(services.accounts.clone())
         .data(services.carts.clone())
         .data(services.orders.clone())
+        .data(services.payments.clone())
         .data(services.coupons.clone())
         .data(services.rate_limiter.clone())
         .data(services.response_cache.clone());
@@ -101,6 +109,6 @@ pub struct PublicOrigin(pub url::Url);
 /// so nothing loaded for one viewer is served to another.
 pub fn request_data(services: &Services, request: async_graphql::Request, viewer: Viewer, client: ClientInfo) -> async_graphql::Request {
     let loader = catalog::loaders::CatalogLoader { catalog: services.catalog.clone(), visibility: catalog::visibility_for(&viewer) };
-    let orders = commerce::loaders::OrdersLoader { orders: services.orders.clone() };
+    let orders = commerce::loaders::OrdersLoader { orders: services.orders.clone(), payments: services.payments.clone() };
     request.data(batch::Batcher::new(loader)).data(batch::Batcher::new(orders)).data(viewer).data(client)
 }

@@ -49,6 +49,6 @@ async fn load(ctx: &Context<'_>, kind: NodeType, raw: i64) -> Result<Option<Node
         NodeType::Category => loader.load_one(CategoryById(raw)).await.gql()?.map(|c| Node::Category(Category(c))),
         // Not fetched by id here: accounts, carts and orders have their own guarded
         // lookups (`me`, `users`, `cart(id, token)`, `order(id, token)`).
-        NodeType::User | NodeType::Cart | NodeType::Order | NodeType::Coupon => None,
+        NodeType::User | NodeType::Cart | NodeType::Order | NodeType::Coupon | NodeType::Payment | NodeType::Refund => None,
     })
 }

@@ -5,6 +5,7 @@ mod demo_images;
 mod graphql;
 mod health;
 pub mod request_id;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/demo-images/{file}", get(demo_images::image))
+        .route("/webhooks/stripe", axum::routing::post(webhooks::stripe).layer(axum::extract::DefaultBodyLimit::max(webhooks::MAX_BODY)))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_id::observe))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))

@@ -194,6 +194,44 @@ impl InventoryService {
         Ok(quantity - left)
     }
 
+    /// Puts back on hand, at the locations they were sold from, the units an order's
+    /// sales took (a refund with restock). Only what has not been returned yet goes
+    /// back, so calling it twice returns nothing the second time. Returns the units.
+    pub async fn return_sale_in<C: ConnectionTrait>(&self, txn: &C, order: &str, actor: Actor) -> Result<i64> {
+        let order = limits::order_ref(order)?;
+        let sql = "SELECT variant_id, location_id, CAST(SUM(CASE WHEN reason = 'sale' THEN -delta_on_hand ELSE 0 END) AS BIGINT) AS sold, \
+                   CAST(SUM(CASE WHEN reason = 'return' THEN delta_on_hand ELSE 0 END) AS BIGINT) AS returned \
+                   FROM stock_movements WHERE reference_type = 'order' AND reference_id = $1 GROUP BY variant_id, location_id \
+                   ORDER BY variant_id, location_id";
+        let rows = txn.query_all_raw(levels::stmt(txn.get_database_backend(), sql, vec![Value::from(order)])).await?;
+        let now = now();
+        let mut total = 0;
+        for row in rows {
+            let variant_id: i64 = row.try_get_by_index(0)?;
+            let location_id: i64 = row.try_get_by_index(1)?;
+            let sold: i64 = row.try_get_by_index(2)?;
+            let returned: i64 = row.try_get_by_index(3)?;
+            let n = sold - returned;
+            if n <= 0 {
+                continue;
+            }
+            let level = levels::add_on_hand(txn, variant_id, location_id, n, now).await?;
+            let change = Change {
+                level: &level,
+                delta_on_hand: n,
+                delta_reserved: 0,
+                reason: MovementReason::Return,
+                actor,
+                reference: Reference::Order(order.to_owned()),
+                note: "refunded and restocked",
+                at: now,
+            };
+            ledger::record(txn, change).await?;
+            total += n;
+        }
+        Ok(total)
+    }
+
     /// Active reservations of `owner` read inside `txn`.
     pub async fn active_of_in<C: ConnectionTrait>(&self, txn: &C, owner: &Owner) -> Result<Vec<Reservation>> {
         let sql = format!(

@@ -27,6 +27,10 @@ pub struct Order {
     pub shipping_address: Address,
     pub payment_deadline: DateTime<Utc>,
     pub version: i32,
+    /// Refunded so far.
+    pub refunded: Money,
+    /// Staff marked the payment issue resolved at this version.
+    pub issue_resolved_version: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -53,6 +57,8 @@ impl TryFrom<order::Model> for Order {
                 .map_err(|e| Error::Internal(anyhow::anyhow!("order {} address: {e}", m.id)))?,
             payment_deadline: m.payment_deadline,
             version: m.version,
+            refunded: money(m.refunded_amount),
+            issue_resolved_version: m.issue_resolved_version,
             created_at: m.created_at,
             updated_at: m.updated_at,
         })

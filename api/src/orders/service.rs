@@ -204,30 +204,50 @@ impl OrderService {
     }
 
     /// Expires unpaid orders past their payment deadline, in bounded batches, giving
-    /// their stock back. Safe on several instances at once: each order moves once.
-    pub async fn expire_unpaid(&self, batch: u64) -> Result<usize> {
+    /// their stock back; returns their ids. Orders with money in flight (a payment
+    /// processing) are left for the gateway's answer. Safe on several instances at
+    /// once: each order moves once.
+    pub async fn expire_unpaid(&self, batch: u64) -> Result<Vec<i64>> {
         let now = Utc::now();
         let due: Vec<i64> = order::Entity::find()
             .select_only()
             .column(order::Column::Id)
-            .filter(order::Column::Status.is_in([OrderStatus::PendingPayment.as_str(), OrderStatus::PaymentFailed.as_str()]))
+            .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
             .filter(order::Column::PaymentDeadline.lt(now))
+            .filter(Expr::cust("NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = orders.id AND p.status = 'processing')"))
             .order_by_asc(order::Column::PaymentDeadline)
             .limit(batch)
             .into_tuple()
             .all(self.db.conn())
             .await?;
-        let mut expired = 0;
+        let mut expired = Vec::new();
         for id in due {
             let change = Change { actor: Actor::System, cause: "payment deadline passed" };
             match self.transition(id, OrderStatus::Expired, None, change, None).await {
-                Ok(_) => expired += 1,
+                Ok(_) => expired.push(id),
                 // Paid or cancelled meanwhile (another instance, a webhook): fine.
                 Err(Error::IllegalTransition { .. } | Error::Conflict) => {}
                 Err(e) => return Err(e),
             }
         }
         Ok(expired)
+    }
+
+    /// Bumps the order's version if it is still `expected_version` (a staff action that
+    /// changes no state still invalidates what others saw); returns the new version.
+    pub async fn touch_in<C: ConnectionTrait>(&self, txn: &C, order_id: i64, expected_version: i64) -> Result<i32> {
+        let done = order::Entity::update_many()
+            .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
+            .col_expr(order::Column::UpdatedAt, Expr::val(Utc::now()))
+            .filter(order::Column::Id.eq(order_id))
+            .filter(order::Column::Version.eq(expected_version))
+            .exec(txn)
+            .await?;
+        let current = order::Entity::find_by_id(order_id).one(txn).await?.ok_or_else(|| Error::not_found("order", "orderId"))?;
+        if done.rows_affected != 1 {
+            return Err(Error::stale("order", expected_version, i64::from(current.version)));
+        }
+        Ok(current.version)
     }
 
     pub async fn by_id(&self, id: i64) -> Result<Option<Order>> {

@@ -52,6 +52,11 @@ const TRANSITIONS: &[(OrderStatus, OrderStatus)] = &[
     (Shipped, Delivered),
     (Shipped, Refunded),
     (Delivered, Refunded),
+    // Money arriving after the order lapsed: sold if the stock can be held again,
+    // otherwise staff decide (refund or find stock). Never silently lost or oversold.
+    (Expired, Paid),
+    (Expired, NeedsAttention),
+    (Cancelled, NeedsAttention),
 ];
 
 impl OrderStatus {
@@ -94,12 +99,12 @@ impl OrderStatus {
         if self.can_become(next) { Ok(()) } else { Err(Error::IllegalTransition { from: self.as_str(), to: next.as_str() }) }
     }
 
-    /// Whether the order still holds stock reservations.
+    /// Whether the order holds stock reservations (a failed payment gives them back).
     pub fn holds_stock(self) -> bool {
-        matches!(self, PendingPayment | PaymentFailed)
+        matches!(self, PendingPayment)
     }
 
-    /// No further moves except a refund.
+    /// No further moves at all.
     pub fn is_final(self) -> bool {
         !TRANSITIONS.iter().any(|(from, _)| *from == self)
     }
@@ -137,7 +142,11 @@ mod tests {
         ] {
             assert!(matches!(a.check(b), Err(Error::IllegalTransition { .. })), "{a} -> {b}");
         }
-        assert!(Cancelled.is_final() && Expired.is_final() && Refunded.is_final());
+        assert!(Refunded.is_final());
+        for lapsed in [Cancelled, Expired] {
+            let next: Vec<OrderStatus> = OrderStatus::ALL.into_iter().filter(|n| lapsed.can_become(*n)).collect();
+            assert!(next.iter().all(|n| matches!(n, Paid | NeedsAttention)), "{lapsed} only moves when money arrives late: {next:?}");
+        }
     }
 
     #[test]

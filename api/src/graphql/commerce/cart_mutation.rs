@@ -94,7 +94,7 @@ fn lines(input: &[CartLineInput]) -> Result<Vec<LineChange>, Error> {
 }
 
 /// Charges checkout-like work to the client's IP and account.
-async fn charge(ctx: &Context<'_>) -> Result<()> {
+pub(crate) async fn charge(ctx: &Context<'_>) -> Result<()> {
     let account = viewer(ctx).signed_in().map(|s| format!("user:{}", s.user_id));
     limit(ctx, Tier::Checkout, account.as_deref()).await
 }

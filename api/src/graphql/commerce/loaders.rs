@@ -1,4 +1,4 @@
-//! Loaders for order relations (lines, timeline), one statement per wave.
+//! Loaders for order relations (lines, timeline, payments, refunds), one statement per wave.
 
 use std::collections::HashMap;
 
@@ -8,9 +8,35 @@ use async_graphql::dataloader::Loader;
 use crate::graphql::batch::Batcher;
 use crate::graphql::error::SharedError;
 use crate::orders::{OrderEvent, OrderLine, OrderService};
+use crate::payments::{Payment, PaymentService, Refund};
 
 pub struct OrdersLoader {
     pub orders: OrderService,
+    pub payments: PaymentService,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PaymentsOfOrder(pub i64);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RefundsOfOrder(pub i64);
+
+impl Loader<PaymentsOfOrder> for OrdersLoader {
+    type Value = Vec<Payment>;
+    type Error = SharedError;
+    async fn load(&self, keys: &[PaymentsOfOrder]) -> Result<HashMap<PaymentsOfOrder, Vec<Payment>>, SharedError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        Ok(self.payments.payments_by_order_ids(&ids).await?.into_iter().map(|(id, v)| (PaymentsOfOrder(id), v)).collect())
+    }
+}
+
+impl Loader<RefundsOfOrder> for OrdersLoader {
+    type Value = Vec<Refund>;
+    type Error = SharedError;
+    async fn load(&self, keys: &[RefundsOfOrder]) -> Result<HashMap<RefundsOfOrder, Vec<Refund>>, SharedError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        Ok(self.payments.refunds_by_order_ids(&ids).await?.into_iter().map(|(id, v)| (RefundsOfOrder(id), v)).collect())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -3,11 +3,14 @@
 mod cart_mutation;
 pub mod loaders;
 mod order_mutation;
+pub mod payments;
 mod query;
 pub mod types;
 
+pub(crate) use cart_mutation::charge as limit_checkout;
 pub use cart_mutation::{CartMutation, GuestCartInput};
 pub use order_mutation::OrderMutation;
+pub use payments::{PaymentMutation, PaymentQuery};
 pub use query::CommerceQuery;
 
 use async_graphql::{Context, ID};

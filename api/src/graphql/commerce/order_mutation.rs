@@ -130,8 +130,8 @@ async fn order_payload(ctx: &Context<'_>, id: Option<i64>, result: Result<crate:
     }
 }
 
-fn order_id(id: &ID) -> Result<i64, Error> {
-    decode_as(id, NodeType::Order, "id").map_err(|ApiError(e)| e)
+fn decode_order(id: &ID) -> Result<i64, Error> {
+    decode_as(id, NodeType::Order, "orderId").map_err(|ApiError(e)| e)
 }
 
 #[derive(Default)]
@@ -141,8 +141,8 @@ pub struct OrderMutation;
 impl OrderMutation {
     /// Marks a paid order as picked and packed (staff).
     #[graphql(guard = "allow(\"Mutation.orderFulfill\")")]
-    async fn order_fulfill(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<OrderPayload> {
-        let id = order_id(&id);
+    async fn order_fulfill(&self, ctx: &Context<'_>, order_id: ID, expected_version: i32) -> Result<OrderPayload> {
+        let id = decode_order(&order_id);
         let known = id.as_ref().ok().copied();
         let result = match id {
             Ok(id) => orders(ctx).fulfill(id, i64::from(expected_version), actor_of(viewer(ctx))).await,
@@ -156,12 +156,12 @@ impl OrderMutation {
     async fn order_ship(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        order_id: ID,
         expected_version: i32,
         tracking_number: String,
         carrier: String,
     ) -> Result<OrderPayload> {
-        let id = order_id(&id);
+        let id = decode_order(&order_id);
         let known = id.as_ref().ok().copied();
         let result = match id {
             Ok(id) => orders(ctx).ship(id, i64::from(expected_version), &tracking_number, &carrier, actor_of(viewer(ctx))).await,
@@ -172,8 +172,8 @@ impl OrderMutation {
 
     /// Marks a shipped order as delivered (staff).
     #[graphql(guard = "allow(\"Mutation.orderMarkDelivered\")")]
-    async fn order_mark_delivered(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<OrderPayload> {
-        let id = order_id(&id);
+    async fn order_mark_delivered(&self, ctx: &Context<'_>, order_id: ID, expected_version: i32) -> Result<OrderPayload> {
+        let id = decode_order(&order_id);
         let known = id.as_ref().ok().copied();
         let result = match id {
             Ok(id) => orders(ctx).mark_delivered(id, i64::from(expected_version), actor_of(viewer(ctx))).await,
@@ -182,19 +182,25 @@ impl OrderMutation {
         order_payload(ctx, known, result).await
     }
 
-    /// Cancels an unpaid order and releases its stock (staff).
+    /// Cancels an unpaid order (staff): its open payment is cancelled at the gateway
+    /// first (GATEWAY_UNAVAILABLE changes nothing; a payment that already succeeded
+    /// wins and the answer is ILLEGAL_TRANSITION), then its stock is released.
     #[graphql(guard = "allow(\"Mutation.orderCancel\")")]
     async fn order_cancel(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        order_id: ID,
         expected_version: i32,
         #[graphql(default)] reason: String,
     ) -> Result<OrderPayload> {
-        let id = order_id(&id);
+        let id = decode_order(&order_id);
         let known = id.as_ref().ok().copied();
         let result = match id {
-            Ok(id) => orders(ctx).cancel(id, i64::from(expected_version), actor_of(viewer(ctx)), &reason).await,
+            Ok(id) => {
+                ctx.data_unchecked::<crate::payments::PaymentService>()
+                    .cancel_order(id, i64::from(expected_version), actor_of(viewer(ctx)), &reason)
+                    .await
+            }
             Err(e) => Err(e),
         };
         order_payload(ctx, known, result).await

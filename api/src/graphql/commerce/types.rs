@@ -379,6 +379,20 @@ impl Order {
     async fn payment_deadline(&self) -> DateTime<Utc> {
         self.0.payment_deadline
     }
+    /// Payment attempts, oldest first.
+    async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<super::payments::Payment>> {
+        let payments = orders_loader(ctx).load_one(super::loaders::PaymentsOfOrder(self.0.id)).await.gql()?.unwrap_or_default();
+        Ok(payments.into_iter().map(super::payments::Payment).collect())
+    }
+    /// Refunds asked for, oldest first.
+    async fn refunds(&self, ctx: &Context<'_>) -> Result<Vec<super::payments::Refund>> {
+        let refunds = orders_loader(ctx).load_one(super::loaders::RefundsOfOrder(self.0.id)).await.gql()?.unwrap_or_default();
+        Ok(refunds.into_iter().map(super::payments::Refund).collect())
+    }
+    /// Refunded so far.
+    async fn refunded(&self) -> Money {
+        Money(self.0.refunded)
+    }
     /// Every change of the order, oldest first.
     async fn timeline(&self, ctx: &Context<'_>) -> Result<Vec<OrderTimelineEvent>> {
         let events = orders_loader(ctx).load_one(EventsOfOrder(self.0.id)).await.gql()?.unwrap_or_default();

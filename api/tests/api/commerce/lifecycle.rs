@@ -34,15 +34,16 @@ async fn staff_moves_orders_only_along_the_table_and_cancelling_gives_stock_back
     assert_eq!(stock(&app, vid).await, (10, 3));
 
     // Not paid: it cannot be fulfilled, and nothing changes.
-    let fulfil = format!("mutation($id: ID!, $v: Int!) {{ orderFulfill(id: $id, expectedVersion: $v) {{ {MOVE} }} }}");
+    let fulfil = format!("mutation($id: ID!, $v: Int!) {{ orderFulfill(orderId: $id, expectedVersion: $v) {{ {MOVE} }} }}");
     let refused = app.gql_as(&staff.access_token, &fulfil, json!({ "id": order["id"], "v": order["version"] })).await;
     let err = &refused["data"]["orderFulfill"]["userErrors"][0];
     assert_eq!(err["code"], "ILLEGAL_TRANSITION", "{refused}");
     assert!(err["message"].as_str().unwrap().contains("pending_payment"), "{err}");
 
     // A stale version is a conflict that names the current one.
-    let cancel =
-        format!("mutation($id: ID!, $v: Int!) {{ orderCancel(id: $id, expectedVersion: $v, reason: \"customer asked\") {{ {MOVE} }} }}");
+    let cancel = format!(
+        "mutation($id: ID!, $v: Int!) {{ orderCancel(orderId: $id, expectedVersion: $v, reason: \"customer asked\") {{ {MOVE} }} }}"
+    );
     let stale = app.gql_as(&staff.access_token, &cancel, json!({ "id": order["id"], "v": 0 })).await;
     let err = &stale["data"]["orderCancel"]["userErrors"][0];
     assert_eq!((err["code"].as_str(), err["currentVersion"].as_i64()), (Some("VERSION_CONFLICT"), Some(1)), "{stale}");
@@ -76,7 +77,7 @@ async fn every_order_change_is_published_in_order_through_the_outbox() {
     let app = TestApp::spawn().await;
     let staff = app.user(Role::Staff).await;
     let (order, _) = pending_order(&app, 1).await;
-    let cancel = format!("mutation($id: ID!, $v: Int!) {{ orderCancel(id: $id, expectedVersion: $v) {{ {MOVE} }} }}");
+    let cancel = format!("mutation($id: ID!, $v: Int!) {{ orderCancel(orderId: $id, expectedVersion: $v) {{ {MOVE} }} }}");
     app.gql_as(&staff.access_token, &cancel, json!({ "id": order["id"], "v": 1 })).await;
 
     let db_id = stockade_db_id(&order["id"]);
@@ -123,7 +124,7 @@ async fn unpaid_orders_expire_once_even_with_two_instances_sweeping() {
         .await
         .unwrap();
 
-    let (x, y) = tokio::join!(a.services.orders.expire_unpaid(100), b.services.orders.expire_unpaid(100));
+    let (x, y) = tokio::join!(a.services.payments.expire_unpaid(100), b.services.payments.expire_unpaid(100));
     assert_eq!(x.unwrap() + y.unwrap(), 6, "each order expired exactly once");
     for (order, vid) in &orders {
         let now = a.services.orders.by_id(stockade_db_id(&order["id"])).await.unwrap().unwrap();
@@ -133,7 +134,7 @@ async fn unpaid_orders_expire_once_even_with_two_instances_sweeping() {
     let untouched = a.services.orders.by_id(stockade_db_id(&fresh["id"])).await.unwrap().unwrap();
     assert_eq!(untouched.status.as_str(), "pending_payment", "orders inside their window are left alone");
     assert_eq!(stock(&a, fresh_vid).await, (10, 1));
-    assert_eq!(a.services.orders.expire_unpaid(100).await.unwrap(), 0, "nothing left to expire");
+    assert_eq!(a.services.payments.expire_unpaid(100).await.unwrap(), 0, "nothing left to expire");
     assert_reconciles(&a).await;
     b.stop().await;
     a.stop().await;
