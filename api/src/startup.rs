@@ -30,7 +30,6 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
-    inventory: InventoryService,
 }
 
 impl Application {
@@ -75,10 +74,12 @@ impl Application {
         let bus = EventBus::new(config.events.subscriber_buffer, redis, metrics.clone())
             .map_err(|e| ConfigError::new("REDIS_URL", e.to_string()))?;
 
+        let inventory = InventoryService::new(db.clone(), InventorySettings::from_config(&config.inventory));
         let services = Services {
             catalog: CatalogService::new(db.clone(), config.shop_currency),
             catalog_editor: CatalogEditor::new(db.clone(), config.shop_currency),
             accounts: AccountService::new(db.clone(), Arc::new(keys), accounts_policy),
+            inventory,
             rate_limiter,
             response_cache: Arc::new(ResponseCache::new(config.response_cache_entries)),
             config: config.clone(),
@@ -86,9 +87,8 @@ impl Application {
             bus,
             outbox_notify: OutboxNotify::new(),
         };
-        let inventory = InventoryService::new(db.clone(), InventorySettings::from_config(&config.inventory));
         let executor = Executor::new(build_schema(&services), services.metrics.clone());
-        Ok(Application { listener, state: AppState { services, executor, db }, inventory })
+        Ok(Application { listener, state: AppState { services, executor, db } })
     }
 
     /// The port actually bound (useful with `LISTEN_ADDR=127.0.0.1:0`).
@@ -121,7 +121,7 @@ impl Application {
 
     /// The inventory service of this instance.
     pub fn inventory(&self) -> InventoryService {
-        self.inventory.clone()
+        self.state.services.inventory.clone()
     }
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
@@ -158,7 +158,7 @@ impl Application {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let sweeper = (inventory_config.sweep_interval_secs > 0).then(|| {
             let interval = std::time::Duration::from_secs(inventory_config.sweep_interval_secs);
-            spawn_sweeper(self.inventory.clone(), interval, inventory_config.sweep_batch, stopped)
+            spawn_sweeper(services.inventory.clone(), interval, inventory_config.sweep_batch, stopped)
         });
         let app = router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;

@@ -42,6 +42,9 @@ pub const POLICY: &[(&str, Access)] = &[
     ("Query.nodes", Public),
     ("Query.me", Own),
     ("Query.users", Admin),
+    ("Query.inventory", Staff),
+    ("Query.stockMovements", Staff),
+    ("Query.stockLocations", Staff),
     // Mutations: accounts.
     ("Mutation.accountRegister", Public),
     ("Mutation.tokenCreate", Public),
@@ -61,9 +64,20 @@ pub const POLICY: &[(&str, Access)] = &[
     ("Mutation.categoryCreate", Staff),
     ("Mutation.categoryUpdate", Staff),
     ("Mutation.categoryMove", Staff),
+    // Mutations: inventory.
+    ("Mutation.inventoryAdjust", Staff),
+    ("Mutation.inventoryTransfer", Staff),
+    ("Mutation.lowStockThresholdSet", Staff),
+    // Subscriptions.
+    ("Subscription.stockChanged", Public),
+    ("Subscription.inventoryEvents", Staff),
     // Catalog types: what shoppers see.
     ("Product", Public),
     ("Variant", Public),
+    ("Variant.availableQuantity", Public),
+    ("Variant.inStock", Public),
+    ("Variant.stockLevels", Staff),
+    ("Variant.lowStockThreshold", Staff),
     ("Category", Public),
     ("Image", Public),
     ("Attribute", Public),
@@ -93,6 +107,23 @@ pub const POLICY: &[(&str, Access)] = &[
     ("VariantPayload", Staff),
     ("CategoryPayload", Staff),
     ("UserError", Public),
+    // Inventory: live availability is public; the rest is handed out only by staff
+    // entry points (guarded above), so the types add no check of their own.
+    ("StockAvailability", Public),
+    ("StockLevel", Staff),
+    ("StockLocation", Staff),
+    ("LowStockThreshold", Staff),
+    ("InventoryItem", Staff),
+    ("InventoryItemConnection", Staff),
+    ("InventoryItemEdge", Staff),
+    ("StockMovement", Staff),
+    ("StockMovementConnection", Staff),
+    ("StockMovementEdge", Staff),
+    ("MovementActor", Staff),
+    ("MovementReference", Staff),
+    ("InventoryAdjustPayload", Staff),
+    ("InventoryTransferPayload", Staff),
+    ("LowStockThresholdPayload", Staff),
 ];
 
 fn table() -> &'static HashMap<&'static str, Access> {

@@ -16,6 +16,8 @@ pub enum NodeType {
     Variant,
     Category,
     User,
+    StockLocation,
+    StockMovement,
 }
 
 impl NodeType {
@@ -25,10 +27,13 @@ impl NodeType {
             NodeType::Variant => "Variant",
             NodeType::Category => "Category",
             NodeType::User => "User",
+            NodeType::StockLocation => "StockLocation",
+            NodeType::StockMovement => "StockMovement",
         }
     }
 
-    const ALL: [NodeType; 4] = [NodeType::Product, NodeType::Variant, NodeType::Category, NodeType::User];
+    const ALL: [NodeType; 6] =
+        [NodeType::Product, NodeType::Variant, NodeType::Category, NodeType::User, NodeType::StockLocation, NodeType::StockMovement];
 
     pub fn id(self, raw: i64) -> ID {
         ID(URL_SAFE_NO_PAD.encode(format!("{}:{raw}", self.name())))

@@ -11,18 +11,20 @@ pub mod catalog;
 pub mod error;
 mod execute;
 pub mod ids;
+pub mod inventory;
 mod limits;
 pub mod money;
 pub mod node;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::accounts::{AccountService, ClientInfo, Viewer};
 use crate::catalog::{CatalogEditor, CatalogService};
 use crate::config::{Config, GraphqlLimits};
 use crate::events::{EventBus, OutboxNotify};
+use crate::inventory::InventoryService;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 
@@ -30,13 +32,17 @@ pub use execute::Executor;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(catalog::CatalogQuery, node::NodeQuery, accounts::AccountQuery);
+pub struct QueryRoot(catalog::CatalogQuery, node::NodeQuery, accounts::AccountQuery, inventory::InventoryQuery);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(accounts::AccountMutation, catalog::CatalogMutation);
+pub struct MutationRoot(accounts::AccountMutation, catalog::CatalogMutation, inventory::InventoryMutation);
 
-pub type StockadeSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(inventory::InventorySubscription);
+
+pub type StockadeSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// What resolvers reach through the context for the life of the server.
 #[derive(Clone)]
@@ -45,6 +51,8 @@ pub struct Services {
     pub catalog: CatalogService,
     pub catalog_editor: CatalogEditor,
     pub accounts: AccountService,
+    /// Stock levels, reservations and the ledger.
+    pub inventory: InventoryService,
     pub rate_limiter: Arc<RateLimiter>,
     pub metrics: Arc<Metrics>,
     pub response_cache: Arc<cache::ResponseCache>,
@@ -54,8 +62,8 @@ pub struct Services {
     pub outbox_notify: OutboxNotify,
 }
 
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
 }
 
 /// Builds the schema with its limits and shared services.
@@ -65,6 +73,9 @@ pub fn build_schema(services: &Services) -> StockadeSchema {
         .data(services.catalog.clone())
         .data(services.catalog_editor.clone())
         .data(services.accounts.clone())
+        .data(services.inventory.clone())
+        .data(services.bus.clone())
+        .data(services.outbox_notify.clone())
         .data(services.rate_limiter.clone())
         .data(services.response_cache.clone());
     if !services.config.graphql.introspection {
@@ -74,9 +85,9 @@ pub fn build_schema(services: &Services) -> StockadeSchema {
 }
 
 fn configure(
-    builder: SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription>,
+    builder: SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>,
     limits: &GraphqlLimits,
-) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     builder.limit_depth(limits.max_depth).limit_complexity(limits.max_complexity).limit_recursive_depth(64).limit_directives(16)
 }
 
@@ -94,5 +105,6 @@ pub struct PublicOrigin(pub url::Url);
 /// so nothing loaded for one viewer is served to another.
 pub fn request_data(services: &Services, request: async_graphql::Request, viewer: Viewer, client: ClientInfo) -> async_graphql::Request {
     let loader = catalog::loaders::CatalogLoader { catalog: services.catalog.clone(), visibility: catalog::visibility_for(&viewer) };
-    request.data(batch::Batcher::new(loader)).data(viewer).data(client)
+    let stock = inventory::loaders::InventoryLoader { inventory: services.inventory.clone(), accounts: services.accounts.clone() };
+    request.data(batch::Batcher::new(loader)).data(batch::Batcher::new(stock)).data(viewer).data(client)
 }

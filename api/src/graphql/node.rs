@@ -48,6 +48,7 @@ async fn load(ctx: &Context<'_>, kind: NodeType, raw: i64) -> Result<Option<Node
         NodeType::Variant => loader.load_one(VariantById(raw)).await.gql()?.map(|v| Node::Variant(Variant(v))),
         NodeType::Category => loader.load_one(CategoryById(raw)).await.gql()?.map(|c| Node::Category(Category(c))),
         // Accounts are not fetched by id here: `me` and `users` (admins) serve them.
-        NodeType::User => None,
+        // Locations and ledger rows are staff data, served by the inventory queries.
+        NodeType::User | NodeType::StockLocation | NodeType::StockMovement => None,
     })
 }

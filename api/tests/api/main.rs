@@ -13,3 +13,4 @@ mod http;
 mod inventory;
 mod outbox;
 mod schema;
+mod ws;
