@@ -52,3 +52,16 @@ async fn unauthorised_and_malformed_subscriptions_get_typed_errors_on_an_open_so
     let snapshot = guest.next_data("ok", "stockChanged", std::time::Duration::from_secs(5)).await;
     assert_eq!(snapshot["kind"], "SNAPSHOT");
 }
+
+#[tokio::test]
+async fn a_websocket_message_over_the_body_limit_closes_only_that_socket() {
+    let app = TestApp::spawn_with(TestDb::seeded(), &[("GRAPHQL_MAX_BODY_BYTES", "4096")]).await;
+    let stock = Stock::on(&app).await;
+    let mut big = Ws::connect(app.addr, None).await;
+    big.subscribe("1", &format!("{{ __typename }} # {}", "x".repeat(8000)), json!({})).await;
+    assert!(big.next(std::time::Duration::from_secs(5)).await.is_none(), "the oversized message ends its connection");
+
+    let mut other = Ws::connect(app.addr, None).await;
+    other.subscribe("ok", STOCK_CHANGED, json!({ "ids": [stock.variant] })).await;
+    assert_eq!(other.next_data("ok", "stockChanged", std::time::Duration::from_secs(5)).await["kind"], "SNAPSHOT");
+}
