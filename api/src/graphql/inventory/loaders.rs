@@ -10,6 +10,7 @@ use crate::accounts::{AccountService, User};
 use crate::graphql::error::SharedError;
 use crate::inventory::{InventoryService, LowStockThreshold, StockLevel, StockLocation};
 
+/// Loads every inventory key type, for one request (or one WebSocket connection).
 pub struct InventoryLoader {
     pub inventory: InventoryService,
     /// For the staff user behind a ledger row.

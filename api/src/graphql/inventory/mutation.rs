@@ -117,6 +117,7 @@ fn adjustment(input: InventoryAdjustInput) -> Result<Adjustment, Error> {
     })
 }
 
+/// Staff stock changes: `inventoryAdjust`, `inventoryTransfer`, `lowStockThresholdSet`.
 #[derive(Default)]
 pub struct InventoryMutation;
 

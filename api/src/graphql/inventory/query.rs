@@ -46,6 +46,7 @@ where
     connection
 }
 
+/// Staff inventory reads: `inventory`, `stockMovements`, `stockLocations`.
 #[derive(Default)]
 pub struct InventoryQuery;
 

@@ -26,6 +26,7 @@ use crate::inventory::InventoryService;
 use feed::Feed;
 use stock::{Live, StockAvailability, StockUpdateKind as Kind, Tracker};
 
+/// `stockChanged` (public) and `inventoryEvents` (staff).
 #[derive(Default)]
 pub struct InventorySubscription;
 
