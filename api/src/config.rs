@@ -97,6 +97,9 @@ pub struct GraphqlLimits {
     pub max_body_bytes: usize,
     pub graphiql: bool,
     pub introspection: bool,
+    /// Most variants one `stockChanged` subscription may watch
+    /// (`STOCK_SUBSCRIPTION_MAX_VARIANTS`).
+    pub max_stock_subscription_variants: usize,
 }
 
 impl Default for GraphqlLimits {
@@ -112,6 +115,7 @@ impl Default for GraphqlLimits {
             max_body_bytes: 256 * 1024,
             graphiql: true,
             introspection: true,
+            max_stock_subscription_variants: 50,
         }
     }
 }
@@ -510,6 +514,12 @@ impl Config {
             )?,
             graphiql: parse_bool("GRAPHIQL", get("GRAPHIQL"), defaults.graphiql)?,
             introspection: parse_bool("GRAPHQL_INTROSPECTION", get("GRAPHQL_INTROSPECTION"), defaults.introspection)?,
+            max_stock_subscription_variants: parse_number(
+                "STOCK_SUBSCRIPTION_MAX_VARIANTS",
+                get("STOCK_SUBSCRIPTION_MAX_VARIANTS"),
+                defaults.max_stock_subscription_variants,
+                1..=1000,
+            )?,
         };
 
         let response_cache_entries = parse_number("RESPONSE_CACHE_ENTRIES", get("RESPONSE_CACHE_ENTRIES"), 10_000u64, 0..=10_000_000)?;
@@ -721,6 +731,7 @@ mod tests {
         assert_eq!(config(&[("REDIS_URL", "http://x")]).unwrap_err().var, "REDIS_URL");
         assert_eq!(config(&[("LOG_FORMAT", "xml")]).unwrap_err().var, "LOG_FORMAT");
         assert_eq!(config(&[("GRAPHQL_MAX_DEPTH", "0")]).unwrap_err().var, "GRAPHQL_MAX_DEPTH");
+        assert_eq!(config(&[("STOCK_SUBSCRIPTION_MAX_VARIANTS", "0")]).unwrap_err().var, "STOCK_SUBSCRIPTION_MAX_VARIANTS");
         assert_eq!(config(&[("SHOP_CURRENCY", "XYZW")]).unwrap_err().var, "SHOP_CURRENCY");
         assert_eq!(config(&[("JWT_SECRET", "short")]).unwrap_err().var, "JWT_SECRET");
         assert_eq!(config(&[("SHIPPING_RATES", "usa=5")]).unwrap_err().var, "SHIPPING_RATES");

@@ -34,7 +34,6 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
-    inventory: InventoryService,
 }
 
 impl Application {
@@ -116,6 +115,7 @@ impl Application {
             orders: orders.clone(),
             payments,
             coupons,
+            inventory,
             rate_limiter,
             response_cache: Arc::new(ResponseCache::new(config.response_cache_entries)),
             config: config.clone(),
@@ -124,7 +124,7 @@ impl Application {
             outbox_notify,
         };
         let executor = Executor::new(build_schema(&services), services.metrics.clone());
-        Ok(Application { listener, state: AppState { services, executor, db }, inventory })
+        Ok(Application { listener, state: AppState { services, executor, db } })
     }
 
     /// The port actually bound (useful with `LISTEN_ADDR=127.0.0.1:0`).
@@ -157,7 +157,7 @@ impl Application {
 
     /// The inventory service of this instance.
     pub fn inventory(&self) -> InventoryService {
-        self.inventory.clone()
+        self.state.services.inventory.clone()
     }
 
     /// The database pool of this instance (tests check invariants through it).
@@ -199,7 +199,7 @@ impl Application {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let sweeper = (inventory_config.sweep_interval_secs > 0).then(|| {
             let interval = std::time::Duration::from_secs(inventory_config.sweep_interval_secs);
-            spawn_sweeper(self.inventory.clone(), interval, inventory_config.sweep_batch, stopped)
+            spawn_sweeper(services.inventory.clone(), interval, inventory_config.sweep_batch, stopped)
         });
         let commerce = (services.config.commerce.sweep_interval_secs > 0).then(|| {
             let interval = std::time::Duration::from_secs(services.config.commerce.sweep_interval_secs);

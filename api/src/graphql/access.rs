@@ -54,6 +54,9 @@ pub const POLICY: &[(&str, Access)] = &[
     ("Query.paymentConfig", Public),
     ("Query.paymentIssues", Staff),
     ("Query.paymentIssueCounts", Staff),
+    ("Query.inventory", Staff),
+    ("Query.stockMovements", Staff),
+    ("Query.stockLocations", Staff),
     // Mutations: accounts.
     ("Mutation.accountRegister", Public),
     ("Mutation.tokenCreate", Public),
@@ -99,9 +102,20 @@ pub const POLICY: &[(&str, Access)] = &[
     ("Mutation.paymentRetry", Staff),
     ("Mutation.orderRefund", Staff),
     ("Mutation.paymentIssueResolve", Staff),
+    // Mutations: inventory.
+    ("Mutation.inventoryAdjust", Staff),
+    ("Mutation.inventoryTransfer", Staff),
+    ("Mutation.lowStockThresholdSet", Staff),
+    // Subscriptions.
+    ("Subscription.stockChanged", Public),
+    ("Subscription.inventoryEvents", Staff),
     // Catalog types: what shoppers see.
     ("Product", Public),
     ("Variant", Public),
+    ("Variant.availableQuantity", Public),
+    ("Variant.inStock", Public),
+    ("Variant.stockLevels", Staff),
+    ("Variant.lowStockThreshold", Staff),
     ("Category", Public),
     ("Image", Public),
     ("Attribute", Public),
@@ -168,6 +182,23 @@ pub const POLICY: &[(&str, Access)] = &[
     ("PaymentIssueConnection", Staff),
     ("PaymentIssueEdge", Staff),
     ("PaymentIssueCount", Staff),
+    // Inventory: live availability is public; the rest is handed out only by staff
+    // entry points (guarded above), so the types add no check of their own.
+    ("StockAvailability", Public),
+    ("StockLevel", Staff),
+    ("StockLocation", Staff),
+    ("LowStockThreshold", Staff),
+    ("InventoryItem", Staff),
+    ("InventoryItemConnection", Staff),
+    ("InventoryItemEdge", Staff),
+    ("StockMovement", Staff),
+    ("StockMovementConnection", Staff),
+    ("StockMovementEdge", Staff),
+    ("MovementActor", Staff),
+    ("MovementReference", Staff),
+    ("InventoryAdjustPayload", Staff),
+    ("InventoryTransferPayload", Staff),
+    ("LowStockThresholdPayload", Staff),
 ];
 
 fn table() -> &'static HashMap<&'static str, Access> {

@@ -101,7 +101,11 @@ impl<L: Send + Sync + 'static> Batcher<L> {
                     let _ = waiter.send(result.clone());
                 }
             }
-            match rx.await {
+            // Unconstrained: tokio's cooperative budget would otherwise answer `Pending`
+            // for an answer that is ready once a request has polled ~128 resources in
+            // one pass; the waiters held back would miss the next wave their siblings
+            // start, splitting it into several statements.
+            match tokio::task::unconstrained(rx).await {
                 Ok(Ok(map)) => return Ok(wanted.iter().filter_map(|k| map.get(k).map(|v| (k.clone(), v.clone()))).collect()),
                 Ok(Err(e)) => return Err(e),
                 // The leader was dropped before answering (its request was cancelled):
@@ -175,6 +179,46 @@ mod tests {
         let again = futures::future::join_all((0..10u32).map(|k| batcher.load_one(k))).await;
         assert_eq!(again.len(), 10);
         assert_eq!(batcher.loader.calls.load(Ordering::SeqCst), 2);
+    }
+
+    /// Loads `u32` keys, then `u64` keys: a wave whose keys come from another's answers.
+    struct TwoKinds {
+        calls: AtomicUsize,
+    }
+
+    impl Loader<u32> for TwoKinds {
+        type Value = u64;
+        type Error = String;
+        async fn load(&self, keys: &[u32]) -> Result<HashMap<u32, u64>, String> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Ok(keys.iter().map(|k| (*k, u64::from(*k) * 2)).collect())
+        }
+    }
+
+    impl Loader<u64> for TwoKinds {
+        type Value = u64;
+        type Error = String;
+        async fn load(&self, keys: &[u64]) -> Result<HashMap<u64, u64>, String> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Ok(keys.iter().map(|k| (*k, k + 1)).collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wave_started_by_the_answers_of_another_is_one_call() {
+        // Few enough futures per level that `join_all` polls them all in order, and far
+        // more waiters than tokio's per-poll budget of ready resources.
+        let batcher = &Batcher::new(TwoKinds { calls: AtomicUsize::new(0) });
+        let nested = (0..30u32).map(|k| async move {
+            let inner = (0..10u32).map(|j| async move {
+                let first: u64 = batcher.load_one(k * 10 + j).await.unwrap().unwrap();
+                batcher.load_one(first).await.unwrap()
+            });
+            futures::future::join_all(inner).await
+        });
+        let got = futures::future::join_all(nested).await;
+        assert_eq!(got.concat().len(), 300);
+        assert_eq!(batcher.loader.calls.load(Ordering::SeqCst), 2, "one call per wave");
     }
 
     #[tokio::test]

@@ -21,6 +21,8 @@ pub enum NodeType {
     Coupon,
     Payment,
     Refund,
+    StockLocation,
+    StockMovement,
 }
 
 impl NodeType {
@@ -35,10 +37,12 @@ impl NodeType {
             NodeType::Coupon => "Coupon",
             NodeType::Payment => "Payment",
             NodeType::Refund => "Refund",
+            NodeType::StockLocation => "StockLocation",
+            NodeType::StockMovement => "StockMovement",
         }
     }
 
-    const ALL: [NodeType; 9] = [
+    const ALL: [NodeType; 11] = [
         NodeType::Product,
         NodeType::Variant,
         NodeType::Category,
@@ -48,6 +52,8 @@ impl NodeType {
         NodeType::Coupon,
         NodeType::Payment,
         NodeType::Refund,
+        NodeType::StockLocation,
+        NodeType::StockMovement,
     ];
 
     pub fn id(self, raw: i64) -> ID {

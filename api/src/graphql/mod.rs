@@ -12,18 +12,20 @@ pub mod commerce;
 pub mod error;
 mod execute;
 pub mod ids;
+pub mod inventory;
 mod limits;
 pub mod money;
 pub mod node;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::accounts::{AccountService, ClientInfo, Viewer};
 use crate::catalog::{CatalogEditor, CatalogService};
 use crate::config::{Config, GraphqlLimits};
 use crate::events::{EventBus, OutboxNotify};
+use crate::inventory::InventoryService;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 
@@ -31,7 +33,14 @@ pub use execute::Executor;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(catalog::CatalogQuery, node::NodeQuery, accounts::AccountQuery, commerce::CommerceQuery, commerce::PaymentQuery);
+pub struct QueryRoot(
+    catalog::CatalogQuery,
+    node::NodeQuery,
+    accounts::AccountQuery,
+    commerce::CommerceQuery,
+    commerce::PaymentQuery,
+    inventory::InventoryQuery,
+);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
@@ -41,9 +50,14 @@ pub struct MutationRoot(
     commerce::CartMutation,
     commerce::OrderMutation,
     commerce::PaymentMutation,
+    inventory::InventoryMutation,
 );
 
-pub type StockadeSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(inventory::InventorySubscription);
+
+pub type StockadeSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// What resolvers reach through the context for the life of the server.
 #[derive(Clone)]
@@ -56,6 +70,8 @@ pub struct Services {
     pub orders: crate::orders::OrderService,
     pub payments: crate::payments::PaymentService,
     pub coupons: crate::coupons::CouponService,
+    /// Stock levels, reservations and the ledger.
+    pub inventory: InventoryService,
     pub rate_limiter: Arc<RateLimiter>,
     pub metrics: Arc<Metrics>,
     pub response_cache: Arc<cache::ResponseCache>,
@@ -65,8 +81,8 @@ pub struct Services {
     pub outbox_notify: OutboxNotify,
 }
 
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
 }
 
 /// Builds the schema with its limits and shared services.
@@ -80,6 +96,9 @@ pub fn build_schema(services: &Services) -> StockadeSchema {
         .data(services.orders.clone())
         .data(services.payments.clone())
         .data(services.coupons.clone())
+        .data(services.inventory.clone())
+        .data(services.bus.clone())
+        .data(services.outbox_notify.clone())
         .data(services.rate_limiter.clone())
         .data(services.response_cache.clone());
     if !services.config.graphql.introspection {
@@ -89,9 +108,9 @@ pub fn build_schema(services: &Services) -> StockadeSchema {
 }
 
 fn configure(
-    builder: SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription>,
+    builder: SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>,
     limits: &GraphqlLimits,
-) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     builder.limit_depth(limits.max_depth).limit_complexity(limits.max_complexity).limit_recursive_depth(64).limit_directives(16)
 }
 
@@ -110,5 +129,6 @@ pub struct PublicOrigin(pub url::Url);
 pub fn request_data(services: &Services, request: async_graphql::Request, viewer: Viewer, client: ClientInfo) -> async_graphql::Request {
     let loader = catalog::loaders::CatalogLoader { catalog: services.catalog.clone(), visibility: catalog::visibility_for(&viewer) };
     let orders = commerce::loaders::OrdersLoader { orders: services.orders.clone(), payments: services.payments.clone() };
-    request.data(batch::Batcher::new(loader)).data(batch::Batcher::new(orders)).data(viewer).data(client)
+    let stock = inventory::loaders::InventoryLoader { inventory: services.inventory.clone(), accounts: services.accounts.clone() };
+    request.data(batch::Batcher::new(loader)).data(batch::Batcher::new(orders)).data(batch::Batcher::new(stock)).data(viewer).data(client)
 }

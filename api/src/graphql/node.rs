@@ -47,8 +47,16 @@ async fn load(ctx: &Context<'_>, kind: NodeType, raw: i64) -> Result<Option<Node
         NodeType::Product => loader.load_one(ProductById(raw)).await.gql()?.map(|p| Node::Product(Product(p))),
         NodeType::Variant => loader.load_one(VariantById(raw)).await.gql()?.map(|v| Node::Variant(Variant(v))),
         NodeType::Category => loader.load_one(CategoryById(raw)).await.gql()?.map(|c| Node::Category(Category(c))),
-        // Not fetched by id here: accounts, carts and orders have their own guarded
-        // lookups (`me`, `users`, `cart(id, token)`, `order(id, token)`).
-        NodeType::User | NodeType::Cart | NodeType::Order | NodeType::Coupon | NodeType::Payment | NodeType::Refund => None,
+        // Not fetched by id here: accounts, carts, orders and payments have their own
+        // guarded lookups (`me`, `users`, `cart(id, token)`, `order(id, token)`);
+        // locations and ledger rows are staff data, served by the inventory queries.
+        NodeType::User
+        | NodeType::Cart
+        | NodeType::Order
+        | NodeType::Coupon
+        | NodeType::Payment
+        | NodeType::Refund
+        | NodeType::StockLocation
+        | NodeType::StockMovement => None,
     })
 }

@@ -32,6 +32,10 @@ use axum::extract::ConnectInfo;
 use std::net::SocketAddr;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+/// Initial read buffer of a WebSocket (it grows for larger client messages).
+const WS_READ_BUFFER: usize = 4 * 1024;
+/// Outgoing bytes a WebSocket gathers before writing (each message is flushed anyway).
+const WS_WRITE_BUFFER: usize = 16 * 1024;
 const JSON: &str = "application/json";
 
 /// Which response media type the client accepts.
@@ -352,7 +356,15 @@ fn websocket(
     client: ClientInfo,
 ) -> Response {
     let executor = state.executor.clone();
+    let max_message = state.services.config.graphql.max_body_bytes;
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
+        // A subscriber mostly listens: small buffers keep an open socket cheap (the
+        // library's default 128 KiB read buffer was most of a subscriber's memory), and
+        // a client message is one GraphQL request, bounded like a request body.
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(WS_WRITE_BUFFER)
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
         .on_upgrade(move |socket| async move {
             GraphQLWebSocket::new(socket, executor, protocol)
                 .on_connection_init(move |payload: serde_json::Value| async move {

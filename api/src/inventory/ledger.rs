@@ -85,7 +85,7 @@ pub(super) async fn record<C: ConnectionTrait>(conn: &C, change: Change<'_>) -> 
 }
 
 /// The `stock_level.changed` event for a recorded movement.
-fn event(m: &Movement) -> Event {
+pub(super) fn event(m: &Movement) -> Event {
     let (actor_type, actor_id) = m.actor.parts();
     let (reference_type, reference_id) = m.reference.parts();
     Event {

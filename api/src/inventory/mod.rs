@@ -16,6 +16,7 @@
 //! Nothing here knows about GraphQL or HTTP.
 
 mod demo;
+mod feed;
 mod gate;
 mod ledger;
 mod levels;
@@ -34,6 +35,7 @@ mod verify;
 mod within;
 
 pub use demo::{DEMO_LOCATIONS, DemoStockReport, demo_stock_for_sku, seed_demo_stock};
+pub use feed::{StockLevelChanged, decode_stock_event, stock_event_target};
 pub use ledger::{AGGREGATE_TYPE, EVENT_TYPE, aggregate_id};
 pub use limits::{MAX_LINE_QUANTITY, MAX_LINES, MAX_LOW_STOCK_THRESHOLD, MAX_MOVE_QUANTITY, MAX_NOTE_CHARS, MAX_ON_HAND, MAX_TTL, MIN_TTL};
 pub use listing::{InventoryFilter, InventoryItem};

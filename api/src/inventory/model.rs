@@ -267,7 +267,7 @@ impl Reference {
         }
     }
 
-    fn from_parts(kind: &str, id: Option<String>) -> Result<Self> {
+    pub(super) fn from_parts(kind: &str, id: Option<String>) -> Result<Self> {
         let bad = || Error::Internal(anyhow::anyhow!("malformed movement reference in database: {kind} {id:?}"));
         Ok(match (kind, id.clone()) {
             ("reservation", Some(id)) => Reference::Reservation(id.parse().map_err(|_| bad())?),

@@ -12,5 +12,7 @@ mod events;
 mod helpers;
 mod http;
 mod inventory;
+mod inventory_api;
 mod outbox;
 mod schema;
+mod ws;

@@ -7,9 +7,11 @@ use super::loaders::{
     CatalogLoader, CategoriesOfProduct, CategoryById, ChildrenOfCategory, ImagesOfProduct, ProductById, VariantsOfProduct,
 };
 use crate::catalog;
+use crate::graphql::access::allow;
 use crate::graphql::batch::Batcher;
 use crate::graphql::error::ResultExt;
 use crate::graphql::ids::NodeType;
+use crate::graphql::inventory;
 use crate::graphql::money::Money;
 
 pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> &'a Batcher<CatalogLoader> {
@@ -177,6 +179,29 @@ impl Variant {
     /// The product this variant belongs to.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
         Ok(loader(ctx).load_one(ProductById(self.0.product_id)).await.gql()?.map(Product))
+    }
+    /// Units you can buy now, over all locations (units held in carts and checkouts
+    /// excluded). In cached public listings at most 2 s old; subscribe to
+    /// `stockChanged` for live values.
+    #[graphql(cache_control(max_age = 2))]
+    async fn available_quantity(&self, ctx: &Context<'_>) -> Result<i32> {
+        inventory::variant_fields::available_quantity(ctx, self.0.id).await
+    }
+    /// Whether any unit can be bought now (`availableQuantity > 0`).
+    #[graphql(cache_control(max_age = 2))]
+    async fn in_stock(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(inventory::variant_fields::available_quantity(ctx, self.0.id).await? > 0)
+    }
+    /// Staff: stock per location, with the versions `inventoryAdjust` expects.
+    /// Locations where the variant was never stocked are absent (version 0 there).
+    #[graphql(guard = "allow(\"Variant.stockLevels\")", cache_control(no_cache), complexity = "5 * child_complexity")]
+    async fn stock_levels(&self, ctx: &Context<'_>) -> Result<Vec<inventory::StockLevel>> {
+        inventory::variant_fields::stock_levels(ctx, self.0.id).await
+    }
+    /// Staff: the low-stock threshold in force (the variant's own or the default).
+    #[graphql(guard = "allow(\"Variant.lowStockThreshold\")", cache_control(no_cache))]
+    async fn low_stock_threshold(&self, ctx: &Context<'_>) -> Result<inventory::LowStockThreshold> {
+        inventory::variant_fields::low_stock_threshold(ctx, self.0.id).await
     }
 }
 

@@ -449,9 +449,11 @@ impl OrderTimelineEvent {
     async fn to_status(&self) -> Option<OrderStatus> {
         self.0.to_status.map(Into::into)
     }
-    /// `staff`, `customer`, `guest`, `system` or `gateway`.
-    async fn actor_type(&self) -> &str {
-        &self.0.actor_type
+    /// Who made the change.
+    async fn actor_type(&self) -> crate::graphql::inventory::ActorType {
+        crate::actor::Actor::from_parts(&self.0.actor_type, self.0.actor_id)
+            .map(Into::into)
+            .unwrap_or(crate::graphql::inventory::ActorType::System)
     }
     /// The staff member or customer, when there is one.
     async fn actor_id(&self) -> Option<ID> {

@@ -60,7 +60,7 @@ async fn staff_moves_orders_only_along_the_table_and_cancelling_gives_stock_back
     let last = cancelled["timeline"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(
         last,
-        json!({ "kind": "status_changed", "fromStatus": "PENDING_PAYMENT", "toStatus": "CANCELLED", "actorType": "staff", "cause": "cancelled: customer asked" })
+        json!({ "kind": "status_changed", "fromStatus": "PENDING_PAYMENT", "toStatus": "CANCELLED", "actorType": "STAFF", "cause": "cancelled: customer asked" })
     );
     assert_eq!(stock(&app, vid).await, (10, 0), "the held units went back on sale");
 

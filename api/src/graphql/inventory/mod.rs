@@ -1,0 +1,53 @@
+//! The inventory part of the GraphQL API: public stock on variants, the staff inventory
+//! list, ledger and adjustments, and the live stock subscriptions.
+//!
+//! - Shoppers see `Variant.availableQuantity` / `inStock` (cached for at most 2 s in
+//!   public listings) and subscribe to `stockChanged` for live values.
+//! - Staff see per-location levels with their versions, the ledger, and change stock
+//!   with `inventoryAdjust` (optimistic locking on the level's `version`) and
+//!   `inventoryTransfer`; `inventoryEvents` streams every ledger movement.
+
+pub mod loaders;
+mod movement;
+mod mutation;
+mod query;
+mod subscription;
+mod types;
+pub(crate) mod variant_fields;
+
+pub use movement::{ActorType, StockMovement};
+pub use mutation::InventoryMutation;
+pub use query::InventoryQuery;
+pub use subscription::InventorySubscription;
+pub use types::{InventoryItem, LowStockThreshold, StockLevel, StockLocation};
+
+use async_graphql::Context;
+
+use crate::actor::Actor;
+use crate::error::Error;
+use crate::graphql::batch::Batcher;
+use crate::inventory::InventoryService;
+use loaders::InventoryLoader;
+
+pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> &'a Batcher<InventoryLoader> {
+    ctx.data_unchecked::<Batcher<InventoryLoader>>()
+}
+
+pub(crate) fn service<'a>(ctx: &'a Context<'_>) -> &'a InventoryService {
+    ctx.data_unchecked::<InventoryService>()
+}
+
+/// The signed-in staff member making a change, as recorded in the ledger. The field
+/// guards have already refused everyone else; this only maps the viewer.
+pub(crate) fn staff_actor(ctx: &Context<'_>) -> Result<Actor, Error> {
+    match crate::graphql::access::viewer(ctx).signed_in() {
+        Some(s) => Ok(Actor::Staff { user_id: s.user_id }),
+        None => Err(Error::unauthenticated("sign in to do this (send `Authorization: Bearer <accessToken>`)")),
+    }
+}
+
+/// A stock count as a GraphQL `Int` (counts are bounded far below `i32::MAX` by the
+/// inventory limits; saturate rather than fail if one ever is not).
+pub(crate) fn int(n: i64) -> i32 {
+    i32::try_from(n).unwrap_or(if n < 0 { i32::MIN } else { i32::MAX })
+}
