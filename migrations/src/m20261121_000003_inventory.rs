@@ -76,7 +76,7 @@ enum Variants {
 }
 
 const REASONS: [&str; 8] = ["reserve", "release", "expire", "sale", "restock", "adjustment", "transfer", "return"];
-const ACTORS: [&str; 4] = ["staff", "customer", "guest", "system"];
+const ACTORS: [&str; 5] = ["staff", "customer", "guest", "system", "gateway"];
 const REFERENCES: [&str; 5] = ["reservation", "order", "adjustment", "transfer", "note"];
 const OWNERS: [&str; 3] = ["cart", "checkout", "order"];
 const STATUSES: [&str; 4] = ["active", "committed", "released", "expired"];

@@ -14,5 +14,6 @@ mod http;
 mod inventory;
 mod inventory_api;
 mod outbox;
+mod payments;
 mod schema;
 mod ws;
