@@ -628,7 +628,7 @@ impl Config {
     /// One short line per concern, secrets masked, for the start-up log.
     pub fn summary(&self) -> String {
         format!(
-            "database={} pool={} redis={} events(publisher={}, poll={}ms, batch={}, retention={}h, buffer={}) log={} seed_demo={} currency={} response_cache={} graphql(depth<={}, complexity<={}, page<={}, graphiql={}, introspection={}) inventory(sweep={}, batch={}, low_stock<={}, reserve_per_sku={})",
+            "database={} pool={} redis={} events(publisher={}, poll={}ms, batch={}, retention={}h, buffer={}) log={} seed_demo={} currency={} response_cache={} graphql(depth<={}, complexity<={}, page<={}, graphiql={}, introspection={}) inventory(sweep={}, batch={}, low_stock<={}, reserve_per_sku={}) commerce(cart_hold={}s, payment_window={}s, sweep={}) payments(gateway={}, webhook_secrets={}, reconcile={}, api={})",
             self.database.describe(),
             self.database_max_connections,
             self.redis_url
@@ -659,6 +659,22 @@ impl Config {
             self.inventory.sweep_batch,
             self.inventory.low_stock_threshold,
             self.inventory.reserve_concurrency_per_sku,
+            self.commerce.cart_hold.as_secs(),
+            self.commerce.payment_window.as_secs(),
+            match self.commerce.sweep_interval_secs {
+                0 => "off".to_owned(),
+                n => format!("every {n}s"),
+            },
+            match self.payments.gateway {
+                GatewayChoice::Stripe => "stripe",
+                GatewayChoice::Test => "test (no real money)",
+            },
+            self.payments.stripe_webhook_secrets.len(),
+            match self.payments.reconcile_interval_secs {
+                0 => "off".to_owned(),
+                n => format!("every {n}s after {}s", self.payments.reconcile_after.as_secs()),
+            },
+            self.payments.stripe_api_base,
         )
     }
 }
@@ -807,5 +823,42 @@ mod tests {
         assert!(summary.contains("postgres://app:***@db:5432/shop"), "{summary}");
         assert_eq!(format!("{:?}", c.database), "Postgres { url: *** }");
         assert!(!format!("{c:?}").contains("signing-secret"), "the JWT secret never prints");
+    }
+
+    #[test]
+    fn payments_default_to_the_test_gateway_and_stripe_needs_its_webhook_secret() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.payments.gateway, GatewayChoice::Test);
+        assert!(c.summary().contains("payments(gateway=test (no real money), webhook_secrets=0"), "{}", c.summary());
+
+        let err = config(&[("STRIPE_SECRET_KEY", "sk_test_123")]).unwrap_err();
+        assert_eq!(err.var, "STRIPE_WEBHOOK_SECRET", "Stripe without a way to verify webhooks would never mark orders paid");
+        assert_eq!(
+            config(&[("STRIPE_SECRET_KEY", "pk_test_123")]).unwrap_err().var,
+            "STRIPE_SECRET_KEY",
+            "a publishable key is not a secret key"
+        );
+        assert_eq!(config(&[("STRIPE_WEBHOOK_SECRET", "nope")]).unwrap_err().var, "STRIPE_WEBHOOK_SECRET");
+        assert_eq!(config(&[("PAYMENT_GATEWAY", "paypal")]).unwrap_err().var, "PAYMENT_GATEWAY");
+        assert_eq!(config(&[("PAYMENT_GATEWAY", "stripe")]).unwrap_err().var, "STRIPE_SECRET_KEY");
+        assert_eq!(config(&[("STRIPE_API_BASE", "ftp://x")]).unwrap_err().var, "STRIPE_API_BASE");
+
+        let c = config(&[
+            ("STRIPE_SECRET_KEY", "sk_live_very_secret_key"),
+            ("STRIPE_WEBHOOK_SECRET", " whsec_new , whsec_old "),
+            ("PAYMENT_RECONCILE_INTERVAL_SECS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(c.payments.gateway, GatewayChoice::Stripe);
+        let secrets: Vec<&str> = c.payments.stripe_webhook_secrets.iter().map(|s| s.expose().as_str()).collect();
+        assert_eq!(secrets, ["whsec_new", "whsec_old"], "rotating: both accepted");
+        let (summary, debug) = (c.summary(), format!("{c:?}"));
+        for leak in ["sk_live_very_secret_key", "whsec_new", "whsec_old"] {
+            assert!(!summary.contains(leak) && !debug.contains(leak), "{leak} leaked");
+        }
+        assert!(summary.contains("payments(gateway=stripe, webhook_secrets=2, reconcile=off"), "{summary}");
+        let test_anyway =
+            config(&[("STRIPE_SECRET_KEY", "sk_test_1"), ("STRIPE_WEBHOOK_SECRET", "whsec_1"), ("PAYMENT_GATEWAY", "test")]).unwrap();
+        assert_eq!(test_anyway.payments.gateway, GatewayChoice::Test);
     }
 }

@@ -195,3 +195,39 @@ async fn resolving_an_issue_hides_it_until_the_order_changes_again() {
     let issues = app.gql_as(&staff.access_token, FAILED, json!({})).await;
     assert_eq!(issues["data"]["paymentIssues"]["nodes"][0]["attempts"], 2, "{issues}");
 }
+
+#[tokio::test]
+async fn sales_count_paid_orders_and_leave_out_refunded_and_unpaid_ones() {
+    let app = TestApp::spawn().await;
+    let staff = app.user(Role::Staff).await;
+    let kept = paid_order(&app, 5, 2).await;
+    let refunded = paid_order(&app, 5, 1).await;
+    pending_order(&app, 5, 3).await;
+    let v = order_of(&app, &refunded).await["version"].clone();
+    let r = app.gql_as(&staff.access_token, REFUND, json!({ "o": refunded.order["id"], "v": v, "a": null, "r": false })).await;
+    assert_eq!(r["data"]["orderRefund"]["order"]["status"], "REFUNDED");
+    // Ship the kept one: still a sale.
+    let v = order_of(&app, &kept).await["version"].clone();
+    let fulfilled = app
+        .gql_as(
+            &staff.access_token,
+            "mutation($o: ID!, $v: Int!) { orderFulfill(orderId: $o, expectedVersion: $v) { order { status } } }",
+            json!({ "o": kept.order["id"], "v": v }),
+        )
+        .await;
+    assert_eq!(fulfilled["data"]["orderFulfill"]["order"]["status"], "FULFILLED", "{fulfilled}");
+
+    let now = chrono::Utc::now();
+    let q = "query($f: DateTime!, $t: DateTime!) { salesSummary(from: $f, to: $t) { revenue { amount } orders units averageOrderValue { amount }
+        topVariants { units } byDay { orders units } } }";
+    let s = app
+        .gql_as(&staff.access_token, q, json!({ "f": now - chrono::Duration::hours(1), "t": now + chrono::Duration::hours(1) }))
+        .await["data"]["salesSummary"]
+        .clone();
+    let total = kept.order["totals"]["total"]["amount"].clone();
+    assert_eq!(s["revenue"]["amount"], total, "{s}");
+    assert_eq!((s["orders"].as_i64(), s["units"].as_i64()), (Some(1), Some(2)));
+    assert_eq!(s["averageOrderValue"]["amount"], total);
+    assert_eq!(s["topVariants"], json!([{ "units": 2 }]));
+    assert_eq!(s["byDay"].as_array().map(Vec::len), Some(1));
+}
