@@ -298,7 +298,7 @@ impl CommerceConfig {
         pricing.min_order_value = parse_number("MIN_ORDER_VALUE", get("MIN_ORDER_VALUE"), pricing.min_order_value, 0..=1_000_000_000)?;
         Ok(CommerceConfig {
             cart_hold: secs("CART_HOLD_SECS", 600, 30..=86_400)?,
-            payment_window: secs("PAYMENT_WINDOW_SECS", 600, 30..=86_400)?,
+            payment_window: secs("PAYMENT_WINDOW_SECS", 120, 30..=86_400)?,
             guest_cart_idle: hours("GUEST_CART_IDLE_HOURS", 24)?,
             customer_cart_idle: hours("CUSTOMER_CART_IDLE_HOURS", 24 * 30)?,
             max_line_quantity: parse_number("CART_MAX_LINE_QUANTITY", get("CART_MAX_LINE_QUANTITY"), 10, 1..=10_000)?,
@@ -341,6 +341,9 @@ pub struct PaymentsConfig {
     pub reconcile_interval_secs: u64,
     /// A pending order older than this is listed as stuck (`PAYMENT_STUCK_AFTER_SECS`).
     pub stuck_after: Duration,
+    /// After a failed payment the order (holding no stock) waits this long for a retry
+    /// or staff, then expires (`PAYMENT_RETRY_WINDOW_SECS`).
+    pub retry_window: Duration,
     /// Where buyers pay an order (`STOREFRONT_URL`): payment links point there.
     pub storefront_url: Url,
 }
@@ -407,6 +410,7 @@ impl PaymentsConfig {
                 0..=86_400,
             )?,
             stuck_after: secs("PAYMENT_STUCK_AFTER_SECS", 1800, 60..=7 * 86_400)?,
+            retry_window: secs("PAYMENT_RETRY_WINDOW_SECS", 86_400, 60..=30 * 86_400)?,
             storefront_url: url("STOREFRONT_URL", "http://localhost:5173/")?,
         })
     }

@@ -203,8 +203,8 @@ impl OrderService {
         self.transition(order_id, OrderStatus::Cancelled, Some(expected_version), Change { actor, cause: &cause }, None).await
     }
 
-    /// Expires unpaid orders past their payment deadline, in bounded batches, giving
-    /// their stock back; returns their ids. Orders with money in flight (a payment
+    /// Expires unpaid orders (pending, or failed and not retried) past their payment
+    /// deadline, in bounded batches, giving back what stock they hold; returns their ids. Orders with money in flight (a payment
     /// processing) are left for the gateway's answer. Safe on several instances at
     /// once: each order moves once.
     pub async fn expire_unpaid(&self, batch: u64) -> Result<Vec<i64>> {
@@ -212,7 +212,7 @@ impl OrderService {
         let due: Vec<i64> = order::Entity::find()
             .select_only()
             .column(order::Column::Id)
-            .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
+            .filter(order::Column::Status.is_in([OrderStatus::PendingPayment.as_str(), OrderStatus::PaymentFailed.as_str()]))
             .filter(order::Column::PaymentDeadline.lt(now))
             .filter(Expr::cust("NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = orders.id AND p.status = 'processing')"))
             .order_by_asc(order::Column::PaymentDeadline)

@@ -331,13 +331,21 @@ impl PaymentService {
         Ok(OrderStatus::NeedsAttention)
     }
 
-    /// The latest attempt failed: the order waits for a retry, its stock goes back on
-    /// sale, and the buyer's cart gets its lines back so they can change it or retry.
+    /// The latest attempt failed: the order waits for a retry (until the retry window
+    /// closes), its stock goes back on sale, and the buyer's cart gets its lines back so
+    /// they can change it or check out again.
     async fn fail(&self, txn: &WriteTxn, order: &Order, failure: &Failure, data: serde_json::Value) -> Result<()> {
         self.inner.inventory.release_in(&**txn, &ReleaseTarget::Owner(order_owner(order.id)), ACTOR).await?;
         let cause = format!("payment failed ({}): {}", failure.code, failure.message);
         let change = Change { actor: ACTOR, cause: &cause };
         self.inner.orders.transition_in(&**txn, order.id, OrderStatus::PaymentFailed, None, change, Some(data)).await?;
+        // Holding no stock now, it waits longer for the buyer's retry or staff, then expires.
+        let retry_window = chrono::Duration::from_std(self.inner.config.retry_window).unwrap_or(chrono::Duration::days(1));
+        order::Entity::update_many()
+            .col_expr(order::Column::PaymentDeadline, Expr::val(Utc::now() + retry_window))
+            .filter(order::Column::Id.eq(order.id))
+            .exec(&**txn)
+            .await?;
         let lines = order_line::Entity::find().filter(order_line::Column::OrderId.eq(order.id)).all(&**txn).await?;
         let lines: Vec<(i64, i64, i64)> = lines.iter().map(|l| (l.variant_id, i64::from(l.quantity), l.unit_price)).collect();
         self.inner.carts.reopen_in(txn, order.cart_id, &lines).await?;
