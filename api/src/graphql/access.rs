@@ -109,6 +109,8 @@ pub const POLICY: &[(&str, Access)] = &[
     // Subscriptions.
     ("Subscription.stockChanged", Public),
     ("Subscription.inventoryEvents", Staff),
+    // Checks the order's customer, token or staff itself, like `Query.order`.
+    ("Subscription.orderStatusChanged", Public),
     // Catalog types: what shoppers see.
     ("Product", Public),
     ("Variant", Public),
@@ -157,6 +159,7 @@ pub const POLICY: &[(&str, Access)] = &[
     ("OrderTimelineEvent", Public),
     ("OrderConnection", Own),
     ("OrderEdge", Own),
+    ("OrderStatusUpdate", Public),
     ("CartCreatePayload", Public),
     ("CartPayload", Public),
     ("CartHoldsPayload", Public),

@@ -3,10 +3,12 @@
 pub mod model;
 mod service;
 pub mod status;
+pub mod status_events;
 mod summary;
 
 pub use model::{Order, OrderEvent, OrderLine};
 pub use service::{Change, OrderFilter, OrderService, OrderTokens, order_owner};
 pub(crate) use service::{publish_status, record_in};
 pub use status::OrderStatus;
+pub use status_events::{StatusChange, decode_status_event, status_event_order};
 pub use summary::{DaySales, SalesSummary, TopVariant};

@@ -18,12 +18,13 @@ use subtle::ConstantTimeEq;
 
 use super::model::{Order, OrderEvent, OrderLine};
 use super::status::OrderStatus;
+use super::status_events::{StatusChange, status_event};
 use crate::accounts::Viewer;
 use crate::actor::Actor;
 use crate::db::Database;
 use crate::entity::{order, order_event, order_line};
 use crate::error::{Error, Result};
-use crate::events::{Event, OutboxNotify, append};
+use crate::events::{OutboxNotify, append};
 use crate::inventory::{InventoryService, Owner, OwnerKind, ReleaseTarget, retry_transaction};
 use crate::money::Currency;
 use crate::pagination::{Direction, Page, PageRequest, decode_cursor, encode_cursor};
@@ -370,7 +371,8 @@ pub(crate) async fn record_in<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The outbox event every status change publishes (`orderStatusChanged`).
+/// The outbox event every status change publishes (`orderStatusChanged`; the payload
+/// is defined in `status_events`).
 pub(crate) async fn publish_status<C: ConnectionTrait>(
     txn: &C,
     order_id: i64,
@@ -380,22 +382,6 @@ pub(crate) async fn publish_status<C: ConnectionTrait>(
     cause: &str,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    append(
-        txn,
-        &Event {
-            aggregate_type: "order".into(),
-            aggregate_id: order_id.to_string(),
-            sequence: version,
-            event_type: "order.status_changed".into(),
-            payload: serde_json::json!({
-                "orderId": order_id,
-                "status": to.as_str(),
-                "previousStatus": from.map(OrderStatus::as_str),
-                "version": version,
-                "cause": cause,
-                "at": at,
-            }),
-        },
-    )
-    .await
+    let change = StatusChange { order_id, status: to, previous: from, version, cause: cause.to_owned(), at };
+    append(txn, &status_event(&change)?).await
 }

@@ -5,6 +5,7 @@ pub mod loaders;
 mod order_mutation;
 pub mod payments;
 mod query;
+mod subscription;
 pub mod types;
 
 pub(crate) use cart_mutation::charge as limit_checkout;
@@ -12,6 +13,7 @@ pub use cart_mutation::{CartMutation, GuestCartInput};
 pub use order_mutation::OrderMutation;
 pub use payments::{PaymentMutation, PaymentQuery};
 pub use query::CommerceQuery;
+pub use subscription::OrderSubscription;
 
 use async_graphql::{Context, ID};
 

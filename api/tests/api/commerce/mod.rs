@@ -3,6 +3,7 @@
 mod concurrency;
 mod flows;
 mod lifecycle;
+mod subscriptions;
 
 use serde_json::{Value, json};
 use stockade::actor::Actor;

@@ -63,8 +63,10 @@ async fn only_correctly_signed_fresh_deliveries_are_accepted() {
     let refused = [
         ("tampered body", body.replace("cus_1", "cus_2"), Some(sign(body.as_bytes(), NEW_SECRET, t))),
         ("wrong secret", body.clone(), Some(sign(body.as_bytes(), "whsec_somebody_else", t))),
-        ("expired timestamp", body.clone(), Some(sign(body.as_bytes(), NEW_SECRET, t - 301))),
-        ("future timestamp", body.clone(), Some(sign(body.as_bytes(), NEW_SECRET, t + 301))),
+        // Well past the tolerance: the clock moves on while the test runs (the exact
+        // boundary is covered by the unit tests in `payments::webhook`).
+        ("expired timestamp", body.clone(), Some(sign(body.as_bytes(), NEW_SECRET, t - 330))),
+        ("future timestamp", body.clone(), Some(sign(body.as_bytes(), NEW_SECRET, t + 330))),
         ("missing header", body.clone(), None),
         ("malformed header", body.clone(), Some("v1=deadbeef".into())),
         ("no v1 signature", body.clone(), Some(format!("t={t},v0=deadbeef"))),
