@@ -53,6 +53,35 @@ async fn a_guest_checks_out_with_an_email_and_sees_the_order_by_token() {
 }
 
 #[tokio::test]
+async fn an_order_with_nothing_to_pay_is_paid_at_checkout() {
+    let app = TestApp::spawn().await;
+    let (variant, vid) = stocked_variant(&app, 3, 0).await;
+    let (cart, token) = guest_cart(&app).await;
+    add(&app, None, &cart, Some(&token), &variant, 1).await;
+    let review = start(&app, None, &cart["id"], Some(&token), "").await;
+    assert_eq!(review["review"]["totals"]["total"]["amount"], 0, "{review}");
+
+    let done = complete(&app, None, &cart["id"], Some(&token), "free-checkout-0001").await;
+    let order = &done["order"];
+    assert_eq!(order["status"], "PAID", "no gateway takes a zero amount: {done}");
+    let last = order["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["toStatus"].as_str(), last["actorType"].as_str()), (Some("PAID"), Some("SYSTEM")), "{last}");
+    assert_eq!(stock(&app, vid).await, (2, 0), "the unit is sold, not left held");
+
+    let again = complete(&app, None, &cart["id"], Some(&token), "free-checkout-0001").await;
+    assert_eq!((again["order"]["id"].clone(), again["order"]["status"].as_str()), (order["id"].clone(), Some("PAID")), "replayed");
+    let pay = app
+        .gql(
+            "mutation($o: ID!, $t: String) { paymentIntentCreate(orderId: $o, token: $t) { clientSecret userErrors { code message } } }",
+            json!({ "o": order["id"], "t": done["orderToken"] }),
+        )
+        .await;
+    assert!(pay.get("errors").is_none(), "{pay:#}");
+    assert_eq!(pay["data"]["paymentIntentCreate"]["userErrors"][0]["code"], "INVALID", "{pay:#}");
+    assert_reconciles(&app).await;
+}
+
+#[tokio::test]
 async fn a_guest_cart_merges_into_the_customers_cart_at_sign_in() {
     let app = TestApp::spawn().await;
     let (a, aid) = stocked_variant(&app, 10, 1_000).await;
