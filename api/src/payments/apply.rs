@@ -371,13 +371,11 @@ impl PaymentService {
             .filter(payment::Column::Id.eq(payment.id))
             .exec(&**txn)
             .await?;
-        let total_refunded: i64 = payment::Entity::find()
-            .filter(payment::Column::OrderId.eq(order.id))
-            .all(&**txn)
-            .await?
-            .iter()
-            .map(|p| p.amount_refunded)
-            .sum();
+        let payments = payment::Entity::find().filter(payment::Column::OrderId.eq(order.id)).all(&**txn).await?;
+        let total_refunded: i64 = payments.iter().map(|p| p.amount_refunded).sum();
+        // Measured against what was taken, not the order total: refunding the extra
+        // payment of an order paid twice leaves it paid.
+        let received: i64 = payments.iter().map(|p| p.amount_received).sum();
         order::Entity::update_many()
             .col_expr(order::Column::RefundedAmount, Expr::val(total_refunded))
             .filter(order::Column::Id.eq(order.id))
@@ -405,7 +403,7 @@ impl PaymentService {
         }
         let data = json!({ "refunded": amount_refunded - payment.amount_refunded.amount, "totalRefunded": total_refunded });
         let money = |a: i64| crate::money::Money::new(a, order.total.currency).formatted();
-        let full = total_refunded >= order.total.amount;
+        let full = total_refunded >= received;
         if full && order.status.can_become(OrderStatus::Refunded) {
             let cause = format!("refunded {}", money(total_refunded));
             self.inner
@@ -413,7 +411,7 @@ impl PaymentService {
                 .transition_in(&**txn, order.id, OrderStatus::Refunded, None, Change { actor: ACTOR, cause: &cause }, Some(data))
                 .await?;
         } else {
-            let cause = format!("refunded {} of {}", money(total_refunded), money(order.total.amount));
+            let cause = format!("refunded {} of {} received", money(total_refunded), money(received));
             self.inner.orders.note_in(&**txn, order.id, "refund", Change { actor: ACTOR, cause: &cause }, Some(data)).await?;
         }
         if let Some(actor) = restock_by {

@@ -22,11 +22,18 @@ pub enum PaymentIssueKind {
     StuckPending,
     /// Paid, but the stock was gone when the money arrived.
     PaidWithoutStock,
+    /// More than one attempt took money (a second tab, a retried link): refund the extra.
+    PaidTwice,
 }
 
 impl PaymentIssueKind {
-    pub const ALL: [PaymentIssueKind; 4] =
-        [PaymentIssueKind::Failed, PaymentIssueKind::RequiresAction, PaymentIssueKind::StuckPending, PaymentIssueKind::PaidWithoutStock];
+    pub const ALL: [PaymentIssueKind; 5] = [
+        PaymentIssueKind::Failed,
+        PaymentIssueKind::RequiresAction,
+        PaymentIssueKind::StuckPending,
+        PaymentIssueKind::PaidWithoutStock,
+        PaymentIssueKind::PaidTwice,
+    ];
 }
 
 /// An order with a payment issue, and its attempts (oldest first).
@@ -55,6 +62,11 @@ impl PaymentService {
                 "EXISTS (SELECT 1 FROM payments p WHERE p.order_id = orders.id AND p.status = 'requires_action' \
                  AND p.attempt = (SELECT MAX(q.attempt) FROM payments q WHERE q.order_id = orders.id))",
             )),
+            // Until the extra money is refunded (whatever the order's status).
+            PaymentIssueKind::PaidTwice => Expr::cust(
+                "(SELECT COUNT(*) FROM payments p WHERE p.order_id = orders.id AND p.status = 'succeeded' \
+                 AND p.amount_refunded < p.amount_received) > 1",
+            ),
             PaymentIssueKind::StuckPending => {
                 let stuck_after = chrono::Duration::from_std(self.inner.config.stuck_after).unwrap_or(chrono::Duration::minutes(30));
                 status(OrderStatus::PendingPayment).and(Expr::col((order::Entity, order::Column::CreatedAt)).lt(Utc::now() - stuck_after))

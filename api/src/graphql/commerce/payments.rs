@@ -232,6 +232,9 @@ pub enum PaymentIssueKind {
     StuckPending,
     /// Paid, but the stock was gone when the money arrived: find stock or refund.
     PaidWithoutStock,
+    /// More than one attempt took money: refund the extra payment (`orderRefund`
+    /// refunds the latest attempt first).
+    PaidTwice,
 }
 
 impl From<PaymentIssueKind> for payments::PaymentIssueKind {
@@ -241,6 +244,7 @@ impl From<PaymentIssueKind> for payments::PaymentIssueKind {
             PaymentIssueKind::RequiresAction => payments::PaymentIssueKind::RequiresAction,
             PaymentIssueKind::StuckPending => payments::PaymentIssueKind::StuckPending,
             PaymentIssueKind::PaidWithoutStock => payments::PaymentIssueKind::PaidWithoutStock,
+            PaymentIssueKind::PaidTwice => payments::PaymentIssueKind::PaidTwice,
         }
     }
 }
@@ -252,6 +256,7 @@ impl From<payments::PaymentIssueKind> for PaymentIssueKind {
             payments::PaymentIssueKind::RequiresAction => PaymentIssueKind::RequiresAction,
             payments::PaymentIssueKind::StuckPending => PaymentIssueKind::StuckPending,
             payments::PaymentIssueKind::PaidWithoutStock => PaymentIssueKind::PaidWithoutStock,
+            payments::PaymentIssueKind::PaidTwice => PaymentIssueKind::PaidTwice,
         }
     }
 }

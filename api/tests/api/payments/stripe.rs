@@ -138,3 +138,67 @@ async fn staff_cancelling_an_order_cancels_its_intent_first_and_money_that_arriv
     assert_eq!(stock(&app, c.variant_id).await, (8, 0), "sold, not released");
     assert_reconciles(&app).await;
 }
+
+#[tokio::test]
+async fn money_taken_twice_is_an_issue_until_the_extra_payment_is_refunded() {
+    let stripe = StripeStandIn::start().await;
+    let app = stripe_app(&stripe, &[]).await;
+    let staff = app.user(stockade::accounts::Role::Staff).await;
+    let succeed = |id: &str| {
+        stripe.set_intent(id, |i| {
+            i["status"] = json!("succeeded");
+            i["amount_received"] = i["amount"].clone();
+            i["last_payment_error"] = json!(null);
+        })
+    };
+    const ISSUES: &str = "{ paymentIssues(filter: PAID_TWICE, first: 5) { nodes { kind order { id version status } } }
+        paymentIssueCounts { kind count } }";
+
+    // Attempt 1 is declined, attempt 2 pays; then the buyer's other tab completes
+    // attempt 1 with another card.
+    let b = pending_order(&app, 10, 2).await;
+    let first = pay(&app, &b).await["payment"]["gatewayReference"].as_str().unwrap().to_owned();
+    stripe.set_intent(&first, |i| {
+        i["last_payment_error"] = json!({ "type": "card_error", "code": "card_declined", "message": "Your card was declined." });
+    });
+    send(&app, &intent_event("evt_twice_fail", "payment_intent.payment_failed", &stripe.intent(&first))).await;
+    let second = pay(&app, &b).await["payment"]["gatewayReference"].as_str().unwrap().to_owned();
+    succeed(&second);
+    send(&app, &intent_event("evt_twice_paid_2", "payment_intent.succeeded", &stripe.intent(&second))).await;
+    assert_eq!(app.gql_as(&staff.access_token, ISSUES, json!({})).await["data"]["paymentIssues"]["nodes"], json!([]), "paid once");
+    succeed(&first);
+    let (status, answer) = send(&app, &intent_event("evt_twice_paid_1", "payment_intent.succeeded", &stripe.intent(&first))).await;
+    assert_eq!((status, answer["outcome"].as_str()), (200, Some("applied")), "{answer}");
+
+    let order = order_of(&app, &b).await;
+    assert_eq!(order["status"], "PAID", "{order}");
+    assert!(order["timeline"].as_array().unwrap().iter().any(|e| e["kind"] == "duplicate_payment"), "{order}");
+    assert_eq!(stock(&app, b.variant_id).await, (8, 0), "sold once");
+    let issues = app.gql_as(&staff.access_token, ISSUES, json!({})).await;
+    let nodes = &issues["data"]["paymentIssues"]["nodes"];
+    assert_eq!((nodes[0]["kind"].as_str(), &nodes[0]["order"]["id"]), (Some("PAID_TWICE"), &b.order["id"]), "{issues}");
+    assert!(issues["data"]["paymentIssueCounts"].as_array().unwrap().contains(&json!({ "kind": "PAID_TWICE", "count": 1 })));
+
+    // Refunding without an amount takes back the latest attempt in full: the order
+    // stays paid (it was not refunded, the extra money was) and the issue closes.
+    let total = order["totals"]["total"]["amount"].as_i64().unwrap();
+    let refund = app
+        .gql_as(
+            &staff.access_token,
+            "mutation($o: ID!, $v: Int!) { orderRefund(orderId: $o, expectedVersion: $v, restock: false, reason: \"paid twice\") {
+                refund { amount { amount } status } userErrors { code message } } }",
+            json!({ "o": b.order["id"], "v": order["version"] }),
+        )
+        .await;
+    assert_eq!(refund["data"]["orderRefund"]["refund"]["amount"]["amount"], total, "{refund}");
+    let call = stripe.calls().into_iter().rfind(|c| c.path == "/v1/refunds").unwrap();
+    assert_eq!(call.form.get("payment_intent"), Some(&second), "the latest attempt is the one refunded");
+    let charge = json!({ "id": "ch_twice", "object": "charge", "payment_intent": second, "amount": total, "amount_refunded": total, "refunded": true });
+    assert_eq!(send(&app, &super::webhook::event("evt_twice_refunded", "charge.refunded", charge)).await.0, 200);
+
+    let order = order_of(&app, &b).await;
+    assert_eq!((order["status"].as_str(), order["refunded"]["amount"].as_i64()), (Some("PAID"), Some(total)), "{order}");
+    assert_eq!(app.gql_as(&staff.access_token, ISSUES, json!({})).await["data"]["paymentIssues"]["nodes"], json!([]));
+    assert_eq!(stock(&app, b.variant_id).await, (8, 0), "nothing restocked");
+    assert_reconciles(&app).await;
+}
