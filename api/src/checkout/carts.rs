@@ -198,7 +198,7 @@ impl CartService {
                 .iter()
                 .map(|l| LineChange { variant_id: l.variant_id, quantity: current.get(&l.variant_id).copied().unwrap_or(0) + l.quantity })
                 .collect();
-            self.set_lines(&txn, access.cart_id, &wanted, actor).await?;
+            self.set_lines(&txn, access.cart_id, &current, &wanted, actor).await?;
             Ok(txn)
         })
         .await
@@ -215,7 +215,7 @@ impl CartService {
             if let Some(missing) = lines.iter().find(|l| !current.contains_key(&l.variant_id)) {
                 return Err(Error::invalid("lines", format!("variant {} is not in the cart (use cartLinesAdd)", missing.variant_id)));
             }
-            self.set_lines(&txn, access.cart_id, lines, actor).await?;
+            self.set_lines(&txn, access.cart_id, &current, lines, actor).await?;
             Ok(txn)
         })
         .await
@@ -240,12 +240,19 @@ impl CartService {
     }
 
     /// Makes each line's quantity `wanted` (0 removes it) and its holds match, in variant
-    /// order. New lines remember the current price.
-    pub(super) async fn set_lines(&self, txn: &WriteTxn, cart_id: i64, wanted: &[LineChange], actor: Actor) -> Result<()> {
+    /// order. `existing` is the cart's current quantities (read under its lock). New
+    /// lines remember the current price.
+    async fn set_lines(
+        &self,
+        txn: &WriteTxn,
+        cart_id: i64,
+        existing: &std::collections::HashMap<i64, i64>,
+        wanted: &[LineChange],
+        actor: Actor,
+    ) -> Result<()> {
         let mut wanted = wanted.to_vec();
         wanted.sort_by_key(|l| l.variant_id);
         let info = variants::load(&**txn, &wanted.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await?;
-        let existing = self.quantities(txn, cart_id).await?;
         let new_lines = wanted.iter().filter(|l| l.quantity > 0 && !existing.contains_key(&l.variant_id)).count();
         let kept = existing.keys().filter(|v| !wanted.iter().any(|w| w.variant_id == **v && w.quantity == 0)).count();
         if kept + new_lines > self.config.max_lines {

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::apply::order_lines;
@@ -137,7 +137,7 @@ impl PaymentService {
             return Err(Error::stale("order", expected_version, i64::from(order.version)));
         }
         order.status.check(OrderStatus::Cancelled)?;
-        for p in self.inner.payments_of(order_id).await?.into_iter().filter(|p| p.status.is_open()) {
+        for p in self.payments_of(order_id).await?.into_iter().filter(|p| p.status.is_open()) {
             self.stop(&p).await?;
         }
         let now = self.order(order_id).await?;
@@ -169,17 +169,12 @@ impl PaymentService {
         if i64::from(order.version) != expected_version {
             return Err(Error::stale("order", expected_version, i64::from(order.version)));
         }
-        if !matches!(
-            order.status,
-            OrderStatus::Paid | OrderStatus::Fulfilled | OrderStatus::Shipped | OrderStatus::Delivered | OrderStatus::NeedsAttention
-        ) {
-            return Err(Error::IllegalTransition { from: order.status.as_str(), to: OrderStatus::Refunded.as_str() });
-        }
+        order.status.check(OrderStatus::Refunded)?;
         let refunds = self.refunds_by_order_ids(&[order_id]).await?.remove(&order_id).unwrap_or_default();
         let pending_of = |payment_id: i64| -> i64 {
             refunds.iter().filter(|r| r.payment_id == payment_id && r.status == super::RefundState::Pending).map(|r| r.amount.amount).sum()
         };
-        let payments = self.inner.payments_of(order_id).await?;
+        let payments = self.payments_of(order_id).await?;
         let refundable = |p: &Payment| p.amount_received.amount - p.amount_refunded.amount - pending_of(p.id);
         let Some(payment) = payments.iter().rev().find(|p| p.status == PaymentStatus::Succeeded && refundable(p) > 0) else {
             return Err(Error::invalid("orderId", "nothing of this order's payments is left to refund"));
@@ -201,7 +196,7 @@ impl PaymentService {
                 ));
             }
         }
-        let number = refund::Entity::find().filter(refund::Column::OrderId.eq(order_id)).count(self.inner.db.conn()).await? + 1;
+        let number = refunds.len() + 1;
         let key = self.idempotency_key(&format!("refund:{order_id}:{number}"));
         let refund_id = retry_transaction("refund request", || async {
             let txn = self.inner.db.begin_write().await?;
@@ -331,7 +326,7 @@ impl PaymentService {
     pub async fn expire_unpaid(&self, batch: u64) -> Result<usize> {
         let expired = self.inner.orders.expire_unpaid(batch).await?;
         for order_id in &expired {
-            for p in self.inner.payments_of(*order_id).await?.into_iter().filter(|p| p.status.is_open()) {
+            for p in self.payments_of(*order_id).await?.into_iter().filter(|p| p.status.is_open()) {
                 if let Err(e) = self.stop(&p).await {
                     tracing::warn!(order_id, intent_id = %p.intent_id, error = %e, "could not cancel the intent of an expired order");
                 }
@@ -343,16 +338,4 @@ impl PaymentService {
 
 fn window(service: &PaymentService) -> chrono::Duration {
     chrono::Duration::from_std(service.inner.payment_window).unwrap_or(chrono::Duration::minutes(10))
-}
-
-impl super::Inner {
-    async fn payments_of(&self, order_id: i64) -> Result<Vec<Payment>> {
-        payment::Entity::find()
-            .filter(payment::Column::OrderId.eq(order_id))
-            .all(self.db.conn())
-            .await?
-            .into_iter()
-            .map(Payment::from_model)
-            .collect()
-    }
 }

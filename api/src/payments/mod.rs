@@ -411,6 +411,11 @@ impl PaymentService {
         Ok(out)
     }
 
+    /// One order's attempts, oldest first.
+    async fn payments_of(&self, order_id: i64) -> Result<Vec<Payment>> {
+        Ok(self.payments_by_order_ids(&[order_id]).await?.remove(&order_id).unwrap_or_default())
+    }
+
     pub async fn refunds_by_order_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<Refund>>> {
         let rows = refund::Entity::find()
             .filter(refund::Column::OrderId.is_in(ids.iter().copied()))
