@@ -5,7 +5,7 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
 use super::types::{Category, Product, ProductStatus, Variant, VariantStatus};
-use crate::catalog::{self, CatalogEditor, CatalogService, Visibility};
+use crate::catalog::{self, CatalogEditor, CatalogService};
 use crate::error::Error;
 use crate::graphql::access::allow;
 use crate::graphql::cache::ResponseCache;
@@ -161,7 +161,8 @@ where
 
 async fn current_product(ctx: &Context<'_>, id: Option<i64>) -> Option<ProductPayload> {
     let id = id?;
-    let all = Visibility::Statuses(vec![catalog::ProductStatus::Active, catalog::ProductStatus::Draft, catalog::ProductStatus::Archived]);
+    // Staff only (the editing mutations are): every status.
+    let all = super::visibility(ctx);
     let found = ctx.data_unchecked::<CatalogService>().products_by_ids(&[id], &all).await.ok()?;
     found.into_values().next().map(|p| ProductPayload { product: Some(Product(p)), user_errors: Vec::new() })
 }

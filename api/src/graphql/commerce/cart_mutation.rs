@@ -159,7 +159,7 @@ impl CartMutation {
         charge(ctx).await?;
         let access = match cart_access(ctx, &cart_id, cart_token) {
             Ok(a) => a,
-            Err(e) => return cart_payload(ctx, None, Err(e)).await,
+            Err(e) => return failed(e, None),
         };
         let result = match super::cart_mutation::lines(&lines) {
             Ok(changes) => carts(ctx).add_lines(&access, i64::from(expected_version), &changes, actor_of(viewer(ctx))).await,
@@ -180,7 +180,7 @@ impl CartMutation {
     ) -> Result<CartPayload> {
         let access = match cart_access(ctx, &cart_id, cart_token) {
             Ok(a) => a,
-            Err(e) => return cart_payload(ctx, None, Err(e)).await,
+            Err(e) => return failed(e, None),
         };
         let result = match super::cart_mutation::lines(&lines) {
             Ok(changes) => carts(ctx).update_lines(&access, i64::from(expected_version), &changes, actor_of(viewer(ctx))).await,
@@ -201,7 +201,7 @@ impl CartMutation {
     ) -> Result<CartPayload> {
         let access = match cart_access(ctx, &cart_id, cart_token) {
             Ok(a) => a,
-            Err(e) => return cart_payload(ctx, None, Err(e)).await,
+            Err(e) => return failed(e, None),
         };
         let ids: Result<Vec<i64>, Error> =
             variant_ids.iter().map(|id| decode_as(id, NodeType::Variant, "variantIds").map_err(|ApiError(e)| e)).collect();
@@ -247,7 +247,7 @@ impl CartMutation {
     ) -> Result<CartPayload> {
         let access = match cart_access(ctx, &cart_id, cart_token) {
             Ok(a) => a,
-            Err(e) => return cart_payload(ctx, None, Err(e)).await,
+            Err(e) => return failed(e, None),
         };
         let result = carts(ctx).apply_coupon(&access, i64::from(expected_version), &code).await;
         cart_payload(ctx, Some(&access), result).await
@@ -264,7 +264,7 @@ impl CartMutation {
     ) -> Result<CartPayload> {
         let access = match cart_access(ctx, &cart_id, cart_token) {
             Ok(a) => a,
-            Err(e) => return cart_payload(ctx, None, Err(e)).await,
+            Err(e) => return failed(e, None),
         };
         let result = carts(ctx).remove_coupon(&access, i64::from(expected_version)).await;
         cart_payload(ctx, Some(&access), result).await

@@ -34,6 +34,16 @@ pub fn actor_of(viewer: &Viewer) -> Actor {
     }
 }
 
+/// An order's global id as its database id (`orderId` in errors).
+pub(super) fn decode_order(id: &ID) -> Result<i64, Error> {
+    decode_as(id, NodeType::Order, "orderId").map_err(|ApiError(e)| e)
+}
+
+/// The order as it is now, for payloads that report a refusal.
+pub(super) async fn current_order(ctx: &Context<'_>, id: Option<i64>) -> Option<types::Order> {
+    ctx.data_unchecked::<crate::orders::OrderService>().by_id(id?).await.ok().flatten().map(types::Order)
+}
+
 /// How the request claims a cart: its id, the guest token if given, the customer.
 pub(crate) fn cart_access(ctx: &Context<'_>, cart_id: &ID, token: Option<String>) -> Result<CartAccess, Error> {
     let cart_id = decode_as(cart_id, NodeType::Cart, "cartId").map_err(|ApiError(e)| e)?;

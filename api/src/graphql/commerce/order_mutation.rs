@@ -4,8 +4,8 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::actor_of;
 use super::types::Order;
+use super::{actor_of, current_order, decode_order};
 use crate::coupons::{CouponService, Discount, NewCoupon};
 use crate::error::Error;
 use crate::graphql::access::{allow, viewer};
@@ -117,21 +117,16 @@ fn orders<'a>(ctx: &'a Context<'_>) -> &'a OrderService {
     ctx.data_unchecked::<OrderService>()
 }
 
-async fn order_payload(ctx: &Context<'_>, id: Option<i64>, result: Result<crate::orders::Order, Error>) -> Result<OrderPayload> {
+/// The changed order, or the user error with the order as it is now.
+pub(super) async fn order_payload(ctx: &Context<'_>, id: Option<i64>, result: Result<crate::orders::Order, Error>) -> Result<OrderPayload> {
     match result {
         Ok(order) => Ok(OrderPayload { order: Some(Order(order)), user_errors: Vec::new() }),
         Err(err) => {
             let mut payload: OrderPayload = failed(err, None)?;
-            if let Some(id) = id {
-                payload.order = orders(ctx).by_id(id).await.ok().flatten().map(Order);
-            }
+            payload.order = current_order(ctx, id).await;
             Ok(payload)
         }
     }
-}
-
-fn decode_order(id: &ID) -> Result<i64, Error> {
-    decode_as(id, NodeType::Order, "orderId").map_err(|ApiError(e)| e)
 }
 
 #[derive(Default)]

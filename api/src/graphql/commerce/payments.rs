@@ -5,13 +5,13 @@ use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::actor_of;
-use super::order_mutation::OrderPayload;
+use super::order_mutation::{OrderPayload, order_payload};
 use super::types::Order;
+use super::{actor_of, current_order, decode_order};
 use crate::error::Error;
 use crate::graphql::access::{allow, viewer};
-use crate::graphql::error::{ApiError, ResultExt, UserError, failed, with_user_errors};
-use crate::graphql::ids::{NodeType, decode_as};
+use crate::graphql::error::{ResultExt, UserError, failed, with_user_errors};
+use crate::graphql::ids::NodeType;
 use crate::graphql::money::Money;
 use crate::orders::OrderService;
 use crate::pagination::PageRequest;
@@ -19,10 +19,6 @@ use crate::payments::{self, PaymentService};
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a PaymentService {
     ctx.data_unchecked::<PaymentService>()
-}
-
-fn decode_order(id: &ID) -> Result<i64, Error> {
-    decode_as(id, NodeType::Order, "orderId").map_err(|ApiError(e)| e)
 }
 
 /// Which gateway takes the money.
@@ -452,7 +448,7 @@ impl PaymentMutation {
             }
             Err(e) => {
                 let mut payload: PaymentRetryPayload = failed(e, None)?;
-                payload.order = current(ctx, known).await;
+                payload.order = current_order(ctx, known).await;
                 Ok(payload)
             }
         }
@@ -483,7 +479,7 @@ impl PaymentMutation {
             Ok(r) => Ok(OrderRefundPayload { order: Some(Order(r.order)), refund: Some(Refund(r.refund)), user_errors: Vec::new() }),
             Err(e) => {
                 let mut payload: OrderRefundPayload = failed(e, None)?;
-                payload.order = current(ctx, known).await;
+                payload.order = current_order(ctx, known).await;
                 Ok(payload)
             }
         }
@@ -507,18 +503,6 @@ impl PaymentMutation {
             Ok(id) => service(ctx).resolve(id, i64::from(expected_version), &note, allocate_stock, actor_of(viewer(ctx))).await,
             Err(e) => Err(e),
         };
-        match result {
-            Ok(order) => Ok(OrderPayload { order: Some(Order(order)), user_errors: Vec::new() }),
-            Err(e) => {
-                let mut payload: OrderPayload = failed(e, None)?;
-                payload.order = current(ctx, known).await;
-                Ok(payload)
-            }
-        }
+        order_payload(ctx, known, result).await
     }
-}
-
-/// The order as it is now, for payloads that report a refusal.
-async fn current(ctx: &Context<'_>, id: Option<i64>) -> Option<Order> {
-    ctx.data_unchecked::<OrderService>().by_id(id?).await.ok().flatten().map(Order)
 }

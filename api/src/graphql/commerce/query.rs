@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::graphql::access::{allow, viewer};
 use crate::graphql::error::{ApiError, ResultExt};
 use crate::graphql::ids::{NodeType, decode_as};
+use crate::graphql::inventory::int;
 use crate::graphql::money::Money;
 use crate::orders::OrderFilter;
 use crate::pagination::PageRequest;
@@ -57,10 +58,6 @@ pub struct SalesSummary {
     /// Best sellers by units.
     pub top_variants: Vec<TopVariant>,
     pub by_day: Vec<DaySales>,
-}
-
-fn int(n: i64) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 #[derive(Default)]

@@ -4,7 +4,7 @@
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::loaders::{LevelsOfVariant, LocationById};
+use super::loaders::LocationById;
 use super::{int, loader};
 use crate::graphql::catalog::loaders::{ProductById, VariantById};
 use crate::graphql::catalog::types::{Product, Variant, loader as catalog_loader};
@@ -135,7 +135,6 @@ impl InventoryItem {
     /// Per-location levels (all locations where the variant is stocked).
     #[graphql(complexity = "5 * child_complexity")]
     async fn levels(&self, ctx: &Context<'_>) -> Result<Vec<StockLevel>> {
-        let levels = loader(ctx).load_one(LevelsOfVariant(self.0.variant_id)).await.gql()?.unwrap_or_default();
-        Ok(levels.into_iter().map(StockLevel).collect())
+        super::variant_fields::stock_levels(ctx, self.0.variant_id).await
     }
 }
