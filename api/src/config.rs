@@ -95,6 +95,14 @@ pub struct GraphqlLimits {
     /// Largest `first` / `last` a connection accepts.
     pub max_page_size: usize,
     pub max_body_bytes: usize,
+    /// Most fields one operation may select once its fragments are expanded
+    /// (`GRAPHQL_MAX_FIELDS`).
+    pub max_fields: usize,
+    /// Most root fields (aliases included) one operation may select
+    /// (`GRAPHQL_MAX_ROOT_FIELDS`).
+    pub max_root_fields: usize,
+    /// How long a WebSocket client has to send `connection_init` (`WS_INIT_TIMEOUT_SECS`).
+    pub ws_init_timeout: Duration,
     pub graphiql: bool,
     pub introspection: bool,
     /// Most variants one `stockChanged` subscription may watch
@@ -113,6 +121,9 @@ impl Default for GraphqlLimits {
             max_complexity: 20_000,
             max_page_size: 100,
             max_body_bytes: 256 * 1024,
+            max_fields: 2_000,
+            max_root_fields: 20,
+            ws_init_timeout: Duration::from_secs(10),
             graphiql: true,
             introspection: true,
             max_stock_subscription_variants: 50,
@@ -507,7 +518,7 @@ impl Config {
 
         let defaults = GraphqlLimits::default();
         let graphql = GraphqlLimits {
-            max_depth: parse_number("GRAPHQL_MAX_DEPTH", get("GRAPHQL_MAX_DEPTH"), defaults.max_depth, 2..=64)?,
+            max_depth: parse_number("GRAPHQL_MAX_DEPTH", get("GRAPHQL_MAX_DEPTH"), defaults.max_depth, 2..=48)?,
             max_complexity: parse_number("GRAPHQL_MAX_COMPLEXITY", get("GRAPHQL_MAX_COMPLEXITY"), defaults.max_complexity, 10..=1_000_000)?,
             max_page_size: parse_number("GRAPHQL_MAX_PAGE_SIZE", get("GRAPHQL_MAX_PAGE_SIZE"), defaults.max_page_size, 1..=1000)?,
             max_body_bytes: parse_number(
@@ -516,6 +527,14 @@ impl Config {
                 defaults.max_body_bytes,
                 1024..=16 * 1024 * 1024,
             )?,
+            max_fields: parse_number("GRAPHQL_MAX_FIELDS", get("GRAPHQL_MAX_FIELDS"), defaults.max_fields, 10..=100_000)?,
+            max_root_fields: parse_number("GRAPHQL_MAX_ROOT_FIELDS", get("GRAPHQL_MAX_ROOT_FIELDS"), defaults.max_root_fields, 1..=1_000)?,
+            ws_init_timeout: Duration::from_secs(parse_number(
+                "WS_INIT_TIMEOUT_SECS",
+                get("WS_INIT_TIMEOUT_SECS"),
+                defaults.ws_init_timeout.as_secs(),
+                1..=300,
+            )?),
             graphiql: parse_bool("GRAPHIQL", get("GRAPHIQL"), defaults.graphiql)?,
             introspection: parse_bool("GRAPHQL_INTROSPECTION", get("GRAPHQL_INTROSPECTION"), defaults.introspection)?,
             max_stock_subscription_variants: parse_number(

@@ -123,8 +123,22 @@ impl Application {
             bus,
             outbox_notify,
         };
-        let executor = Executor::new(build_schema(&services), services.metrics.clone());
-        Ok(Application { listener, state: AppState { services, executor, db } })
+        let executor = Executor::new(
+            build_schema(&services),
+            services.metrics.clone(),
+            crate::graphql::document_limits(&config.graphql),
+            services.rate_limiter.clone(),
+        );
+        Ok(Application {
+            listener,
+            state: AppState {
+                services,
+                executor,
+                db,
+                shutdown: tokio_util::sync::CancellationToken::new(),
+                connections: tokio_util::task::TaskTracker::new(),
+            },
+        })
     }
 
     /// The port actually bound (useful with `LISTEN_ADDR=127.0.0.1:0`).
@@ -209,8 +223,24 @@ impl Application {
             let interval = std::time::Duration::from_secs(services.config.payments.reconcile_interval_secs);
             spawn_reconciler(services.payments.clone(), interval, stop.subscribe())
         });
+        let (closing, connections) = (self.state.shutdown.clone(), self.state.connections.clone());
         let app = router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        // On shutdown: stop accepting, tell WebSockets to close (1001, "going away": their
+        // clients reconnect elsewhere), finish in-flight requests, then wait a bounded
+        // time for the sockets' close handshakes.
+        let signal = {
+            let closing = closing.clone();
+            async move {
+                shutdown.await;
+                closing.cancel();
+            }
+        };
+        let result = axum::serve(self.listener, app).with_graceful_shutdown(signal).await;
+        closing.cancel();
+        connections.close();
+        if tokio::time::timeout(SOCKET_CLOSE_GRACE, connections.wait()).await.is_err() {
+            tracing::warn!(open = connections.len(), "WebSockets still open after the shutdown grace period");
+        }
         housekeeping.abort();
         let _ = stop.send(true);
         if let Some(sweeper) = sweeper {
@@ -230,6 +260,9 @@ impl Application {
         result
     }
 }
+
+/// How long shutdown waits for WebSockets to finish their close handshake.
+const SOCKET_CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Opens the configured database and applies migrations.
 pub async fn open_database(config: &Config, metrics: Option<Arc<Metrics>>) -> Result<Database, ConfigError> {

@@ -16,6 +16,9 @@ use crate::pagination::{Direction, PageRequest, decode_cursor, encode_cursor};
 /// Attributes that have facets.
 pub const FACET_ATTRIBUTES: [&str; 2] = ["color", "size"];
 const MAX_FILTER_VALUES: usize = 50;
+/// Most attribute filters in one listing; a variant has at most 10 attributes, and each
+/// filter adds to the SQL (SQLite refuses expression trees past about 700).
+const MAX_ATTRIBUTE_FILTERS: usize = 10;
 /// The largest price accepted, in minor units (10 million in a 2-decimal currency);
 /// fits the API's Int.
 pub const MAX_PRICE: i64 = 1_000_000_000;
@@ -101,6 +104,12 @@ impl ProductFilter {
         {
             return Err(Error::invalid("priceMin", "`priceMin` is greater than `priceMax`"));
         }
+        if self.attributes.len() > MAX_ATTRIBUTE_FILTERS {
+            return Err(Error::invalid(
+                "attributes",
+                format!("at most {MAX_ATTRIBUTE_FILTERS} attribute filters (a variant has at most {MAX_ATTRIBUTE_FILTERS} attributes)"),
+            ));
+        }
         for attr in &self.attributes {
             let valid_name = !attr.name.is_empty()
                 && attr.name.len() <= 32
@@ -108,7 +117,7 @@ impl ProductFilter {
             if !valid_name {
                 return Err(Error::invalid(
                     "attributes",
-                    format!("'{}' is not an attribute name (lower-case letters, digits, _)", attr.name),
+                    format!("'{}' is not an attribute name (lower-case letters, digits, _)", super::validate::preview(&attr.name)),
                 ));
             }
             if attr.values.len() > MAX_FILTER_VALUES {

@@ -20,6 +20,7 @@ pub mod code {
     pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
     pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
     pub const OPERATION_NOT_FOUND: &str = "OPERATION_NOT_FOUND";
+    pub const INTROSPECTION_DISABLED: &str = "INTROSPECTION_DISABLED";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     pub const FORBIDDEN: &str = "FORBIDDEN";

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod commerce;
 pub mod error;
 mod execute;
+pub mod guard;
 pub mod ids;
 pub mod inventory;
 mod limits;
@@ -30,6 +31,16 @@ use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 
 pub use execute::Executor;
+
+/// The document limits the executor enforces for `limits`.
+pub fn document_limits(limits: &GraphqlLimits) -> guard::DocumentLimits {
+    guard::DocumentLimits {
+        max_depth: limits.max_depth,
+        max_fields: limits.max_fields,
+        max_root_fields: limits.max_root_fields,
+        introspection: limits.introspection,
+    }
+}
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
@@ -111,7 +122,9 @@ fn configure(
     builder: SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>,
     limits: &GraphqlLimits,
 ) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    builder.limit_depth(limits.max_depth).limit_complexity(limits.max_complexity).limit_recursive_depth(64).limit_directives(16)
+    // Depth is checked by `guard::check_document` (it measures introspection apart);
+    // the parser's recursion limit stays as a second line behind `guard::check_text`.
+    builder.limit_complexity(limits.max_complexity).limit_recursive_depth(64).limit_directives(16)
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

@@ -11,9 +11,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
-use async_graphql::parser::types::OperationType;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql::http::GraphiQLSource;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Query, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -23,19 +21,13 @@ use serde_json::json;
 use super::AppState;
 use super::auth::{self, browse_limit, client_info, unauthenticated};
 use super::request_id::RequestId;
-use crate::accounts::ClientInfo;
 use crate::graphql::cache::{CacheStatus, CachedResponse};
 use crate::graphql::error::code;
 use crate::graphql::{PublicOrigin, request_data};
-use async_graphql::ErrorExtensions;
 use axum::extract::ConnectInfo;
 use std::net::SocketAddr;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
-/// Initial read buffer of a WebSocket (it grows for larger client messages).
-const WS_READ_BUFFER: usize = 4 * 1024;
-/// Outgoing bytes a WebSocket gathers before writing (each message is flushed anyway).
-const WS_WRITE_BUFFER: usize = 16 * 1024;
 const JSON: &str = "application/json";
 
 /// Which response media type the client accepts.
@@ -134,7 +126,7 @@ pub async fn post(
             return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, format!("body is not a GraphQL request: {e}"));
         }
     };
-    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0)).await
+    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0), Method::POST).await
 }
 
 /// `PUBLIC_URL` if configured, else `http(s)://<Host>/` of the request.
@@ -159,26 +151,16 @@ pub async fn get(
     let headers = parts.headers.clone();
     let wants_ws = headers.get(header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if wants_ws {
-        let (ws, protocol) = match (
-            WebSocketUpgrade::from_request_parts(&mut parts, &state).await,
-            GraphQLProtocol::from_request_parts(&mut parts, &state).await,
-        ) {
-            (Ok(ws), Ok(protocol)) => (ws, protocol),
-            (Err(rejection), _) => return rejection.into_response(),
-            (_, Err(_)) => {
-                return request_error(
-                    StatusCode::BAD_REQUEST,
-                    code::BAD_REQUEST,
-                    "unsupported WebSocket subprotocol (use graphql-transport-ws)",
-                );
-            }
+        let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+            Ok(ws) => ws,
+            Err(rejection) => return rejection.into_response(),
         };
         let origin = public_origin(&state, &headers);
         let client = client_info(&headers, peer.as_ref().map(|p| &p.0), state.services.config.trust_forwarded_for);
         if let Err(limited) = browse_limit(&state, &client).await {
             return limited;
         }
-        return websocket(state, ws, protocol, origin, client);
+        return super::ws::upgrade(state, ws, &headers, origin, client);
     }
 
     let Some(query) = params.get("query") else {
@@ -208,23 +190,7 @@ pub async fn get(
             _ => return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, "`variables` must be a JSON object"),
         }
     }
-    // Mutations must not be sent over GET (GET may be cached or replayed by proxies).
-    if let Ok(doc) = async_graphql::parser::parse_query(query) {
-        let selected = doc.operations.iter().find(|(name, _)| match (name, &request.operation_name) {
-            (Some(n), Some(wanted)) => n.as_str() == wanted,
-            (_, None) => true,
-            (None, Some(_)) => false,
-        });
-        if let Some((_, op)) = selected
-            && op.node.ty != OperationType::Query
-        {
-            let mut response =
-                request_error(StatusCode::METHOD_NOT_ALLOWED, code::BAD_REQUEST, "only queries may be sent with GET; use POST");
-            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return response;
-        }
-    }
-    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0)).await
+    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0), Method::GET).await
 }
 
 async fn execute(
@@ -234,6 +200,7 @@ async fn execute(
     headers: &HeaderMap,
     peer: Option<&ConnectInfo<SocketAddr>>,
     request_id: Option<RequestId>,
+    method: Method,
 ) -> Response {
     let client = client_info(headers, peer, state.services.config.trust_forwarded_for);
     if let Err(limited) = browse_limit(state, &client).await {
@@ -248,6 +215,16 @@ async fn execute(
             return request_error(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "Internal server error");
         }
     };
+    let admitted = match state.executor.admit(&mut request) {
+        Ok(admitted) => admitted,
+        Err(refused) => return respond(render(*refused, media), media, None),
+    };
+    // Mutations must not be sent over GET (GET may be cached or replayed by proxies).
+    if method == Method::GET && !admitted.is_query() {
+        let mut response = request_error(StatusCode::METHOD_NOT_ALLOWED, code::BAD_REQUEST, "only queries may be sent with GET; use POST");
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
     let origin = public_origin(state, headers);
     let cache = &state.services.response_cache;
     let key =
@@ -261,7 +238,7 @@ async fn execute(
         request = request.data(origin);
     }
     let run = async {
-        let rendered = render(state.executor.execute(request).await, media);
+        let rendered = render(state.executor.execute_admitted(request, admitted).await, media);
         match rendered.cacheable_for {
             Some(max_age) => Ok(CachedResponse::new(rendered.body.clone(), rendered.cache_control.clone(), max_age)),
             None => Err(rendered),
@@ -276,6 +253,11 @@ async fn execute(
         }
     };
 
+    respond(rendered, media, cache_status)
+}
+
+/// The HTTP response for a rendered GraphQL response.
+fn respond(rendered: Rendered, media: MediaType, cache_status: Option<CacheStatus>) -> Response {
     let mut http = (rendered.status, rendered.body).into_response();
     let out = http.headers_mut();
     out.insert(header::CONTENT_TYPE, media.content_type());
@@ -343,51 +325,6 @@ fn render(response: async_graphql::Response, media: MediaType) -> Rendered {
     let cacheable_for =
         (response.errors.is_empty() && hint.public && hint.max_age > 0).then(|| std::time::Duration::from_secs(hint.max_age as u64));
     Rendered { status, body, cache_control: hint.value(), http_headers: response.http_headers, cacheable_for }
-}
-
-/// A graphql-transport-ws (or legacy graphql-ws) connection. Credentials come in the
-/// `connection_init` payload as `{"authorization": "Bearer <accessToken>"}` and follow
-/// the same rules as HTTP: none is anonymous, a bad one refuses the connection.
-fn websocket(
-    state: AppState,
-    ws: WebSocketUpgrade,
-    protocol: GraphQLProtocol,
-    origin: Option<PublicOrigin>,
-    client: ClientInfo,
-) -> Response {
-    let executor = state.executor.clone();
-    let max_message = state.services.config.graphql.max_body_bytes;
-    ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
-        // A subscriber mostly listens: small buffers keep an open socket cheap (the
-        // library's default 128 KiB read buffer was most of a subscriber's memory), and
-        // a client message is one GraphQL request, bounded like a request body.
-        .read_buffer_size(WS_READ_BUFFER)
-        .write_buffer_size(WS_WRITE_BUFFER)
-        .max_message_size(max_message)
-        .max_frame_size(max_message)
-        .on_upgrade(move |socket| async move {
-            GraphQLWebSocket::new(socket, executor, protocol)
-                .on_connection_init(move |payload: serde_json::Value| async move {
-                    let authorization = payload
-                        .get("authorization")
-                        .or_else(|| payload.get("Authorization"))
-                        .and_then(|v| v.as_str())
-                        .map(str::to_owned)
-                        .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(|t| format!("Bearer {t}")));
-                    let viewer = auth::viewer(&state, authorization.as_deref()).await.map_err(|e| {
-                        async_graphql::Error::new(e.to_string()).extend_with(|_, ext| ext.set("code", code::UNAUTHENTICATED))
-                    })?;
-                    let mut data = request_data(&state.services, async_graphql::Request::new(""), viewer, client).data;
-                    if let Some(origin) = origin {
-                        data.insert(origin);
-                    }
-                    Ok(data)
-                })
-                .keepalive_timeout(std::time::Duration::from_secs(60))
-                .serve()
-                .await
-        })
-        .into_response()
 }
 
 /// Requests to `/graphql` with any other method.

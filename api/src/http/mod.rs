@@ -6,6 +6,7 @@ mod graphql;
 mod health;
 pub mod request_id;
 mod webhooks;
+mod ws;
 
 use std::time::Duration;
 
@@ -26,6 +27,10 @@ pub struct AppState {
     pub services: Services,
     pub executor: Executor,
     pub db: Database,
+    /// Cancelled when the server starts shutting down: WebSockets close with 1001.
+    pub shutdown: tokio_util::sync::CancellationToken,
+    /// Open WebSocket connections, which shutdown waits for (bounded).
+    pub connections: tokio_util::task::TaskTracker,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -38,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/demo-images/{file}", get(demo_images::image))
         .route("/webhooks/stripe", axum::routing::post(webhooks::stripe).layer(axum::extract::DefaultBodyLimit::max(webhooks::MAX_BODY)))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(limit_head))
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_id::observe))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(CatchPanicLayer::custom(|_| panic_response()))
@@ -67,6 +73,33 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
             .expose_headers([HeaderName::from_static(request_id::HEADER), HeaderName::from_static("x-cache"), header::RETRY_AFTER])
             .max_age(Duration::from_secs(600)),
     )
+}
+
+/// Longest request target accepted (a GET query included).
+const MAX_URI_BYTES: usize = 32 * 1024;
+/// Most header bytes accepted (names and values).
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Refuses oversized request targets (414) and headers (431) with a JSON body like
+/// every other error. (Past hyper's own buffer, about 400 KB, hyper answers first.)
+async fn limit_head(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let uri_len = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if uri_len > MAX_URI_BYTES {
+        return graphql::request_error(
+            StatusCode::URI_TOO_LONG,
+            "BAD_REQUEST",
+            format!("the request URL is longer than {MAX_URI_BYTES} bytes; send large queries with POST"),
+        );
+    }
+    let header_bytes: usize = request.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        return graphql::request_error(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "BAD_REQUEST",
+            format!("the request headers are larger than {MAX_HEADER_BYTES} bytes"),
+        );
+    }
+    next.run(request).await
 }
 
 async fn not_found() -> Response {

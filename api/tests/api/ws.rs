@@ -49,7 +49,7 @@ impl Ws {
         ws
     }
 
-    async fn send(&mut self, message: Value) {
+    pub async fn send(&mut self, message: Value) {
         self.stream.send(Message::Text(message.to_string().into())).await.expect("send");
     }
 
@@ -112,14 +112,51 @@ impl Ws {
         payload["data"][field].clone()
     }
 
-    /// The first error of operation `id`, which must then complete (the socket stays open).
+    /// The first error of operation `id`: an `error` message (a request error: parse,
+    /// validation, limits), or a result with errors followed by `complete`. The socket
+    /// stays open.
     pub async fn next_error(&mut self, id: &str) -> Value {
-        let payload = self.next_payload(id, Duration::from_secs(5)).await;
+        let message = self.next(Duration::from_secs(5)).await.unwrap_or_else(|| panic!("no message for {id}"));
+        assert_eq!(message["id"], id, "{message}");
+        if message["type"] == "error" {
+            let error = message["payload"][0].clone();
+            assert!(error.is_object(), "expected an error: {message}");
+            return error;
+        }
+        assert!(message["type"] == "next" || message["type"] == "data", "expected a result: {message}");
+        let payload = message["payload"].clone();
         let error = payload["errors"][0].clone();
         assert!(error.is_object(), "expected an error: {payload}");
         let done = self.next(Duration::from_secs(5)).await.expect("complete after the error");
         assert_eq!((done["type"].as_str(), done["id"].as_str()), (Some("complete"), Some(id)), "{done}");
         error
+    }
+
+    /// Sends a raw text frame.
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream.send(Message::Text(text.to_owned().into())).await.expect("send");
+    }
+
+    /// The close frame's code and reason, waiting up to `within` (skipping other messages).
+    pub async fn closed_with(&mut self, within: Duration) -> Option<(u16, String)> {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.stream.next()).await.ok()?? {
+                Ok(Message::Close(Some(frame))) => return Some((u16::from(frame.code), frame.reason.to_string())),
+                Ok(Message::Close(None)) => return Some((1005, String::new())),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Connects without sending `connection_init`.
+    pub async fn connect_raw(addr: SocketAddr) -> Ws {
+        let mut request = format!("ws://{addr}/graphql").into_client_request().expect("request");
+        request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().expect("header"));
+        let (stream, _) = tokio_tungstenite::connect_async(request).await.expect("WebSocket connects");
+        Ws { stream, protocol: Protocol::TransportWs }
     }
 
     /// Closes the socket.

@@ -30,7 +30,8 @@ async fn a_subscriber_that_never_reads_does_not_delay_a_fast_one() {
         })
     };
     for seq in 1..=EVENTS {
-        let e = next_event(&mut fast, Duration::from_secs(2)).await.expect("the fast subscriber keeps getting events");
+        // Generous: this bounds a stall, not speed (the machine may be busy).
+        let e = next_event(&mut fast, Duration::from_secs(15)).await.expect("the fast subscriber keeps getting events");
         assert_eq!(e.sequence, seq);
     }
     writer.await.unwrap();
