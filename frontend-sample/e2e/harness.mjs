@@ -77,7 +77,7 @@ async function waitHttp(url, child, timeoutMs = 60000) {
   throw new Error(`${url} did not come up:\n${child.log()}`);
 }
 
-export const ADMIN = { email: 'admin@e2e.test', password: 'e2e-Admin-pass-7781' };
+export const ADMIN = { email: 'boss@e2e.test', password: 'quiet-River-stone-7781' };
 
 /** Starts a stockade with a fresh database; returns its GraphQL URL and an admin token. */
 export async function startServer({ appOrigin, env = {} }) {

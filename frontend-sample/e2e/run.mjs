@@ -37,7 +37,10 @@ async function ordersFor(api, email) {
 /** Products with at least two options and a few variants, from the public API. */
 async function someProducts(api, n) {
   const d = await gql(api.url, `{ products(first: 48, sortBy: NAME_ASC) { edges { node { slug name options { name values } variants { id inStock attributes { name value } } } } } }`);
-  return d.products.edges.map((e) => e.node).filter((p) => p.variants.length >= 2 && p.variants.every((v) => v.inStock)).slice(0, n);
+  return d.products.edges.map((e) => e.node)
+    .filter((p) => p.variants.filter((v) => v.inStock).length >= 2)
+    .map((p) => ({ ...p, pick: p.variants.find((v) => v.inStock) }))
+    .slice(0, n);
 }
 
 // ---------- UI helpers ----------
@@ -61,7 +64,9 @@ async function openVariant(page, slug, attributes) {
 const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 async function addToCart(page) {
   await page.getByRole('button', { name: 'Add to cart' }).click();
-  await page.getByText(/Added .* to your cart|left|stock|available/i).first().waitFor();
+  await page.getByTestId('add-result').waitFor();
+  const text = await page.getByTestId('add-result').innerText();
+  assert.match(text, /Added/, `add to cart: ${text}`);
 }
 async function fillCheckout(page, email) {
   await page.goto('/checkout');
@@ -113,14 +118,16 @@ const stories = {
     await page.goto('/');
     await page.getByTestId('product-grid').waitFor();
     await shot(page, '01-catalog');
+    const allCount = await page.getByText(/^\d+ products?$/).innerText();
     await page.getByRole('searchbox', { name: 'Search products' }).fill('merino');
-    await page.waitForURL(/q=merino/);
     await page.getByRole('heading', { name: /Results for/ }).waitFor();
+    await page.getByText(/^\d+ products?$/).filter({ hasNotText: allCount }).waitFor();
     const colorGroup = page.getByRole('group', { name: /color/i });
     const firstColor = colorGroup.locator('label').first();
     const colorText = (await firstColor.innerText()).replace(/\s*\(\d+\)\s*$/, '').trim();
     await firstColor.click();
-    await page.waitForURL(new RegExp(`color=${encodeURIComponent(colorText).replace(/%20/g, '(\\+|%20)')}`));
+    await page.waitForFunction((c) => new URLSearchParams(location.search).getAll('color').includes(c), colorText, { timeout: 5000 })
+      .catch(async (e) => { throw new Error(`color ${JSON.stringify(colorText)} not in ${page.url()}: ${e.message}`); });
     await page.getByTestId('product-grid').waitFor();
     await shot(page, '02-catalog-search-facet');
     await page.getByTestId('product-grid').getByRole('link').first().click();
@@ -159,7 +166,7 @@ const stories = {
   async 'decline-then-success'({ browser, app, api, products }) {
     const p = products[1];
     const { ctx, page } = await newShopper(browser, app);
-    await openVariant(page, p.slug, p.variants[0].attributes);
+    await openVariant(page, p.slug, p.pick.attributes);
     await addToCart(page);
     const email = 'decline@e2e.test';
     await fillCheckout(page, email);
@@ -182,7 +189,7 @@ const stories = {
   async 'race-for-last-unit'({ browser, app, api, products }) {
     const p = products[2];
     const stock = await productStock(api, p.slug);
-    const v = stock.variants[0];
+    const v = stock.variants.find((x) => x.id === p.pick.id);
     await setStock(api, v, 1);
     const a = await newShopper(browser, app);
     const b = await newShopper(browser, app);
@@ -195,16 +202,14 @@ const stories = {
       b.page.getByRole('button', { name: 'Add to cart' }).click(),
     ]);
     const outcome = async (page) => {
-      const ok = page.getByText(/Added .* to your cart/);
-      const no = page.getByRole('alert');
-      await Promise.race([ok.waitFor(), no.waitFor()]);
-      return (await ok.count()) > 0 ? 'won' : 'lost';
+      await page.getByTestId('add-result').waitFor();
+      return /Added/.test(await page.getByTestId('add-result').innerText()) ? 'won' : 'lost';
     };
     const [ra, rb] = await Promise.all([outcome(a.page), outcome(b.page)]);
     assert.deepEqual([ra, rb].sort(), ['lost', 'won'], 'exactly one shopper gets the unit');
     const winner = ra === 'won' ? a : b;
     const loser = ra === 'won' ? b : a;
-    const told = await loser.page.getByRole('alert').innerText();
+    const told = await loser.page.getByTestId('add-result').innerText();
     assert.match(told, /stock|available|left|sold/i, `the other shopper is told clearly (got: ${told})`);
     await shot(loser.page, '09-race-loser');
     await fillCheckout(winner.page, 'winner@e2e.test');
@@ -225,7 +230,7 @@ const stories = {
   async 'live-sold-out'({ browser, app, api, products, measures }) {
     const p = products[3];
     const stock = await productStock(api, p.slug);
-    const v = stock.variants[0];
+    const v = stock.variants.find((x) => x.id === p.pick.id);
     await setStock(api, v, 1);
     const buyer = await newShopper(browser, app);
     const watcher = await newShopper(browser, app);
@@ -262,12 +267,12 @@ const stories = {
     const products = await someProducts(apiShort, 1);
     const p = products[0];
     const { ctx, page } = await newShopper(browser, appShort);
-    await openVariant(page, p.slug, p.variants[0].attributes);
+    await openVariant(page, p.slug, p.pick.attributes);
     await addToCart(page);
     await page.goto('/cart');
     await page.getByTestId('hold-timer').filter({ hasText: /held for you for/ }).waitFor();
     await shot(page, '11-cart-timer-running');
-    await page.getByTestId('lapsed').waitFor({ timeout: 30000 });
+    await page.getByTestId('lapsed').waitFor({ timeout: 45000 });
     await page.getByTestId('hold-timer').filter({ hasText: /no longer held/ }).waitFor();
     await shot(page, '12-cart-lapsed');
     await page.getByRole('button', { name: 'Hold my items again' }).click();
@@ -284,7 +289,7 @@ const stories = {
     assert.deepEqual(reg.accountRegister.userErrors, []);
     const p = products[4];
     const { ctx, page } = await newShopper(browser, app);
-    await openVariant(page, p.slug, p.variants[0].attributes);
+    await openVariant(page, p.slug, p.pick.attributes);
     await addToCart(page);
     await page.goto('/account');
     await shot(page, '13-sign-in');
@@ -314,7 +319,7 @@ const stories = {
       await page.getByTestId('product-grid').waitFor();
       await axeCheck(page, `catalog (${label})`);
       if (label === 'phone') await shot(page, '15-phone-catalog');
-      await openVariant(page, p.slug, p.variants[0].attributes);
+      await openVariant(page, p.slug, p.pick.attributes);
       await axeCheck(page, `product (${label})`);
       if (label === 'phone') await shot(page, '16-phone-product');
       await addToCart(page);
@@ -340,7 +345,7 @@ async function main() {
   const appShortOrigin = `http://127.0.0.1:${appShortPort}`;
   console.log('starting servers…');
   const api = await startServer({ appOrigin });
-  const apiShort = await startServer({ appOrigin: appShortOrigin, env: { CART_HOLD_SECS: '6', RESERVATION_SWEEP_INTERVAL_SECS: '1' } });
+  const apiShort = await startServer({ appOrigin: appShortOrigin, env: { CART_HOLD_SECS: '30', RESERVATION_SWEEP_INTERVAL_SECS: '1' } });
   console.log('building and serving the app…');
   const app = await serveApp({ apiUrl: api.url, port: appPort, name: 'main' });
   const appShort = await serveApp({ apiUrl: apiShort.url, port: appShortPort, name: 'short-hold' });

@@ -31,7 +31,8 @@ export function useCart() {
   });
   const [myQ, refetchMine] = useQuery({ query: MyCartQuery, pause: !auth });
   const q = auth ? myQ : guestQ;
-  const rawCart = auth ? myQ.data?.myCart : guestQ.data?.cart;
+  // A paused query keeps its last data: a forgotten guest cart must not linger.
+  const rawCart = auth ? myQ.data?.myCart : guestCart ? guestQ.data?.cart : null;
   const cart = rawCart && rawCart.status === 'ACTIVE' ? rawCart : null;
   const cartToken = auth ? null : (guestCart?.token ?? null);
 

@@ -53,11 +53,11 @@ export function OrderPage() {
       </p>
       {status === 'PAID' && <p className="note note-ok">Thank you! Your payment was received. A confirmation goes to {order.email}.</p>}
       {status === 'PAYMENT_FAILED' && lastPayment?.errorMessage && (
-        <p className="note note-error">Your last payment did not go through: {lastPayment.errorMessage}. Your cart is kept; try another card below.</p>
+        <p className="note note-error">Your last payment did not go through: {lastPayment.errorMessage.replace(/\.$/, '')}. Nothing was charged; try another card below.</p>
       )}
       {PAYABLE.includes(status) && (
         <>
-          <p className="muted small">Your items are held until {new Date(order.paymentDeadline).toLocaleTimeString()}.</p>
+          {status === 'PENDING_PAYMENT' && <p className="muted small">Your items are held for you until {new Date(order.paymentDeadline).toLocaleTimeString()}.</p>}
           <PaymentPanel orderId={order.id} token={token} />
         </>
       )}

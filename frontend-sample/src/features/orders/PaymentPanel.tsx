@@ -56,7 +56,7 @@ function TestCardForm({ orderId, token, cards }: { orderId: string; token: strin
     if (e) return setError(userErrorMessage(e));
     const st = p.payment?.status;
     if (st === 'REQUIRES_ACTION') return setNeeds3ds(true);
-    if (st === 'FAILED') return setError(`${p.payment?.errorMessage ?? 'Your card was declined.'} Nothing was charged: try another card.`);
+    if (st === 'FAILED') return setError(`${(p.payment?.errorMessage ?? 'Your card was declined').replace(/\.$/, '')}. Nothing was charged: try another card.`);
   };
 
   const authenticate = async (approve: boolean) => {
@@ -69,7 +69,7 @@ function TestCardForm({ orderId, token, cards }: { orderId: string; token: strin
     const e = p?.userErrors[0];
     if (r.error || !p) return setError(requestErrorMessage(r.error) ?? 'No answer from the payment service.');
     if (e) return setError(userErrorMessage(e));
-    if (p.payment?.status === 'FAILED') setError(`${p.payment.errorMessage ?? 'Authentication failed.'} Nothing was charged: try again or use another card.`);
+    if (p.payment?.status === 'FAILED') setError(`${(p.payment.errorMessage ?? 'Authentication failed').replace(/\.$/, '')}. Nothing was charged: try again or use another card.`);
   };
 
   if (needs3ds) {

@@ -47,7 +47,16 @@ export function ProductPage() {
     setBusy(false);
     const err = r.errors[0];
     if (r.failure) setMessage({ kind: 'error', text: r.failure });
-    else if (err) setMessage({ kind: 'error', text: userErrorMessage(err) });
+    else if (err?.code === 'OUT_OF_STOCK') {
+      // The live count (stockChanged) is what is left now; say it in words.
+      const left = variant.availableQuantity;
+      setMessage({
+        kind: 'error',
+        text: left <= 0
+          ? 'Sorry, the last one was just taken. Nothing was added to your cart.'
+          : `Only ${left} left, so ${qty} could not be added. Lower the quantity and try again.`,
+      });
+    } else if (err) setMessage({ kind: 'error', text: userErrorMessage(err) });
     else setMessage({ kind: 'ok', text: `Added ${qty} × ${product.name} (${variant.title}) to your cart. It is held for you for a while.` });
   };
 
@@ -90,7 +99,7 @@ export function ProductPage() {
           </button>
         </div>
         {message && (
-          <p className={`note ${message.kind === 'ok' ? 'note-ok' : 'note-error'}`} role={message.kind === 'ok' ? 'status' : 'alert'}>
+          <p data-testid="add-result" className={`note ${message.kind === 'ok' ? 'note-ok' : 'note-error'}`} role={message.kind === 'ok' ? 'status' : 'alert'}>
             {message.text} {message.kind === 'ok' && <Link to="/cart">View cart</Link>}
           </p>
         )}
