@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { onReconnect } from './client';
 
 /** After the live socket reconnects, refetch what this view shows (it may have missed changes). */
@@ -9,7 +9,6 @@ export function useRefetchOnReconnect(refetch: () => void): void {
 }
 
 /** A value that follows `value` after it has been still for `ms`. */
-import { useState } from 'react';
 export function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
   useEffect(() => {
@@ -27,4 +26,16 @@ export function useNow(ms = 1000): number {
     return () => clearInterval(t);
   }, [ms]);
   return now;
+}
+
+/** Whether a media query matches now (and follows changes). */
+export function useMediaQuery(query: string): boolean {
+  const [m, setM] = useState(() => window.matchMedia(query).matches);
+  useEffect(() => {
+    const mq = window.matchMedia(query);
+    const on = () => setM(mq.matches);
+    mq.addEventListener('change', on);
+    return () => mq.removeEventListener('change', on);
+  }, [query]);
+  return m;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CombinedError } from '@urql/core';
-import { errorsByField, problemFieldKey, requestErrorMessage, userErrorMessage } from './errors';
+import { errorsByField, fieldProblemMessage, sentence, problemFieldKey, requestErrorMessage, userErrorMessage } from './errors';
 
 describe('user errors', () => {
   it('keeps the server message, which says how many are left', () => {
@@ -35,5 +35,17 @@ describe('request errors', () => {
     );
     expect(requestErrorMessage(new CombinedError({ graphQLErrors: [{ message: 'slow down', extensions: { code: 'RATE_LIMITED' } }] }))).toMatch(/wait/);
     expect(requestErrorMessage(null)).toBeNull();
+  });
+});
+
+describe('field problems in words', () => {
+  it('uses the form label, not the API field name', () => {
+    expect(fieldProblemMessage('Postal code', 'postalCode is required')).toBe('Please enter postal code.');
+    expect(fieldProblemMessage('Email', 'an email address is required')).toBe('An email address is required.');
+    expect(fieldProblemMessage('State / region', 'a state or province is required for US')).toBe('A state or province is required for US.');
+  });
+  it('makes sentences', () => {
+    expect(sentence('card declined')).toBe('Card declined.');
+    expect(sentence('Done!')).toBe('Done!');
   });
 });

@@ -73,3 +73,22 @@ export function requestErrorMessage(error: CombinedError | undefined | null): st
   if (codes.includes('NOT_FOUND')) return 'Not found.';
   return 'Something went wrong on our side. Please try again.';
 }
+
+/** A server message as a sentence: capital first letter, full stop at the end. */
+export function sentence(msg: string): string {
+  const t = msg.trim();
+  if (!t) return t;
+  const c = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(c) ? c : `${c}.`;
+}
+
+/**
+ * Words for a form field's problem. "postalCode is required" names an API field,
+ * not what the shopper sees, so "required" problems are said with the form's label.
+ */
+export function fieldProblemMessage(label: string, serverMessage: string): string {
+  if (/^\s*\S+ is required\s*$/i.test(serverMessage) || serverMessage.trim() === '') {
+    return `Please enter ${label.replace(/\s*\(optional\)$/, '').toLowerCase()}.`;
+  }
+  return sentence(serverMessage);
+}

@@ -3,7 +3,7 @@ import { Link, useSearchParams } from 'react-router';
 import { useQuery } from 'urql';
 import { CategoriesQuery, ProductsQuery } from './queries';
 import { parseCatalog, setParam, SORTS, toFilter, toggleParam } from './params';
-import { useDebounced, useRefetchOnReconnect } from '../../api/hooks';
+import { useDebounced, useMediaQuery, useRefetchOnReconnect } from '../../api/hooks';
 import { formatMoney, minorToMajorText, parseMajorToMinor } from '../../lib/money';
 import { requestErrorMessage } from '../../lib/errors';
 import { ErrorNote, Loading } from '../../components/Status';
@@ -91,12 +91,15 @@ export function CatalogPage() {
     setParams(setParam(setParam(params, 'min', min === null ? null : String(min)), 'max', max === null ? null : String(max)));
   };
 
+  const phone = useMediaQuery('(max-width: 760px)');
   const title = category ? category.name : state.q ? `Results for “${state.q}”` : 'All products';
   const chosen = (key: string, v: string) => params.getAll(key).includes(v);
 
   return (
     <div className="catalog">
-      <aside className="catalog-side">
+      <aside className="catalog-side" aria-label="Categories and filters">
+        <details open={!phone || undefined} key={phone ? 'phone' : 'wide'}>
+        <summary className="filters-toggle">Categories and filters</summary>
         {cats.error && <ErrorNote message="Categories could not be loaded." onRetry={() => window.location.reload()} />}
         {cats.data && <CategoryNav cats={cats.data.categories} active={state.category} params={params} />}
         {facets && (
@@ -138,6 +141,7 @@ export function CatalogPage() {
             </fieldset>
           </form>
         )}
+        </details>
       </aside>
       <section className="catalog-main" aria-labelledby="catalog-title">
         <div className="catalog-bar">

@@ -9,7 +9,7 @@ import { orderLink, rememberGuestOrder } from '../orders/guestOrders';
 import { useSession } from '../../api/session';
 import { Money } from '../../components/Money';
 import { ErrorNote, Loading } from '../../components/Status';
-import { errorsByField, problemFieldKey, requestErrorMessage, userErrorMessage } from '../../lib/errors';
+import { errorsByField, fieldProblemMessage, problemFieldKey, requestErrorMessage, userErrorMessage } from '../../lib/errors';
 import type { CheckoutStartMutation } from '../../gql/graphql';
 
 type Review = NonNullable<CheckoutStartMutation['checkoutStart']['review']>;
@@ -29,6 +29,7 @@ const FIELDS: { key: AddressKey; label: string; autoComplete: string; optional?:
   { key: 'postalCode', label: 'Postal code', autoComplete: 'postal-code' },
   { key: 'phone', label: 'Phone (optional)', autoComplete: 'tel', optional: true },
 ];
+const LABELS: Record<string, string> = { ...Object.fromEntries(FIELDS.map((f) => [f.key, f.label])), country: 'Country' };
 type AddressKey = 'name' | 'line1' | 'line2' | 'city' | 'region' | 'postalCode' | 'country' | 'phone';
 type Address = Record<AddressKey, string>;
 
@@ -70,9 +71,9 @@ export function CheckoutPage() {
     const errs = errorsByField(p.userErrors);
     const fe: Record<string, string> = { ...errs };
     for (const pr of p.review?.problems ?? []) {
-      if (pr.code === 'EMAIL_REQUIRED') fe['email'] = pr.message;
+      if (pr.code === 'EMAIL_REQUIRED') fe['email'] = fieldProblemMessage('your email', pr.message);
       const k = pr.code === 'ADDRESS_INCOMPLETE' ? problemFieldKey(pr.field) : null;
-      if (k && !(k in fe)) fe[k] = pr.message;
+      if (k && !(k in fe)) fe[k] = fieldProblemMessage(LABELS[k] ?? k, pr.message);
     }
     setFieldErrors(fe);
     if (fe['_form']) setNote(fe['_form']);
