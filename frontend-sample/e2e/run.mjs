@@ -311,6 +311,52 @@ const stories = {
     await ctx.close();
   },
 
+  async 'conflict-coupon-3ds-double-click'({ browser, app, api, products }) {
+    const c = await gql(api.url, `mutation($i:CouponCreateInput!){ couponCreate(input:$i){ userErrors { code message } } }`, { i: { code: 'SAVE10', percentOff: 10, description: 'e2e' } }, api.token);
+    assert.deepEqual(c.couponCreate.userErrors, []);
+    const p = products[6];
+    const { ctx, page } = await newShopper(browser, app);
+    await openVariant(page, p.slug, p.pick.attributes);
+    await addToCart(page);
+    // Two tabs on one cart: the second edits with a stale version and is told.
+    const other = await ctx.newPage();
+    await other.goto('/cart');
+    await page.goto('/cart');
+    await other.getByTestId('cart-line').first().waitFor();
+    await page.getByTestId('cart-line').first().waitFor();
+    await page.getByRole('combobox', { name: /Quantity of/ }).selectOption('2');
+    await page.getByTestId('cart-line').filter({ hasText: /\$/ }).first().waitFor();
+    await page.waitForFunction(() => document.querySelector('.cart-line select')?.value === '2');
+    await other.getByRole('combobox', { name: /Quantity of/ }).selectOption('3');
+    await other.getByText(/changed in another tab/).waitFor();
+    await other.waitForFunction(() => document.querySelector('.cart-line select')?.value === '2');
+    await shot(other, '19-cart-conflict');
+    await other.close();
+    // Coupons: a bad code is refused with the API's reason, a good one applies.
+    await page.getByLabel('Coupon code').fill('NOPE');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('alert').waitFor();
+    await page.getByLabel('Coupon code').fill('SAVE10');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByText(/Coupon SAVE10 applied/).waitFor();
+    await fillCheckout(page, 'threeds@e2e.test');
+    await page.getByTestId('totals').getByText('Discount').waitFor();
+    // A double click on "Place order" makes one order.
+    const place = page.getByRole('button', { name: 'Place order' });
+    await assertEnabled(place);
+    await place.dblclick();
+    await page.waitForURL(/\/orders\//);
+    await pay(page, '4000 0000 0000 3220');
+    await page.getByRole('dialog', { name: 'Confirm it is you' }).waitFor();
+    await shot(page, '20-3ds');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await expectStatus(page, 'Paid');
+    const orders = await ordersFor(api, 'threeds@e2e.test');
+    assert.equal(orders.length, 1, 'one order despite the double click');
+    assert.equal(orders[0].status, 'PAID');
+    await ctx.close();
+  },
+
   async 'axe-main-pages'({ browser, app, products }) {
     const p = products[5];
     for (const [label, viewport] of [['desktop', { width: 1280, height: 900 }], ['phone', { width: 390, height: 844 }]]) {
