@@ -320,6 +320,8 @@ const stories = {
     await addToCart(page);
     // Two tabs on one cart: the second edits with a stale version and is told.
     const other = await ctx.newPage();
+    const seen = [];
+    other.on('response', async (r) => { if (r.url().includes('/graphql')) { try { const b = r.request().postDataJSON() ?? {}; b.query ??= r.url(); const j = await r.json(); seen.push(`${Date.now() % 100000} ${(await r.headerValue("x-request-id"))?.slice(-6)} ${b.operationName ?? b.query.slice(0, 60)} v=${JSON.stringify(b.variables?.expectedVersion)} -> ${JSON.stringify(j).replace(/"__typename":"\w+",?/g, "").slice(0, 160)}`); } catch { /* */ } } });
     await other.goto('/cart');
     await page.goto('/cart');
     await other.getByTestId('cart-line').first().waitFor();
@@ -329,7 +331,8 @@ const stories = {
     await page.waitForFunction(() => document.querySelector('.cart-line select')?.value === '2');
     await other.getByRole('combobox', { name: /Quantity of/ }).selectOption('3');
     await other.getByText(/changed in another tab/).waitFor();
-    await other.waitForFunction(() => document.querySelector('.cart-line select')?.value === '2');
+    await other.waitForFunction(() => document.querySelector('.cart-line select')?.value === '2', null, { timeout: 5000 })
+      .catch(async () => { await other.waitForTimeout(2000); throw new Error(`${seen.length} requests\n${seen.slice(-12).join('\n')}\nafter the conflict the other tab shows ${await other.locator('.cart-line select').inputValue()} / ${await other.locator('.cart-line').innerText()}`); });
     await shot(other, '19-cart-conflict');
     await other.close();
     // Coupons: a bad code is refused with the API's reason, a good one applies.

@@ -36,6 +36,9 @@ export function acceptStockVersion(variantId: string, version: number): boolean 
   return true;
 }
 
+/** Context for public catalog queries: GET when the URL stays short enough. */
+export const CATALOG_GET = { preferGetMethod: 'within-url-limit' as const };
+
 export interface Api {
   client: Client;
   ws: WsClient;
@@ -71,7 +74,13 @@ export function makeApi(getToken: TokenGetter): Api {
 
   const client = new Client({
     url: API_URL,
-    requestPolicy: 'cache-and-network',
+    // Cached data first; views that must be fresh (cart, checkout, orders) ask for
+    // cache-and-network themselves, live data comes from subscriptions.
+    requestPolicy: 'cache-first',
+    // POST by default: carts and orders carry secret tokens that must not end up in
+    // URLs (logs, proxies, the browser's HTTP cache). Public catalog queries opt in
+    // to GET (see CATALOG_GET), which CDNs and the server's cache headers can serve.
+    preferGetMethod: false,
     fetchOptions: () => {
       const token = getToken();
       const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};

@@ -13,7 +13,7 @@ type Note = { kind: 'ok' | 'error' | 'info'; text: string } | null;
 
 export function CartPage() {
   const client = useClient();
-  const { cart, cartToken, fetching, loadError, refetch } = useCart();
+  const { cart, cartToken, fetching, loadError, refetch } = useCart({ fresh: true });
   const [note, setNote] = useState<Note>(null);
   const [busy, setBusy] = useState(false);
   const [coupon, setCoupon] = useState('');

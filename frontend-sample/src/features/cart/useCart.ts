@@ -21,15 +21,18 @@ export interface EditResult {
   failure: string | null;
 }
 
-export function useCart() {
+/** `fresh`: also ask the server (cart and checkout pages); the header reads the cache. */
+export function useCart({ fresh = false }: { fresh?: boolean } = {}) {
+  const requestPolicy = fresh ? 'cache-and-network' : 'cache-first';
   const { auth, guestCart, setGuestCart } = useSession();
   const client = useClient();
   const [guestQ, refetchGuest] = useQuery({
     query: CartQuery,
     variables: { id: guestCart?.id ?? '', token: guestCart?.token ?? null },
     pause: !!auth || !guestCart,
+    requestPolicy,
   });
-  const [myQ, refetchMine] = useQuery({ query: MyCartQuery, pause: !auth });
+  const [myQ, refetchMine] = useQuery({ query: MyCartQuery, pause: !auth, requestPolicy });
   const q = auth ? myQ : guestQ;
   // A paused query keeps its last data: a forgotten guest cart must not linger.
   const rawCart = auth ? myQ.data?.myCart : guestCart ? guestQ.data?.cart : null;
@@ -46,7 +49,13 @@ export function useCart() {
   const addLines = useCallback(
     async (lines: { variantId: string; quantity: number }[]): Promise<EditResult> => {
       if (cart) {
-        const r = await client.mutation(CartLinesAdd, { cartId: cart.id, cartToken, expectedVersion: cart.version, lines }).toPromise();
+        const send = (expectedVersion: number) =>
+          client.mutation(CartLinesAdd, { cartId: cart.id, cartToken, expectedVersion, lines }).toPromise();
+        let r = await send(cart.version);
+        // Adding is still what the shopper wants after another tab changed the cart:
+        // retry once with the version the conflict reported (the cache took the new cart).
+        const conflict = r.data?.cartLinesAdd.userErrors.find((e) => e.code === 'VERSION_CONFLICT');
+        if (conflict?.currentVersion != null) r = await send(conflict.currentVersion);
         const p = r.data?.cartLinesAdd;
         return { errors: p?.userErrors ?? [], failure: requestErrorMessage(r.error) };
       }

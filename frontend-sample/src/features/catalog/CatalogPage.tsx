@@ -3,6 +3,7 @@ import { Link, useSearchParams } from 'react-router';
 import { useQuery } from 'urql';
 import { CategoriesQuery, ProductsQuery } from './queries';
 import { parseCatalog, setParam, SORTS, toFilter, toggleParam } from './params';
+import { CATALOG_GET } from '../../api/client';
 import { useDebounced, useMediaQuery, useRefetchOnReconnect } from '../../api/hooks';
 import { formatMoney, minorToMajorText, parseMajorToMinor } from '../../lib/money';
 import { requestErrorMessage } from '../../lib/errors';
@@ -50,7 +51,7 @@ function CategoryNav({ cats, active, params }: { cats: readonly Cat[]; active: s
 export function CatalogPage() {
   const [params, setParams] = useSearchParams();
   const state = parseCatalog(params);
-  const [cats] = useQuery({ query: CategoriesQuery, requestPolicy: 'cache-first' });
+  const [cats] = useQuery({ query: CategoriesQuery, requestPolicy: 'cache-first', context: CATALOG_GET });
   const category = state.category && cats.data ? findCategory(cats.data.categories, state.category) : null;
   const waitingForCategory = !!state.category && !cats.data;
 
@@ -72,6 +73,7 @@ export function CatalogPage() {
   const [res, refetch] = useQuery({
     query: ProductsQuery,
     variables: { first: PAGE_SIZE, after: cursor, filter, sortBy },
+    context: CATALOG_GET,
     pause: waitingForCategory,
   });
   useRefetchOnReconnect(() => refetch({ requestPolicy: 'network-only' }));

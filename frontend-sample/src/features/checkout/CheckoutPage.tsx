@@ -37,7 +37,7 @@ export function CheckoutPage() {
   const client = useClient();
   const navigate = useNavigate();
   const { auth } = useSession();
-  const { cart, cartToken, fetching, loadError, refetch, forget } = useCart();
+  const { cart, cartToken, fetching, loadError, refetch, forget } = useCart({ fresh: true });
   const [email, setEmail] = useState('');
   const [addr, setAddr] = useState<Address>({ name: '', line1: '', line2: '', city: '', region: '', postalCode: '', country: 'US', phone: '' });
   const [review, setReview] = useState<Review | null>(null);

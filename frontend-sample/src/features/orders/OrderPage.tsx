@@ -21,7 +21,7 @@ export function OrderPage() {
   const { id = '' } = useParams();
   const [sp] = useSearchParams();
   const token = sp.get('token');
-  const [res, refetch] = useQuery({ query: OrderQuery, variables: { id, token } });
+  const [res, refetch] = useQuery({ query: OrderQuery, variables: { id, token }, requestPolicy: 'cache-and-network' });
   const refetchNow = useCallback(() => refetch({ requestPolicy: 'network-only' }), [refetch]);
   useRefetchOnReconnect(refetchNow);
   const [live, setLive] = useState<Live | null>(null);

@@ -8,11 +8,12 @@ import { Price } from '../../components/Money';
 import { ErrorNote, Loading } from '../../components/Status';
 import { requestErrorMessage, userErrorMessage } from '../../lib/errors';
 import { useRefetchOnReconnect } from '../../api/hooks';
+import { CATALOG_GET } from '../../api/client';
 import { useCart } from '../cart/useCart';
 
 export function ProductPage() {
   const { slug = '' } = useParams();
-  const [res, refetch] = useQuery({ query: ProductQuery, variables: { slug } });
+  const [res, refetch] = useQuery({ query: ProductQuery, variables: { slug }, context: CATALOG_GET });
   useRefetchOnReconnect(() => refetch({ requestPolicy: 'network-only' }));
   const product = res.data?.product;
   const ids = useMemo(() => (product?.variants ?? []).slice(0, 50).map((v) => v.id), [product?.id]); // eslint-disable-line react-hooks/exhaustive-deps
