@@ -110,7 +110,23 @@ export async function startServer({ appOrigin, env = {} }) {
   const tok = await gql(url, `mutation($e:String!,$p:String!){ tokenCreate(email:$e,password:$p){ accessToken userErrors{ code message } } }`, { e: ADMIN.email, p: ADMIN.password });
   const token = tok.tokenCreate.accessToken;
   if (!token) throw new Error(`admin sign-in failed: ${JSON.stringify(tok)}`);
-  return { url, base, token, dataDir, child, stop: () => { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ } rmSync(dataDir, { recursive: true, force: true }); } };
+  const server = { url, base, token, dataDir, child };
+  const kill = async () => {
+    const c = server.child;
+    if (c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    try { process.kill(-c.pid, 'SIGTERM'); } catch { /* gone */ }
+    await exited;
+  };
+  /** Stops the server, waits `downMs`, starts it again on the same port and data. */
+  server.restart = async (downMs = 0) => {
+    await kill();
+    await new Promise((r) => setTimeout(r, downMs));
+    server.child = spawnLogged(bin, ['serve'], { env: baseEnv }, `stockade:${port}`);
+    await waitHttp(`${base}/readyz`, server.child);
+  };
+  server.stop = () => { try { process.kill(-server.child.pid, 'SIGTERM'); } catch { /* gone */ } rmSync(dataDir, { recursive: true, force: true }); };
+  return server;
 }
 
 /** A GraphQL call from the test (not the app): throws on any error. */

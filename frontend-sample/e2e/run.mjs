@@ -118,6 +118,34 @@ const stories = {
     await page.goto('/');
     await page.getByTestId('product-grid').waitFor();
     await shot(page, '01-catalog');
+    // Category tree, sort, "load more" keeping the scroll, state in the URL.
+    await page.getByRole('navigation', { name: 'Categories' }).getByRole('link', { name: 'Men', exact: true }).click();
+    await page.getByRole('heading', { name: 'Men', level: 1 }).waitFor();
+    await page.getByRole('combobox', { name: 'Sort by' }).selectOption('PRICE_ASC');
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('sort') === 'PRICE_ASC' && new URLSearchParams(location.search).get('category') === 'men');
+    const cards = page.getByTestId('product-grid').getByRole('listitem');
+    // The sorted page replaces the previous one when it arrives.
+    await page.waitForFunction(() => {
+      const ps = [...document.querySelectorAll('.card-price')].map((e) => Number(e.textContent.replace(/[^0-9.]/g, '')));
+      return ps.length === 12 && ps.every((p, i) => i === 0 || ps[i - 1] <= p);
+    }, null, { timeout: 10000 });
+    const prices = async () => (await page.locator('.card-price').allInnerTexts()).map((t) => Number(t.replace(/[^0-9.]/g, '')));
+    const firstPage = await prices();
+    assert.deepEqual(firstPage, [...firstPage].sort((a, b) => a - b), 'sorted by price');
+    await page.getByRole('button', { name: 'Load more' }).scrollIntoViewIfNeeded();
+    const y = await page.evaluate(() => window.scrollY);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="product-grid"] li').length > 12);
+    assert.equal(await page.evaluate(() => window.scrollY), y, 'load more keeps the scroll');
+    const more = await prices();
+    assert.deepEqual(more.slice(0, 12), firstPage, 'load more appends');
+    assert.deepEqual(more, [...more].sort((a, b) => a - b), 'still sorted');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Men', level: 1 }).waitFor();
+    assert.equal(await page.getByRole('combobox', { name: 'Sort by' }).inputValue(), 'PRICE_ASC', 'the URL keeps the sort');
+    void cards;
+    await page.goto('/');
+    await page.getByTestId('product-grid').waitFor();
     const allCount = await page.getByText(/^\d+ products?$/).innerText();
     await page.getByRole('searchbox', { name: 'Search products' }).fill('merino');
     await page.getByRole('heading', { name: /Results for/ }).waitFor();
@@ -357,6 +385,21 @@ const stories = {
     const orders = await ordersFor(api, 'threeds@e2e.test');
     assert.equal(orders.length, 1, 'one order despite the double click');
     assert.equal(orders[0].status, 'PAID');
+    await ctx.close();
+  },
+
+  async 'live-stock-survives-a-server-restart'({ browser, app, api, products }) {
+    const p = products[7];
+    const { ctx, page } = await newShopper(browser, app);
+    await openVariant(page, p.slug, p.pick.attributes);
+    await page.getByTestId('stock').waitFor();
+    await page.waitForTimeout(500);
+    await api.restart(1500);
+    // The socket reconnects with backoff and resubscribes; a change after that shows.
+    const v = (await productStock(api, p.slug)).variants.find((x) => x.id === p.pick.id);
+    await page.waitForTimeout(3000);
+    await setStock(api, v, 2);
+    await page.getByTestId('stock').filter({ hasText: 'Only 2 left' }).waitFor({ timeout: 15000 });
     await ctx.close();
   },
 

@@ -169,7 +169,7 @@ export function CatalogPage() {
             {conn.edges.length === 0 ? (
               <p>Nothing matches. Try fewer filters or another word.</p>
             ) : (
-              <ul className="grid" data-testid="product-grid">
+              <ul className={`grid${res.fetching ? ' grid-busy' : ''}`} aria-busy={res.fetching} data-testid="product-grid">
                 {conn.edges.map(({ node: p }) => (
                   <li key={p.id} className="card">
                     <Link to={`/products/${p.slug}`} className="card-link">
