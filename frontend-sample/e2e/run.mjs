@@ -403,6 +403,39 @@ const stories = {
     await ctx.close();
   },
 
+  async 'lost-answer-then-reload-makes-one-order'({ browser, app, api, products }) {
+    const p = products[5];
+    const { ctx, page } = await newShopper(browser, app);
+    await openVariant(page, p.slug, p.pick.attributes);
+    await addToCart(page);
+    const email = 'flaky@e2e.test';
+    await fillCheckout(page, email);
+    // The server makes the order, but its answer never reaches the browser.
+    let dropped = 0;
+    await page.route('**/graphql', async (route) => {
+      const body = route.request().postData() ?? '';
+      if (dropped === 0 && body.includes('CheckoutComplete')) {
+        dropped++;
+        await route.fetch();
+        await route.abort('connectionreset');
+      } else await route.continue();
+    });
+    await assertEnabled(page.getByRole('button', { name: 'Place order' }));
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText(/not placed twice/).waitFor();
+    await shot(page, '21-lost-answer');
+    assert.equal((await ordersFor(api, email)).length, 1, 'the server made the order');
+    await page.unroute('**/graphql');
+    await page.reload();
+    await page.waitForURL(/\/orders\//);
+    await page.getByTestId('order-status').waitFor();
+    await pay(page, '4242424242424242');
+    await expectStatus(page, 'Paid');
+    const orders = await ordersFor(api, email);
+    assert.equal(orders.length, 1, 'still one order after the reload');
+    await ctx.close();
+  },
+
   async 'axe-main-pages'({ browser, app, products }) {
     const p = products[5];
     for (const [label, viewport] of [['desktop', { width: 1280, height: 900 }], ['phone', { width: 390, height: 844 }]]) {

@@ -4,7 +4,7 @@ import { useClient } from 'urql';
 import { useCart } from '../cart/useCart';
 import { CartLinesUpdate } from '../cart/queries';
 import { CheckoutComplete, CheckoutStart } from './queries';
-import { checkoutKey, clearCheckoutKey } from './idempotency';
+import { checkoutKey, clearCheckoutKey, markCheckoutSent, pendingCheckout } from './idempotency';
 import { orderLink, rememberGuestOrder } from '../orders/guestOrders';
 import { useSession } from '../../api/session';
 import { Money } from '../../components/Money';
@@ -36,7 +36,7 @@ type Address = Record<AddressKey, string>;
 export function CheckoutPage() {
   const client = useClient();
   const navigate = useNavigate();
-  const { auth } = useSession();
+  const { auth, guestCart } = useSession();
   const { cart, cartToken, fetching, loadError, refetch, forget } = useCart({ fresh: true });
   const [email, setEmail] = useState('');
   const [addr, setAddr] = useState<Address>({ name: '', line1: '', line2: '', city: '', region: '', postalCode: '', country: 'US', phone: '' });
@@ -55,6 +55,58 @@ export function CheckoutPage() {
     if (a) setAddr({ name: a.name, line1: a.line1, line2: a.line2 ?? '', city: a.city, region: a.region ?? '', postalCode: a.postalCode, country: a.country, phone: a.phone ?? '' });
   }, [cart, auth]);
 
+  /**
+   * Places the order. The key is the cart's, kept until an answer arrives; sending
+   * it again (double click, retry, reload) gets the same order back.
+   */
+  const complete = async (cartId: string, token: string | null): Promise<'problems' | undefined> => {
+    if (placing.current) return undefined; // a double click sends one request
+    placing.current = true;
+    setBusy(true);
+    setNote(null);
+    const idempotencyKey = checkoutKey(cartId);
+    markCheckoutSent(cartId);
+    const r = await client.mutation(CheckoutComplete, { cartId, cartToken: token, idempotencyKey }).toPromise();
+    placing.current = false;
+    setBusy(false);
+    const p = r.data?.checkoutComplete;
+    if (r.error || !p) {
+      setNote(`${requestErrorMessage(r.error) ?? 'No answer.'} Your order was not placed twice: pressing "Place order" again, or reloading, is safe.`);
+      return undefined;
+    }
+    if (p.order) {
+      clearCheckoutKey(cartId);
+      if (p.orderToken) rememberGuestOrder({ id: p.order.id, token: p.orderToken, number: p.order.number });
+      forget();
+      navigate(orderLink(p.order.id, p.orderToken), { replace: true });
+      return undefined;
+    }
+    // No order: nothing changed. This key's checkout is over; a new try gets a new key.
+    clearCheckoutKey(cartId);
+    const err = p.userErrors[0];
+    if (err) setNote(userErrorMessage(err));
+    if (p.problems.length) {
+      setNote('Something changed since your review: please check the problems below.');
+      return 'problems';
+    }
+    return undefined;
+  };
+  // A checkout was sent but its answer was lost (network, reload): finish it with the
+  // same key, which returns the order the server made, if it made one.
+  const pending = pendingCheckout();
+  const recovering = !!pending && !fetching && (!cart || cart.id !== pending.cartId);
+  useEffect(() => {
+    if (!recovering || !pending) return;
+    const token = guestCart && guestCart.id === pending.cartId ? guestCart.token : null;
+    void complete(pending.cartId, token);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [recovering]);
+
+  if (recovering && pending) {
+    return note && !busy
+      ? <ErrorNote message={note} onRetry={() => void complete(pending.cartId, guestCart && guestCart.id === pending.cartId ? guestCart.token : null)} />
+      : <Loading label="Finishing your order…" />;
+  }
   if (fetching) return <Loading label="Loading your cart…" />;
   if (loadError && !cart) return <ErrorNote message={loadError} onRetry={refetch} />;
   if (!cart || cart.lines.length === 0) return <section><h1>Checkout</h1><p>Your cart is empty. <Link to="/">Back to the shop</Link></p></section>;
@@ -91,29 +143,7 @@ export function CheckoutPage() {
   };
 
   const place = async () => {
-    if (placing.current) return; // a double click sends one request (and the key makes any retry safe)
-    placing.current = true;
-    setBusy(true);
-    setNote(null);
-    const idempotencyKey = checkoutKey(cart.id);
-    const r = await client.mutation(CheckoutComplete, { cartId: cart.id, cartToken, idempotencyKey }).toPromise();
-    placing.current = false;
-    setBusy(false);
-    const p = r.data?.checkoutComplete;
-    if (r.error || !p) return setNote(`${requestErrorMessage(r.error) ?? 'No answer.'} Your order was not placed twice: pressing "Place order" again is safe.`);
-    if (p.order) {
-      clearCheckoutKey(cart.id);
-      if (p.orderToken) rememberGuestOrder({ id: p.order.id, token: p.orderToken, number: p.order.number });
-      forget();
-      navigate(orderLink(p.order.id, p.orderToken));
-      return;
-    }
-    const err = p.userErrors[0];
-    if (err) setNote(userErrorMessage(err));
-    if (p.problems.length) {
-      setNote('Something changed since your review: please check the problems below.');
-      await start();
-    }
+    if ((await complete(cart.id, cartToken)) === 'problems') await start();
   };
 
   const field = (key: AddressKey, label: string, autoComplete: string, optional?: boolean) => {
