@@ -336,6 +336,9 @@ const stories = {
     await page.goto('/account');
     await page.getByTestId('order-history').getByText(`Order ${number}`).waitFor();
     await shot(page, '14-account-history');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByTestId('cart-link').filter({ hasText: '0' }).waitFor();
     await ctx.close();
   },
 

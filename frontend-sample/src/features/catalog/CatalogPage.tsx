@@ -60,11 +60,10 @@ export function CatalogPage() {
   const debounced = useDebounced(search, 300);
   useEffect(() => {
     if (debounced !== state.q) setParams(setParam(params, 'q', debounced), { replace: true });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [debounced]);
+  }, [debounced]); // only when the typed text settles
   useEffect(() => setSearch(state.q), [state.q]);
 
-  const filter = useMemo(() => toFilter(state, category?.id ?? null), [params.toString(), category?.id]); // eslint-disable-line react-hooks/exhaustive-deps
+  const filter = useMemo(() => toFilter(state, category?.id ?? null), [params.toString(), category?.id]); // the URL is the state: recompute when it changes
   const sortBy = state.sort ?? (state.q ? 'RELEVANCE' : 'NEWEST');
   const filterKey = JSON.stringify([filter, sortBy]);
   const [after, setAfter] = useState<{ key: string; cursor: string } | null>(null);

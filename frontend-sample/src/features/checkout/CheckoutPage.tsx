@@ -99,7 +99,6 @@ export function CheckoutPage() {
     if (!recovering || !pending) return;
     const token = guestCart && guestCart.id === pending.cartId ? guestCart.token : null;
     void complete(pending.cartId, token);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [recovering]);
 
   if (recovering && pending) {

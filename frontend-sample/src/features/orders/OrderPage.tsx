@@ -3,7 +3,7 @@
  * sends a SNAPSHOT, then each CHANGE; messages whose version is not above the one
  * shown are ignored, and an accepted change refetches the whole order.
  */
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useQuery, useSubscription } from 'urql';
 import { OrderQuery, OrderStatusSubscription } from './queries';
@@ -24,18 +24,18 @@ export function OrderPage() {
   const [res, refetch] = useQuery({ query: OrderQuery, variables: { id, token }, requestPolicy: 'cache-and-network' });
   const refetchNow = useCallback(() => refetch({ requestPolicy: 'network-only' }), [refetch]);
   useRefetchOnReconnect(refetchNow);
-  const [live, setLive] = useState<Live | null>(null);
-
-  useSubscription({ query: OrderStatusSubscription, variables: { id, token } }, (prev: Live | undefined, m: Msg): Live => {
+  // Keep the newest status message; a message whose version is not above the one
+  // kept is stale or repeated and changes nothing.
+  const [sub] = useSubscription({ query: OrderStatusSubscription, variables: { id, token } }, (prev: Live | undefined, m: Msg): Live => {
     const u = m.orderStatusChanged;
-    if (prev && u.version <= prev.version) return prev; // stale or repeated
-    const next = { status: u.status, version: u.version, cause: u.cause };
-    queueMicrotask(() => {
-      setLive(next);
-      refetchNow();
-    });
-    return next;
+    if (prev && u.version <= prev.version) return prev;
+    return { status: u.status, version: u.version, cause: u.cause };
   });
+  const live = sub.data ?? null;
+  // An accepted change: read the whole order again (payments, timeline).
+  useEffect(() => {
+    if (live) refetchNow();
+  }, [live?.version]); // once per accepted version
 
   const order = res.data?.order;
   if (res.error && !order) return <ErrorNote message={requestErrorMessage(res.error) ?? ''} onRetry={refetchNow} />;

@@ -16,7 +16,7 @@ export function ProductPage() {
   const [res, refetch] = useQuery({ query: ProductQuery, variables: { slug }, context: CATALOG_GET });
   useRefetchOnReconnect(() => refetch({ requestPolicy: 'network-only' }));
   const product = res.data?.product;
-  const ids = useMemo(() => (product?.variants ?? []).slice(0, 50).map((v) => v.id), [product?.id]); // eslint-disable-line react-hooks/exhaustive-deps
+  const ids = useMemo(() => (product?.variants ?? []).slice(0, 50).map((v) => v.id), [product?.id]); // per product, not per stock update
   // Live stock: the subscription's messages update the cached variants (see api/client.ts).
   useSubscription({ query: StockChangedSubscription, variables: { ids }, pause: ids.length === 0 });
 
@@ -25,7 +25,7 @@ export function ProductPage() {
   useEffect(() => {
     if (product) setSelection(initialSelection(product.variants));
     setImage(0);
-  }, [product?.id]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [product?.id]); // per product, not per stock update
 
   const { addLines } = useCart();
   const [qty, setQty] = useState(1);
