@@ -6,7 +6,7 @@ import { VariantPicker } from './VariantPicker';
 import { findVariant, initialSelection, stockLabel } from '../../lib/variants';
 import { Price } from '../../components/Money';
 import { ErrorNote, Loading } from '../../components/Status';
-import { requestErrorMessage, userErrorMessage } from '../../lib/errors';
+import { requestErrorMessage, sentence, userErrorMessage } from '../../lib/errors';
 import { useRefetchOnReconnect } from '../../api/hooks';
 import { CATALOG_GET } from '../../api/client';
 import { useCart } from '../cart/useCart';
@@ -49,13 +49,14 @@ export function ProductPage() {
     const err = r.errors[0];
     if (r.failure) setMessage({ kind: 'error', text: r.failure });
     else if (err?.code === 'OUT_OF_STOCK') {
-      // The live count (stockChanged) is what is left now; say it in words.
+      // The live count may not have caught up with the sale that beat us: trust it
+      // only when it explains the refusal, else say what the server said.
       const left = variant.availableQuantity;
       setMessage({
         kind: 'error',
-        text: left <= 0
-          ? 'Sorry, the last one was just taken. Nothing was added to your cart.'
-          : `Only ${left} left, so ${qty} could not be added. Lower the quantity and try again.`,
+        text: left > 0 && left < qty
+          ? `Only ${left} left, so ${qty} could not be added. Lower the quantity and try again.`
+          : `Sorry, someone else just took ${left > 0 ? 'what was left' : 'the last one'}: ${sentence(err.message).replace(/^./, (c) => c.toLowerCase())} Nothing was added to your cart.`,
       });
     } else if (err) setMessage({ kind: 'error', text: userErrorMessage(err) });
     else setMessage({ kind: 'ok', text: `Added ${qty} × ${product.name} (${variant.title}) to your cart. It is held for you for a while.` });
