@@ -295,6 +295,16 @@ const stories = {
     const products = await someProducts(apiShort, 1);
     const p = products[0];
     const { ctx, page } = await newShopper(browser, appShort);
+    // Signed in on a server whose access tokens live 30 s: the session refreshes
+    // itself while the hold runs out.
+    const email = 'timer@e2e.test';
+    const password = 'slow-clock-tick-4411';
+    await gql(apiShort.url, `mutation($i:AccountRegisterInput!){ accountRegister(input:$i){ userErrors { code } } }`, { i: { email, password, name: 'Tim Er' } });
+    await page.goto('/account');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
     await openVariant(page, p.slug, p.pick.attributes);
     await addToCart(page);
     await page.goto('/cart');
@@ -307,6 +317,9 @@ const stories = {
     await page.getByText('Your items are held for you again.').waitFor();
     await page.getByTestId('hold-timer').filter({ hasText: /held for you for/ }).waitFor();
     assert.equal(await page.getByTestId('lapsed').count(), 0, 'the line is held again');
+    await page.goto('/account');
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await page.getByText('No orders yet.').waitFor();
     await ctx.close();
   },
 
@@ -474,7 +487,7 @@ async function main() {
   const appShortOrigin = `http://127.0.0.1:${appShortPort}`;
   console.log('starting servers…');
   const api = await startServer({ appOrigin });
-  const apiShort = await startServer({ appOrigin: appShortOrigin, env: { CART_HOLD_SECS: '30', RESERVATION_SWEEP_INTERVAL_SECS: '1' } });
+  const apiShort = await startServer({ appOrigin: appShortOrigin, env: { CART_HOLD_SECS: '30', RESERVATION_SWEEP_INTERVAL_SECS: '1', ACCESS_TOKEN_TTL_SECS: '30' } });
   console.log('building and serving the app…');
   const app = await serveApp({ apiUrl: api.url, port: appPort, name: 'main' });
   const appShort = await serveApp({ apiUrl: apiShort.url, port: appShortPort, name: 'short-hold' });

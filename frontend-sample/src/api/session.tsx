@@ -7,6 +7,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Provider } from 'urql';
 import { makeApi } from './client';
+import { REQUEST_TIMEOUT_MS } from './config';
 import { graphql } from '../gql';
 import { isRecord, readJson, writeJson } from '../lib/storage';
 
@@ -94,13 +95,19 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   // once, so tabs take a lock and re-read storage: only one tab spends it.
   useEffect(() => {
     if (!auth) return;
-    const due = Date.parse(auth.accessTokenExpiresAt) - 60_000 - Date.now();
+    // A minute before expiry, or halfway through what is left for short lifetimes.
+    const remaining = Date.parse(auth.accessTokenExpiresAt) - Date.now();
+    const due = remaining - Math.min(60_000, remaining / 2);
     const timer = setTimeout(() => {
       const run = async () => {
         const current = readJson(localStorage, AUTH_KEY, isAuth);
         if (!current) return signOut();
-        if (Date.parse(current.accessTokenExpiresAt) - Date.now() > 90_000) return setAuth(current);
-        const r = await api.client.mutation(RefreshMutation, { refreshToken: current.refreshToken }).toPromise();
+        if (current.accessToken !== auth.accessToken) return setAuth(current); // another tab refreshed
+        // Sent without the (possibly expired) access token: an expired one is refused
+        // with 401, never treated as anonymous.
+        const r = await api.client
+          .mutation(RefreshMutation, { refreshToken: current.refreshToken }, { fetchOptions: { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) } })
+          .toPromise();
         const p = r.data?.tokenRefresh;
         if (p?.accessToken && p.refreshToken && p.accessTokenExpiresAt) {
           const next = { accessToken: p.accessToken, refreshToken: p.refreshToken, accessTokenExpiresAt: p.accessTokenExpiresAt, email: current.email };
@@ -108,6 +115,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
           setAuth(next);
         } else if (!r.error?.networkError) {
           signOut();
+        } else {
+          setTimeout(() => setAuth({ ...current }), 5_000); // network trouble: try again shortly
         }
       };
       if (navigator.locks) void navigator.locks.request('stockade-token-refresh', run);
@@ -116,10 +125,19 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     return () => clearTimeout(timer);
   }, [auth, api, signOut]);
 
+  // A stored session whose access token has (nearly) run out is refreshed before
+  // anything is asked with it.
+  const expired = (a: AuthTokens | null) => !!a && Date.parse(a.accessTokenExpiresAt) - Date.now() < 5_000;
+  const [booting, setBooting] = useState(() => expired(auth));
+  useEffect(() => {
+    if (booting && !expired(auth)) setBooting(false);
+  }, [auth, booting]);
+  const ready = !booting || !auth;
+
   const value = useMemo(() => ({ auth, signIn, signOut, guestCart, setGuestCart }), [auth, signIn, signOut, guestCart, setGuestCart]);
   return (
     <SessionContext.Provider value={value}>
-      <Provider value={api.client}>{children}</Provider>
+      <Provider value={api.client}>{ready ? children : <p className="muted container" role="status">Signing you in…</p>}</Provider>
     </SessionContext.Provider>
   );
 }
