@@ -265,7 +265,11 @@ const stories = {
     await openVariant(watcher.page, p.slug, v.attributes);
     await watcher.page.getByTestId('stock').filter({ hasText: 'Only 1 left' }).waitFor();
     await openVariant(buyer.page, p.slug, v.attributes);
+    const tAdd = Date.now();
     await addToCart(buyer.page);
+    // The last unit is held for the buyer: the watcher sees it go, without reload.
+    await watcher.page.getByTestId('stock').filter({ hasText: 'Sold out' }).waitFor({ timeout: 2000 });
+    const soldOutMs = Date.now() - tAdd;
     await fillCheckout(buyer.page, 'lastunit@e2e.test');
     await placeOrder(buyer.page);
     // Back in stock check: the hold moved to the order; now pay and time the watcher.
@@ -286,7 +290,7 @@ const stories = {
     const addMs = Date.now() - t2;
     void t1;
     await shot(watcher.page, '10-live-stock');
-    measures.push(`stock change -> open product page: ${restockMs} ms (staff restock incl. API call), ${addMs} ms (another shopper's add to cart incl. click)`);
+    measures.push(`"Sold out" on the second browser ${soldOutMs} ms after the buyer clicked Add to cart; stock change -> open product page: ${restockMs} ms (staff restock incl. API call), ${addMs} ms (another shopper's add to cart incl. click)`);
     await buyer.ctx.close();
     await watcher.ctx.close();
   },
