@@ -141,10 +141,24 @@ async fn create_admin(config: &Config, email: &str, name: &str, password_stdin: 
 }
 
 async fn verify_inventory(config: Config) -> ExitCode {
-    let db = match open_database(&config, None).await {
+    // A check must not change what it checks: no migrations here.
+    let db = match crate::db::Database::connect(&config.database, config.database_max_connections, None).await {
         Ok(db) => db,
         Err(e) => return fail(e),
     };
+    match db.pending_migrations().await {
+        Ok(0) => {}
+        Ok(n) => {
+            db.close().await;
+            return fail(format!(
+                "the database has {n} pending migration(s); run `stockade migrate` first (verify does not change the database)"
+            ));
+        }
+        Err(e) => {
+            db.close().await;
+            return fail(format!("reading the applied migrations failed: {e}"));
+        }
+    }
     let settings = crate::inventory::InventorySettings::from_config(&config.inventory);
     let result = crate::inventory::InventoryService::new(db.clone(), settings).verify().await;
     db.close().await;

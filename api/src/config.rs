@@ -239,6 +239,9 @@ pub struct Config {
     pub database: DatabaseTarget,
     /// Connections in the pool (Postgres; SQLite readers).
     pub database_max_connections: u32,
+    /// How long a request waits for a database connection
+    /// (`DATABASE_ACQUIRE_TIMEOUT_MS`; unset: 30 s on SQLite, 3 s on Postgres).
+    pub database_acquire_timeout: Option<Duration>,
     pub redis_url: Option<Secret<Url>>,
     pub log_format: LogFormat,
     /// Seed the demo catalog when the database is empty at start.
@@ -477,6 +480,10 @@ impl Config {
             Some(raw) => parse_database_url(&raw)?,
         };
         let database_max_connections = parse_number("DATABASE_MAX_CONNECTIONS", get("DATABASE_MAX_CONNECTIONS"), 16u32, 1..=1000)?;
+        let database_acquire_timeout = match get("DATABASE_ACQUIRE_TIMEOUT_MS") {
+            None => None,
+            value => Some(Duration::from_millis(parse_number("DATABASE_ACQUIRE_TIMEOUT_MS", value, 3_000u64, 100..=600_000)?)),
+        };
 
         let redis_url = match get("REDIS_URL") {
             None => None,
@@ -639,6 +646,7 @@ impl Config {
             data_dir,
             database,
             database_max_connections,
+            database_acquire_timeout,
             redis_url,
             log_format,
             seed_demo,

@@ -62,8 +62,20 @@ pub struct PoolStats {
 }
 
 impl Database {
-    /// Opens the pool and checks the server answers.
+    /// Opens the pool and checks the server answers, with the default acquire timeouts.
     pub async fn connect(target: &DatabaseTarget, max_connections: u32, hook: Option<StatementHook>) -> Result<Self, ConnectError> {
+        Self::connect_with(target, max_connections, None, hook).await
+    }
+
+    /// Opens the pool. `acquire_timeout` bounds how long a request waits for a
+    /// connection (default: 30 s on SQLite, where writers queue; 3 s on Postgres, so an
+    /// outage answers SERVICE_UNAVAILABLE quickly instead of holding requests).
+    pub async fn connect_with(
+        target: &DatabaseTarget,
+        max_connections: u32,
+        acquire_timeout: Option<Duration>,
+        hook: Option<StatementHook>,
+    ) -> Result<Self, ConnectError> {
         let describe = target.describe();
         let open_err = |source| ConnectError::Open { target: describe.clone(), source };
         let (mut conn, pool, write_gate) = match target {
@@ -74,7 +86,7 @@ impl Database {
                 let pool = SqlitePoolOptions::new()
                     .max_connections(max_connections.max(2))
                     .min_connections(1)
-                    .acquire_timeout(Duration::from_secs(30))
+                    .acquire_timeout(acquire_timeout.unwrap_or(Duration::from_secs(30)))
                     .connect_with(sqlite_options(path))
                     .await
                     .map_err(open_err)?;
@@ -85,7 +97,7 @@ impl Database {
                 let options = PgConnectOptions::from_str(url.expose().as_str()).map_err(open_err)?;
                 let pool = PgPoolOptions::new()
                     .max_connections(max_connections)
-                    .acquire_timeout(Duration::from_secs(5))
+                    .acquire_timeout(acquire_timeout.unwrap_or(Duration::from_secs(3)))
                     .connect_with(options)
                     .await
                     .map_err(open_err)?;
@@ -153,6 +165,13 @@ impl Database {
         self.with_startup_lock(|| async { migration::Migrator::up(&self.conn, None).await }).await
     }
 
+    /// How many migrations this binary knows that the database has not applied
+    /// (read-only: creates nothing, not even the migrations table).
+    pub async fn pending_migrations(&self) -> Result<usize, DbErr> {
+        use migration::MigratorTrait;
+        Ok(migration::Migrator::get_pending_migrations_read_only(&self.conn).await?.len())
+    }
+
     /// Runs `f` while holding the cluster-wide start-up lock (Postgres advisory lock;
     /// a no-op on SQLite, which has one process by design).
     pub async fn with_startup_lock<F, Fut, T>(&self, f: F) -> Result<T, DbErr>
@@ -182,6 +201,30 @@ impl Database {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
         }
+    }
+}
+
+/// Whether `err` means the database cannot be reached right now (pool timeout, refused
+/// or dropped connections, a server shutting down or starting up), as opposed to a
+/// failed statement. Such failures are worth retrying shortly.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let sqlx_error = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match &**sqlx_error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => true,
+        // Postgres: class 08 (connection exception) and 57P01-57P03 (shutting down,
+        // crash shutdown, cannot connect now).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }
 

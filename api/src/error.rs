@@ -195,6 +195,12 @@ impl Error {
         })
     }
 
+    /// Whether the database could not be reached (retry shortly); see
+    /// [`crate::db::is_unavailable`].
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Db(e) if crate::db::is_unavailable(e))
+    }
+
     /// The input field to blame, if any.
     pub fn field(&self) -> Option<&str> {
         match self {

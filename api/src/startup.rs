@@ -267,7 +267,7 @@ const SOCKET_CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5
 /// Opens the configured database and applies migrations.
 pub async fn open_database(config: &Config, metrics: Option<Arc<Metrics>>) -> Result<Database, ConfigError> {
     let hook: Option<crate::db::StatementHook> = metrics.map(|m| Arc::new(move |elapsed, failed| m.record_statement(elapsed, failed)) as _);
-    let db = Database::connect(&config.database, config.database_max_connections, hook)
+    let db = Database::connect_with(&config.database, config.database_max_connections, config.database_acquire_timeout, hook)
         .await
         .map_err(|e| ConfigError::new(database_var(config), format!("{e}")))?;
     db.migrate().await.map_err(|e| ConfigError::new(database_var(config), format!("migrating the database failed: {e}")))?;

@@ -25,7 +25,11 @@ pub mod code {
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     pub const FORBIDDEN: &str = "FORBIDDEN";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
 }
+
+/// What SERVICE_UNAVAILABLE answers tell clients to wait, in seconds.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 
 /// An error of the API layer, turned into a top-level GraphQL error with a code.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +45,13 @@ impl ApiError {
 impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
         let err = &self.0;
+        if err.is_unavailable() {
+            tracing::warn!(error = ?err, "the database is unavailable");
+            return async_graphql::Error::new("the service is temporarily unavailable; try again shortly").extend_with(|_, e| {
+                e.set("code", code::SERVICE_UNAVAILABLE);
+                e.set("retryAfter", UNAVAILABLE_RETRY_AFTER_SECS);
+            });
+        }
         let Some(domain_code) = err.code() else {
             tracing::error!(error = ?err, "internal error while resolving a GraphQL field");
             return async_graphql::Error::new("Internal server error").extend_with(|_, e| e.set("code", code::INTERNAL));

@@ -210,6 +210,16 @@ async fn execute(
     let viewer = match auth::viewer(state, authorization).await {
         Ok(viewer) => viewer,
         Err(err) if err.code() == Some(crate::error::ErrorCode::Unauthenticated) => return unauthenticated(&err),
+        Err(err) if err.is_unavailable() => {
+            tracing::warn!(error = ?err, "authenticating a request failed: the database is unavailable");
+            let mut response = request_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::SERVICE_UNAVAILABLE,
+                "the service is temporarily unavailable; try again shortly",
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(crate::graphql::error::UNAVAILABLE_RETRY_AFTER_SECS));
+            return response;
+        }
         Err(err) => {
             tracing::error!(error = ?err, "authenticating a request failed");
             return request_error(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "Internal server error");
@@ -299,7 +309,21 @@ fn render(response: async_graphql::Response, media: MediaType) -> Rendered {
     let request_failed = matches!(response.data, async_graphql::Value::Null)
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let status = if request_failed && media == MediaType::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    // Nothing could run because the database is unreachable: 503 with Retry-After,
+    // so clients and proxies retry (elsewhere) instead of reading it as a bad request.
+    let unavailable = matches!(response.data, async_graphql::Value::Null)
+        && !response.errors.is_empty()
+        && response
+            .errors
+            .iter()
+            .all(|e| e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&async_graphql::Value::from(code::SERVICE_UNAVAILABLE)));
+    let status = if unavailable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if request_failed && media == MediaType::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     // Serialise straight to bytes: no intermediate JSON tree for large responses.
     let bytes = if request_failed {
         // The spec: a response to a request error has no `data` entry.
@@ -322,9 +346,13 @@ fn render(response: async_graphql::Response, media: MediaType) -> Rendered {
         }
     };
     let hint = response.cache_control;
+    let mut http_headers = response.http_headers;
+    if unavailable {
+        http_headers.insert(header::RETRY_AFTER, HeaderValue::from(crate::graphql::error::UNAVAILABLE_RETRY_AFTER_SECS));
+    }
     let cacheable_for =
         (response.errors.is_empty() && hint.public && hint.max_age > 0).then(|| std::time::Duration::from_secs(hint.max_age as u64));
-    Rendered { status, body, cache_control: hint.value(), http_headers: response.http_headers, cacheable_for }
+    Rendered { status, body, cache_control: hint.value(), http_headers, cacheable_for }
 }
 
 /// Requests to `/graphql` with any other method.

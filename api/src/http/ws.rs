@@ -12,6 +12,7 @@
 //! | 4409 | `subscribe` with the id of an operation still running |
 //! | 4429 | a second `connection_init` |
 //! | 4500 | the server failed while accepting the connection (logged; no detail sent) |
+//! | 1013 | the database could not be reached while accepting the connection: retry later |
 //! | 1001 | the server is shutting down: reconnect (to another instance) |
 //!
 //! Close reasons are fixed, short texts (a close frame's reason holds 123 bytes).
@@ -112,6 +113,8 @@ enum InitRefusal {
     Forbidden,
     /// Something failed on our side (logged): 4500.
     Internal,
+    /// The database could not be reached: 1013 (try again later).
+    Unavailable,
 }
 
 struct Connection {
@@ -133,6 +136,10 @@ impl Connection {
         let viewer = match auth::viewer(&state, authorization.as_deref()).await {
             Ok(viewer) => viewer,
             Err(err) if err.code() == Some(ErrorCode::Unauthenticated) => return Err(InitRefusal::Forbidden),
+            Err(err) if err.is_unavailable() => {
+                tracing::warn!(error = ?err, "accepting a WebSocket connection failed: the database is unavailable");
+                return Err(InitRefusal::Unavailable);
+            }
             Err(err) => {
                 tracing::error!(error = ?err, "accepting a WebSocket connection failed");
                 return Err(InitRefusal::Internal);
@@ -165,6 +172,7 @@ impl Connection {
                 Connection::init(state, payload, client, origin).await.map_err(|refusal| match refusal {
                     InitRefusal::Forbidden => async_graphql::Error::new("the access token was refused"),
                     InitRefusal::Internal => async_graphql::Error::new("Internal server error"),
+                    InitRefusal::Unavailable => async_graphql::Error::new("the service is temporarily unavailable; try again shortly"),
                 })
             })
             .keepalive_timeout(Duration::from_secs(60));
@@ -224,6 +232,7 @@ impl Connection {
                         }
                         Err(InitRefusal::Forbidden) => Step::Close(4403, "Forbidden"),
                         Err(InitRefusal::Internal) => Step::Close(4500, "Internal server error"),
+                        Err(InitRefusal::Unavailable) => Step::Close(1013, "Try again later"),
                     }
                 }
                 incoming = stream.next() => {

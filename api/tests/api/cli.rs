@@ -139,3 +139,34 @@ fn create_admin_reads_the_password_from_stdin() {
     assert!(stderr(&weak).contains("at least 10 characters"), "{}", stderr(&weak));
     assert!(!stderr(&weak).contains("keys to the shop"), "passwords never printed");
 }
+
+#[test]
+fn inventory_verify_refuses_pending_migrations_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["migrate"], &[], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let db = dir.path().join("stockade.db");
+    let applied = |pool_url: String| async move {
+        let pool = sqlx::SqlitePool::connect(&pool_url).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM seaql_migrations").fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let url = format!("sqlite:{}", db.display());
+    // Pretend the last migration has not run yet.
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("DELETE FROM seaql_migrations WHERE version = (SELECT MAX(version) FROM seaql_migrations)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let before = rt.block_on(applied(url.clone()));
+    let out = run(&["inventory", "verify"], &[], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 pending migration"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("stockade migrate"), "{}", stderr(&out));
+    assert_eq!(rt.block_on(applied(url)), before, "verify applied no migration");
+}

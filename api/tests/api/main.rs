@@ -15,6 +15,7 @@ mod hostile;
 mod http;
 mod inventory;
 mod inventory_api;
+mod outage;
 mod outbox;
 mod payments;
 mod schema;
