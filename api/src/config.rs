@@ -579,7 +579,9 @@ impl Config {
             .map(|v| v.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect())
             .unwrap_or_default();
         for origin in cors_allowed_origins.iter().filter(|o| *o != "*") {
-            let ok = Url::parse(origin).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.path() == "/" && u.host().is_some());
+            // `tauri://localhost` is the admin desktop app's origin (Linux and macOS).
+            let ok = Url::parse(origin)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https" | "tauri") && matches!(u.path(), "/" | "") && u.host().is_some());
             if !ok {
                 return Err(ConfigError::new(
                     "CORS_ALLOWED_ORIGINS",
@@ -786,6 +788,8 @@ mod tests {
         assert_eq!(config(&[("PAYMENT_WINDOW_SECS", "5")]).unwrap_err().var, "PAYMENT_WINDOW_SECS");
         assert_eq!(config(&[("CORS_ALLOWED_ORIGINS", "not a url")]).unwrap_err().var, "CORS_ALLOWED_ORIGINS");
         assert_eq!(config(&[("CORS_ALLOWED_ORIGINS", "https://shop.example/path")]).unwrap_err().var, "CORS_ALLOWED_ORIGINS");
+        let app_origins = config(&[("CORS_ALLOWED_ORIGINS", "tauri://localhost, http://tauri.localhost")]).unwrap().cors_allowed_origins;
+        assert_eq!(app_origins, ["tauri://localhost", "http://tauri.localhost"]);
         assert_eq!(config(&[("RATE_LIMIT_AUTH_PER_MINUTE", "many")]).unwrap_err().var, "RATE_LIMIT_AUTH_PER_MINUTE");
         assert_eq!(config(&[("EVENTS_PUBLISHER", "maybe")]).unwrap_err().var, "EVENTS_PUBLISHER");
         assert_eq!(config(&[("OUTBOX_POLL_INTERVAL_MS", "1")]).unwrap_err().var, "OUTBOX_POLL_INTERVAL_MS");

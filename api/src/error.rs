@@ -43,6 +43,8 @@ pub enum ErrorCode {
     GatewayUnavailable,
     /// The payment gateway refused the request (the message says why).
     GatewayRejected,
+    /// The order is paid already: there is nothing (more) to pay.
+    AlreadyPaid,
 }
 
 impl ErrorCode {
@@ -66,6 +68,7 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             ErrorCode::GatewayUnavailable => "GATEWAY_UNAVAILABLE",
             ErrorCode::GatewayRejected => "GATEWAY_REJECTED",
+            ErrorCode::AlreadyPaid => "ALREADY_PAID",
         }
     }
 }
@@ -131,9 +134,14 @@ pub enum Error {
     #[error("the payment gateway is unavailable; try again shortly")]
     GatewayUnavailable { detail: String },
 
-    /// The payment gateway refused the request.
-    #[error("the payment gateway refused: {message}")]
+    /// The payment gateway refused the request. Its own text stays in the logs: it
+    /// can name keys and internals, and is not written for buyers.
+    #[error("the payment gateway refused the request ({code}); please try again, or contact the shop if it persists")]
     GatewayRejected { code: String, message: String },
+
+    /// Paying an order that is paid already.
+    #[error("this order is paid already; there is nothing to pay")]
+    AlreadyPaid,
 
     #[error("database error")]
     Db(#[from] DbErr),
@@ -191,6 +199,7 @@ impl Error {
             Error::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Error::GatewayUnavailable { .. } => ErrorCode::GatewayUnavailable,
             Error::GatewayRejected { .. } => ErrorCode::GatewayRejected,
+            Error::AlreadyPaid => ErrorCode::AlreadyPaid,
             Error::Db(_) | Error::Internal(_) => return None,
         })
     }

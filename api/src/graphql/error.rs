@@ -143,6 +143,8 @@ pub enum UserErrorCode {
     GatewayUnavailable,
     /// The payment gateway refused the request; the message carries its reason.
     GatewayRejected,
+    /// The order is paid already (a repeated payment request); nothing was charged.
+    AlreadyPaid,
 }
 
 /// An expected failure of a mutation, for the client to show or act on.

@@ -204,13 +204,11 @@ impl OrderService {
         self.transition(order_id, OrderStatus::Cancelled, Some(expected_version), Change { actor, cause: &cause }, None).await
     }
 
-    /// Expires unpaid orders (pending, or failed and not retried) past their payment
-    /// deadline, in bounded batches, giving back what stock they hold; returns their ids. Orders with money in flight (a payment
-    /// processing) are left for the gateway's answer. Safe on several instances at
-    /// once: each order moves once.
-    pub async fn expire_unpaid(&self, batch: u64) -> Result<Vec<i64>> {
+    /// Unpaid orders whose payment deadline has passed (oldest first), except those
+    /// with a payment the gateway is still processing.
+    pub async fn due_for_expiry(&self, batch: u64) -> Result<Vec<i64>> {
         let now = Utc::now();
-        let due: Vec<i64> = order::Entity::find()
+        Ok(order::Entity::find()
             .select_only()
             .column(order::Column::Id)
             .filter(order::Column::Status.is_in([OrderStatus::PendingPayment.as_str(), OrderStatus::PaymentFailed.as_str()]))
@@ -220,18 +218,18 @@ impl OrderService {
             .limit(batch)
             .into_tuple()
             .all(self.db.conn())
-            .await?;
-        let mut expired = Vec::new();
-        for id in due {
-            let change = Change { actor: Actor::System, cause: "payment deadline passed" };
-            match self.transition(id, OrderStatus::Expired, None, change, None).await {
-                Ok(_) => expired.push(id),
-                // Paid or cancelled meanwhile (another instance, a webhook): fine.
-                Err(Error::IllegalTransition { .. } | Error::Conflict) => {}
-                Err(e) => return Err(e),
-            }
+            .await?)
+    }
+
+    /// Expires one unpaid order (its stock is released); false if it was paid,
+    /// cancelled or expired meanwhile (another instance, a webhook).
+    pub async fn expire(&self, id: i64) -> Result<bool> {
+        let change = Change { actor: Actor::System, cause: "payment deadline passed" };
+        match self.transition(id, OrderStatus::Expired, None, change, None).await {
+            Ok(_) => Ok(true),
+            Err(Error::IllegalTransition { .. } | Error::Conflict) => Ok(false),
+            Err(e) => Err(e),
         }
-        Ok(expired)
     }
 
     /// Bumps the order's version if it is still `expected_version` (a staff action that

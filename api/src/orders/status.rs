@@ -63,6 +63,11 @@ impl OrderStatus {
     pub const ALL: [OrderStatus; 10] =
         [PendingPayment, PaymentFailed, Paid, NeedsAttention, Fulfilled, Shipped, Delivered, Cancelled, Expired, Refunded];
 
+    /// Whether the order's money was received (and not given back).
+    pub fn is_paid(self) -> bool {
+        matches!(self, Paid | NeedsAttention | Fulfilled | Shipped | Delivered)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PendingPayment => "pending_payment",

@@ -117,7 +117,7 @@ impl PaymentService {
                     .filter(payment::Column::Status.is_in(PaymentStatus::ALL.into_iter().filter(|s| s.is_open()).map(|s| s.as_str())))
                     .exec(self.inner.db.conn())
                     .await?;
-                self.deliver(&payment.intent_id).await
+                self.deliver(&payment.intent_id).await.map(drop)
             }
             Err(GatewayError::Rejected { .. }) => {
                 let intent = self.inner.gateway.retrieve_intent(&payment.intent_id).await?;
@@ -197,7 +197,7 @@ impl PaymentService {
             }
         }
         let number = refunds.len() + 1;
-        let key = self.idempotency_key(&format!("refund:{order_id}:{number}"));
+        let key = self.order_key(order_id, order.created_at, &format!("refund:{number}"));
         let refund_id = retry_transaction("refund request", || async {
             let txn = self.inner.db.begin_write().await?;
             self.inner.orders.touch_in(&*txn, order_id, expected_version).await?;
@@ -324,15 +324,36 @@ impl PaymentService {
     /// gives their stock back, and cancels their open intents so a late payment is
     /// unlikely (one that still arrives is applied like any other).
     pub async fn expire_unpaid(&self, batch: u64) -> Result<usize> {
-        let expired = self.inner.orders.expire_unpaid(batch).await?;
-        for order_id in &expired {
-            for p in self.payments_of(*order_id).await?.into_iter().filter(|p| p.status.is_open()) {
+        let mut expired = 0;
+        for order_id in self.inner.orders.due_for_expiry(batch).await? {
+            // Money may have arrived that we have not heard of yet (a webhook on its
+            // way, a crash between the gateway's answer and applying it): ask the
+            // gateway before giving the stock away. If it cannot be asked, the order
+            // waits for the next sweep.
+            if let Err(e) = self.read_back_open_attempts(order_id).await {
+                tracing::warn!(order_id, error = %e, "not expiring an order whose payment attempts could not be read back; will retry");
+                continue;
+            }
+            if !self.inner.orders.expire(order_id).await? {
+                continue;
+            }
+            expired += 1;
+            for p in self.payments_of(order_id).await?.into_iter().filter(|p| p.status.is_open()) {
                 if let Err(e) = self.stop(&p).await {
                     tracing::warn!(order_id, intent_id = %p.intent_id, error = %e, "could not cancel the intent of an expired order");
                 }
             }
         }
-        Ok(expired.len())
+        Ok(expired)
+    }
+
+    /// Applies what the gateway knows of the order's open attempts.
+    async fn read_back_open_attempts(&self, order_id: i64) -> Result<()> {
+        for p in self.payments_of(order_id).await?.into_iter().filter(|p| p.status.is_open()) {
+            let intent = self.inner.gateway.retrieve_intent(&p.intent_id).await?;
+            self.apply_event(&GatewayEvent::from_intent(self.gateway_kind(), &intent)).await?;
+        }
+        Ok(())
     }
 }
 

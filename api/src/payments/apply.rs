@@ -155,11 +155,11 @@ impl PaymentService {
                 let right_amount = *amount_received == order.total.amount && currency.eq_ignore_ascii_case(order.total.currency.code());
                 let outcome = match order.status {
                     _ if !right_amount => {
-                        let cause = format!(
-                            "paid {amount_received} {currency}, but the order totals {} {}: check the payment",
-                            order.total.amount,
-                            order.total.currency.code()
-                        );
+                        let received = match currency.to_ascii_uppercase().parse::<crate::money::Currency>() {
+                            Ok(paid_in) => crate::money::Money::new(*amount_received, paid_in).formatted(),
+                            Err(_) => format!("{amount_received} (minor units) {}", currency.to_ascii_uppercase()),
+                        };
+                        let cause = format!("paid {received}, but the order totals {}: check the payment", order.total.formatted());
                         self.attention(txn, &order, &cause, data).await?
                     }
                     OrderStatus::PendingPayment | OrderStatus::PaymentFailed | OrderStatus::Expired => {
@@ -259,7 +259,7 @@ impl PaymentService {
             attempt: Set(attempt),
             gateway: Set(event.gateway.as_str().into()),
             intent_id: Set(intent_id.to_owned()),
-            idempotency_key: Set(self.idempotency_key(&format!("intent:{order_id}:{attempt}"))),
+            idempotency_key: Set(self.order_key(order_id, order.created_at, &format!("intent:{attempt}"))),
             amount: Set(order.total),
             currency: Set(order.currency),
             status: Set(PaymentStatus::RequiresPaymentMethod.as_str().into()),
@@ -362,7 +362,8 @@ impl PaymentService {
     async fn refunded(&self, txn: &WriteTxn, order: &Order, payment: &Payment, amount_refunded: i64) -> Result<Outcome> {
         let id = Some(order.id);
         if amount_refunded <= payment.amount_refunded.amount {
-            return Ok(Outcome::new(Applied::Ignored, id, format!("{amount_refunded} refunded was already recorded")));
+            let refunded = crate::money::Money::new(amount_refunded, order.total.currency).formatted();
+            return Ok(Outcome::new(Applied::Ignored, id, format!("{refunded} refunded was already recorded")));
         }
         let now = Utc::now();
         payment::Entity::update_many()

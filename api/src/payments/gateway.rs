@@ -168,7 +168,10 @@ impl From<GatewayError> for crate::error::Error {
     fn from(e: GatewayError) -> Self {
         match e {
             GatewayError::Unavailable(detail) => crate::error::Error::GatewayUnavailable { detail },
-            GatewayError::Rejected { code, message } => crate::error::Error::GatewayRejected { code, message },
+            GatewayError::Rejected { code, message } => {
+                tracing::warn!(%code, %message, "the payment gateway refused a request");
+                crate::error::Error::GatewayRejected { code, message }
+            }
         }
     }
 }

@@ -303,6 +303,16 @@ impl PaymentService {
         format!("stockade-{}", &hex::encode(derive(&self.inner.key, purpose))[..40])
     }
 
+    /// The idempotency key of one gateway request about an order (`what` names it,
+    /// e.g. `intent:2` for attempt 2). Besides the installation's secret it names the
+    /// order by its id *and the moment it was created*, so a fresh or restored database
+    /// whose order ids start again never reuses a key inside the gateway's 24-hour
+    /// window (Stripe would otherwise hand back another order's payment), while every
+    /// instance and every retry derive the same key for the same request.
+    pub(crate) fn order_key(&self, order_id: i64, created_at: chrono::DateTime<Utc>, what: &str) -> String {
+        self.idempotency_key(&format!("order:{order_id}:{}:{what}", created_at.timestamp_micros()))
+    }
+
     /// Starts (or resumes) paying an order: its open attempt, or a new one. A failed
     /// order is reopened first (its stock held again, all or nothing).
     #[tracing::instrument(skip(self), err(level = "debug"))]
@@ -311,6 +321,7 @@ impl PaymentService {
         match order.status {
             OrderStatus::PendingPayment => {}
             OrderStatus::PaymentFailed => self.reopen(&order, None, actor, "payment retried").await?,
+            other if other.is_paid() => return Err(Error::AlreadyPaid),
             other => return Err(Error::invalid("orderId", format!("this order is {other}: there is nothing to pay"))),
         }
         let mut replaced = false;
@@ -346,7 +357,7 @@ impl PaymentService {
     /// Creates attempt `attempt` at the gateway and records it (once, however many
     /// requests race to do it).
     async fn new_attempt(&self, order: &Order, attempt: i32) -> Result<Payment> {
-        let key = self.idempotency_key(&format!("intent:{}:{attempt}", order.id));
+        let key = self.order_key(order.id, order.created_at, &format!("intent:{attempt}"));
         let request = IntentRequest {
             order_id: order.id,
             attempt,
@@ -432,19 +443,21 @@ impl PaymentService {
 
     /// Applies what the test gateway delivered for `intent_id` (nothing for Stripe,
     /// which delivers by webhook).
-    async fn deliver(&self, intent_id: &str) -> Result<()> {
-        for event in self.inner.gateway.take_deliveries(intent_id) {
-            self.apply_event(&event).await?;
+    async fn deliver(&self, intent_id: &str) -> Result<usize> {
+        let events = self.inner.gateway.take_deliveries(intent_id);
+        for event in &events {
+            self.apply_event(event).await?;
         }
-        Ok(())
+        Ok(events.len())
     }
 
     /// Test gateway: pays with a test card (see [`TEST_CARDS`]); the outcome is applied
-    /// through the same path as a webhook before this returns.
+    /// through the same path as a webhook before this returns. Confirming a payment
+    /// that already went through answers its outcome (a retry after a lost answer).
     pub async fn test_confirm(&self, client_secret: &str, card_number: &str) -> Result<(Payment, Order)> {
         let test = self.test_gateway().ok_or_else(|| Error::invalid("clientSecret", "the test gateway is not in use"))?;
         let intent = test.confirm(client_secret, card_number).await?;
-        self.deliver(&intent.id).await?;
+        self.settle_test_intent(&intent.id).await?;
         self.payment_and_order(&intent.id).await
     }
 
@@ -452,8 +465,40 @@ impl PaymentService {
     pub async fn test_authenticate(&self, client_secret: &str, approve: bool) -> Result<(Payment, Order)> {
         let test = self.test_gateway().ok_or_else(|| Error::invalid("clientSecret", "the test gateway is not in use"))?;
         let intent = test.authenticate(client_secret, approve).await?;
-        self.deliver(&intent.id).await?;
+        self.settle_test_intent(&intent.id).await?;
         self.payment_and_order(&intent.id).await
+    }
+
+    /// Applies the test gateway's outcome for `intent_id`. The outcome is already
+    /// durable (the gateway's intent row is committed before it answers). Its events
+    /// are applied; if that fails (a database blip) or there were none (a retry of a
+    /// confirmation whose answer was lost, or whose events a crash took), the intent
+    /// as it stands is read back and applied, with a few retries. Whatever is still
+    /// missing is read back before the order could expire.
+    async fn settle_test_intent(&self, intent_id: &str) -> Result<()> {
+        match self.deliver(intent_id).await {
+            Ok(0) => {}
+            Ok(_) => return Ok(()),
+            Err(e) => tracing::warn!(%intent_id, error = %e, "applying a test payment's events failed; reading the intent back"),
+        }
+        let mut delay = std::time::Duration::from_millis(200);
+        for attempt in 1.. {
+            let applied = async {
+                let intent = self.inner.gateway.retrieve_intent(intent_id).await?;
+                self.apply_event(&GatewayEvent::from_intent(self.gateway_kind(), &intent)).await
+            }
+            .await;
+            match applied {
+                Ok(_) => return Ok(()),
+                Err(e) if attempt < 3 => {
+                    tracing::warn!(%intent_id, error = %e, attempt, "applying a test payment failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     async fn payment_and_order(&self, intent_id: &str) -> Result<(Payment, Order)> {

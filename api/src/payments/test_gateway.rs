@@ -193,7 +193,12 @@ impl TestGateway {
         };
         let now = self.load(&intent_id).await?;
         if !moved {
-            return Err(Error::invalid("clientSecret", format!("this payment is {} and cannot be confirmed", now.status)));
+            // A confirmation that already went through (the buyer retried after losing
+            // the answer): answer its outcome, idempotently.
+            return match IntentStatus::parse(&now.status) {
+                Some(IntentStatus::Succeeded | IntentStatus::Processing | IntentStatus::RequiresAction) => Ok(self.intent(&now)),
+                _ => Err(Error::invalid("clientSecret", "this payment was cancelled and cannot be confirmed; start a new payment")),
+            };
         }
         Ok(self.intent(&now))
     }
@@ -225,7 +230,11 @@ impl TestGateway {
         };
         let now = self.load(&intent_id).await?;
         if !moved {
-            return Err(Error::invalid("clientSecret", format!("this payment is {} and needs no authentication", now.status)));
+            // Already authenticated (a retry after a lost answer): answer its outcome.
+            return match IntentStatus::parse(&now.status) {
+                Some(IntentStatus::Succeeded | IntentStatus::Processing) => Ok(self.intent(&now)),
+                _ => Err(Error::invalid("clientSecret", format!("this payment is {} and needs no authentication", now.status))),
+            };
         }
         Ok(self.intent(&now))
     }

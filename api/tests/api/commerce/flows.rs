@@ -77,7 +77,7 @@ async fn an_order_with_nothing_to_pay_is_paid_at_checkout() {
         )
         .await;
     assert!(pay.get("errors").is_none(), "{pay:#}");
-    assert_eq!(pay["data"]["paymentIntentCreate"]["userErrors"][0]["code"], "INVALID", "{pay:#}");
+    assert_eq!(pay["data"]["paymentIntentCreate"]["userErrors"][0]["code"], "ALREADY_PAID", "{pay:#}");
     assert_reconciles(&app).await;
 }
 

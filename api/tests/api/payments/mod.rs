@@ -2,6 +2,7 @@
 //! stand-in for its HTTP API, signed webhooks, late money, reconciliation, and the
 //! staff's failed-payment review.
 
+mod durable;
 mod flow;
 mod late;
 mod reconcile;
