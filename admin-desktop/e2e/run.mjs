@@ -63,6 +63,8 @@ async function shot(name) {
   shotN += 1;
   const file = join(SHOTS, `${String(shotN).padStart(2, "0")}-${name}.png`);
   try {
+    // Let WebKit paint the last change first (under Xvfb a capture can lag a frame).
+    await sleep(300);
     writeFileSync(file, await wd.screenshot());
   } catch (err) {
     console.error(`screenshot ${name} failed: ${err.message}`);
@@ -222,7 +224,7 @@ async function main() {
       cartId: cart.cart.id,
       cartToken: cart.cartToken,
       email: "shopper@e2e.test",
-      address: { name: "Sam Shopper", line1: "1 Main St", city: "Springfield", postalCode: "12345", country: "US" },
+      address: { name: "Sam Shopper", line1: "1 Main St", city: "Springfield", region: "IL", postalCode: "62701", country: "US" },
     });
     if (start.checkoutStart.userErrors.length) throw new Error(JSON.stringify(start.checkoutStart.userErrors));
     const done = (await server.gql(OPS.checkoutComplete, { cartId: cart.cart.id, cartToken: cart.cartToken, key: randomUUID() }))

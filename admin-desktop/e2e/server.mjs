@@ -22,7 +22,10 @@ export class Stockade {
       ...process.env,
       DATA_DIR: this.dataDir,
       LISTEN_ADDR: `127.0.0.1:${this.port}`,
-      CORS_ALLOWED_ORIGINS: "tauri://localhost,http://tauri.localhost,http://127.0.0.1:18273",
+      // The app's origin is tauri://localhost, which the server's CORS_ALLOWED_ORIGINS
+      // refuses to parse (it takes only http/https origins): allow any origin. The app
+      // sends a bearer token, never cookies, so `*` grants nothing extra.
+      CORS_ALLOWED_ORIGINS: "*",
       RATE_LIMIT_BROWSE_PER_MINUTE: "0",
       PAYMENT_GATEWAY: "test",
       DATABASE_URL: "",

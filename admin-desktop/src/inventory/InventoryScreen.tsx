@@ -226,6 +226,7 @@ export function InventoryScreen(props: {
                     ) : null}
                   </span>
                   <span role="gridcell" className="c-locs">
+                    {r.levels.length === 0 ? <span className="not-stocked">not stocked</span> : null}
                     {r.levels.map((l) => (
                       <span key={l.location.id} className="loc">
                         {l.location.code} {l.onHand}/{l.reserved}

@@ -7,7 +7,7 @@ import { request } from "../api/client";
 import { errorText, fieldError, userErrorText, type UserErrorLike } from "../api/errors";
 import { useQuery } from "../api/hooks";
 import type { StockMovementsQuery } from "../gql/graphql";
-import { Field, formatTime, signed } from "../ui/Dialog";
+import { Field, signed } from "../ui/Dialog";
 import { AdjustDialog, type AdjustTarget } from "./AdjustDialog";
 import { variantLabel, type Level, type Row } from "./model";
 import { InventoryTransferMutation, LowStockThresholdMutation, StockMovementsQuery as MovementsDoc, VariantStockQuery } from "./operations";
@@ -320,21 +320,21 @@ function MovementHistory(props: { variantId: string; refreshKey: string; onOpenO
             <th scope="col">When</th>
             <th scope="col">Where</th>
             <th scope="col">What</th>
-            <th scope="col">On hand</th>
-            <th scope="col">Reserved</th>
-            <th scope="col">After (on hand / reserved / avail.)</th>
+            <th scope="col" title="Change in units on hand">± hand</th>
+            <th scope="col" title="Change in units reserved">± res.</th>
+            <th scope="col" title="On hand / reserved / available after it">After</th>
             <th scope="col">Who</th>
-            <th scope="col">Reference · note</th>
+            <th scope="col">Ref. · note</th>
           </tr>
         </thead>
         <tbody>
           {items.map((m) => (
             <tr key={m.id}>
-              <td>{formatTime(m.at)}</td>
+              <td>{shortTime(m.at)}</td>
               <td>{m.location.code}</td>
               <td>{reasonText(m.reason)}</td>
-              <td>{m.deltaOnHand ? signed(m.deltaOnHand) : ""}</td>
-              <td>{m.deltaReserved ? signed(m.deltaReserved) : ""}</td>
+              <td className="num">{m.deltaOnHand ? signed(m.deltaOnHand) : ""}</td>
+              <td className="num">{m.deltaReserved ? signed(m.deltaReserved) : ""}</td>
               <td>
                 {m.onHandAfter} / {m.reservedAfter} / {m.availableAfter}
               </td>
@@ -367,4 +367,13 @@ function MovementHistory(props: { variantId: string; refreshKey: string; onOpenO
       ) : null}
     </section>
   );
+}
+
+/** "14:05:09" today, "Nov 30 14:05" before. */
+function shortTime(iso: string): string {
+  const d = new Date(iso);
+  const today = new Date().toDateString() === d.toDateString();
+  return today
+    ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })
+    : d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }

@@ -3,7 +3,7 @@ import type { MovementReason } from "../gql/graphql";
 export function reasonText(r: MovementReason): string {
   switch (r) {
     case "RESERVE":
-      return "reserved for a cart or order";
+      return "reserved";
     case "RELEASE":
       return "released";
     case "EXPIRE":
