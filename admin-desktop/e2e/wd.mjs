@@ -123,6 +123,10 @@ export class WebDriver {
     return this.cmd("POST", this.s("/execute/sync"), { script, args });
   }
 
+  execAsync(script, args = []) {
+    return this.cmd("POST", this.s("/execute/async"), { script, args });
+  }
+
   async screenshot() {
     const b64 = await this.cmd("GET", this.s("/screenshot"));
     return Buffer.from(b64, "base64");

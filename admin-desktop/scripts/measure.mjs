@@ -57,12 +57,37 @@ try {
   await wd.fill("input[name=server]", server);
   await wd.fill("input[name=email]", email);
   await wd.fill("input[name=password]", password);
-  await wd.clickCss("form[aria-label='Sign in'] button[type=submit]");
+  // Timed inside the page: sign-in click, then Inventory as soon as it can be
+  // clicked -> first inventory rows on screen (sign-in included).
+  out.signInToFirstRowsMs = await wd.execAsync(`const done = arguments[arguments.length - 1];
+    const t0 = performance.now();
+    document.querySelector("form[aria-label='Sign in'] button[type=submit]").click();
+    (function poll() {
+      const nav = document.querySelector("[data-nav=inventory]:not(.current)");
+      if (nav) nav.click();
+      if (document.querySelector("[data-testid=inventory-grid] [data-sku]")) done(Math.round(performance.now() - t0));
+      else setTimeout(poll, 5);
+    })();`);
   await wd.waitFor("[data-testid=live-indicator][data-state=live]", { timeout: 20_000 });
-  t0 = Date.now();
   await wd.clickCss("[data-nav=inventory]");
   await wd.waitFor("[data-testid=inventory-grid] [data-sku]", { timeout: 30_000 });
-  out.firstRowsMs = Date.now() - t0;
+  // A search over 10,000 variants: keystroke -> filtered rows (250 ms debounce included).
+  out.searchToRowsMs = await wd.execAsync(`const done = arguments[arguments.length - 1];
+    const input = document.querySelector("[data-testid=inventory-search]");
+    const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set;
+    const t0 = performance.now();
+    set.call(input, "OLI-L");
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    (function poll() {
+      const rows = [...document.querySelectorAll("[data-testid=inventory-grid] [data-sku]")];
+      if (rows.length > 0 && rows.every((r) => r.dataset.sku.includes("OLI-L"))) done(Math.round(performance.now() - t0));
+      else setTimeout(poll, 5);
+    })();`);
+  await wd.execAsync(`const done = arguments[arguments.length - 1];
+    const input = document.querySelector("[data-testid=inventory-search]");
+    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set.call(input, "");
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    setTimeout(() => done(true), 1500);`);
   await sleep(5000);
   out.rssIdle = rss();
   t0 = Date.now();
@@ -74,7 +99,7 @@ try {
     if (Date.now() - t0 > 300_000) throw new Error("scrolling took over 5 minutes");
     await sleep(30);
   }
-  out.scrollAllMs = Date.now() - t0;
+  out.scrollAllMs = Date.now() - t0; // paced by WebDriver round trips, 2000 px a step
   out.rows = await wd.exec("return document.querySelector('[data-testid=inventory-count]').textContent");
   await sleep(3000);
   out.rssAfterScroll = rss();
@@ -120,6 +145,10 @@ try {
   }
   lat.sort((a, b) => a - b);
   out.stockChangeToRowMs = { min: lat[0], median: lat[5], max: lat[9] };
+} catch (err) {
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync("/tmp/measure-failed.png", await wd.screenshot().catch(() => Buffer.alloc(0)));
+  console.error(`measure failed (screenshot /tmp/measure-failed.png): ${err.message}`);
 } finally {
   await wd.quit();
   driver.kill();

@@ -8,7 +8,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useDebounced, useQuery } from "../api/hooks";
 import { StockLocationsQuery } from "./operations";
 import { SORTS, sortRows, variantLabel, type SortKey } from "./model";
-import { useInventory } from "./useInventory";
+import { PAGE, useInventory } from "./useInventory";
 import { VariantPanel } from "./VariantPanel";
 
 const ROW_HEIGHT = 34;
@@ -55,7 +55,7 @@ export function InventoryScreen(props: {
 
   // Paged loading: fetch the next page when the view nears the end.
   useEffect(() => {
-    if (list.hasMore && !list.loading && lastIndex >= rows.length - 30) list.loadMore();
+    if (list.hasMore && !list.loading && lastIndex >= rows.length - PAGE) list.loadMore();
   }, [lastIndex, rows.length, list]);
 
   useEffect(() => setActive(0), [filter, sort]);
