@@ -1,5 +1,5 @@
 /** The sign-in form; also shown over the open screens when the session ended. */
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { Field } from "../ui/Dialog";
 import { loadPrefs, savePrefs } from "./prefs";
 import { SignInError, signIn } from "./session";
@@ -11,6 +11,7 @@ export function SignInForm(props: { lockedServer?: string; lockedEmail?: string;
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const passwordRef = useRef<HTMLInputElement>(null);
 
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
@@ -27,6 +28,7 @@ export function SignInForm(props: { lockedServer?: string; lockedEmail?: string;
     } catch (err) {
       setError(err instanceof SignInError ? err.message : "Signing in failed. Try again.");
       setPassword("");
+      passwordRef.current?.focus();
     } finally {
       setBusy(false);
     }
@@ -55,6 +57,7 @@ export function SignInForm(props: { lockedServer?: string; lockedEmail?: string;
       </Field>
       <Field label="Password">
         <input
+          ref={passwordRef}
           name="password"
           type="password"
           value={password}
@@ -63,7 +66,7 @@ export function SignInForm(props: { lockedServer?: string; lockedEmail?: string;
         />
       </Field>
       {error ? (
-        <p className="form-error" role="alert" data-testid="signin-error">
+        <p className="form-error" role="alert" aria-live="assertive" data-testid="signin-error">
           {error}
         </p>
       ) : null}

@@ -122,8 +122,19 @@ function useServer(url: string): void {
   });
 }
 
-/** On start: resume the kept session of `url`, if any. */
-export async function resume(url: string): Promise<void> {
+let resuming: Promise<void> | null = null;
+
+/**
+ * On start: resume the kept session of `url`, if any. Once per run: a refresh token
+ * works once, and presenting it twice (React's StrictMode runs effects twice in
+ * development) would sign the whole session out.
+ */
+export function resume(url: string): Promise<void> {
+  resuming ??= doResume(url);
+  return resuming;
+}
+
+async function doResume(url: string): Promise<void> {
   useServer(url);
   const token = await loadRefreshToken(url);
   if (!token) {
