@@ -4,6 +4,7 @@
 
 mod flow;
 mod late;
+mod live;
 mod reconcile;
 mod staff;
 mod stand_in;
