@@ -3,6 +3,7 @@ import { useMemo } from "react";
 import { useQuery } from "../api/hooks";
 import type { PaymentIssueKind } from "../gql/graphql";
 import { variantLabel } from "../inventory/model";
+import { usePaymentIssueFeed } from "../payments/feed";
 import { KINDS } from "../payments/words";
 import { HomeQuery } from "./operations";
 
@@ -16,7 +17,10 @@ export function HomeScreen(props: {
     const to = new Date(from.getTime() + 24 * 3600_000);
     return { from: from.toISOString(), to: to.toISOString() };
   }, []);
-  const q = useQuery(HomeQuery, range, { pollMs: 10_000 });
+  const q = useQuery(HomeQuery, range, { pollMs: 30_000 });
+  usePaymentIssueFeed((u) => {
+    if (u.kind !== "SNAPSHOT") q.reload();
+  });
   const d = q.data;
   return (
     <div className="home">

@@ -94,6 +94,7 @@ export function InventoryScreen(props: {
         const r = rows[active];
         if (r) setOpenId(r.variant.id);
       },
+      Escape: () => setOpenId(null),
     };
     const f = keys[e.key];
     if (f) {

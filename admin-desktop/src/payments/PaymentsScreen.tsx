@@ -1,7 +1,8 @@
 /**
  * Failed-payment review: a queue per kind with counts, oldest or newest first, and
- * the selected order with its actions. New issues arrive by polling every few
- * seconds (the server has no staff feed of payment issues yet).
+ * the selected order with its actions. New issues arrive live (`paymentIssueChanged`:
+ * counts replaced from each message, the list reloaded when its kind is touched);
+ * a slow poll stays as a safety net.
  */
 import { useEffect, useMemo, useState } from "react";
 import { useQuery } from "../api/hooks";
@@ -9,10 +10,12 @@ import type { OrderFieldsFragment, PaymentIssueKind } from "../gql/graphql";
 import { formatTime } from "../ui/Dialog";
 import { OrderView } from "./OrderView";
 import { PaymentActions, type Outcome } from "./PaymentActions";
+import { touchesKind, usePaymentIssueFeed } from "./feed";
 import { PaymentIssueCountsQuery, PaymentIssuesQuery } from "./operations";
 import { KINDS, statusText } from "./words";
 
-export const ISSUE_POLL_MS = 3000;
+/** Safety net only: the queue is live through `paymentIssueChanged`. */
+export const ISSUE_POLL_MS = 60_000;
 
 export function PaymentsScreen(props: { kind?: PaymentIssueKind; onKind: (k: PaymentIssueKind) => void }) {
   const kind = props.kind ?? "FAILED";
@@ -22,6 +25,19 @@ export function PaymentsScreen(props: { kind?: PaymentIssueKind; onKind: (k: Pay
   const [shown, setShown] = useState<OrderFieldsFragment | null>(null);
   const counts = useQuery(PaymentIssueCountsQuery, {}, { pollMs: ISSUE_POLL_MS });
   const issues = useQuery(PaymentIssuesQuery, { kind, first: 100 }, { pollMs: ISSUE_POLL_MS });
+  const [liveCounts, setLiveCounts] = useState<{ kind: PaymentIssueKind; count: number }[] | null>(null);
+  const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
+  usePaymentIssueFeed((u) => {
+    setLiveCounts(u.counts);
+    if (touchesKind(u, kind)) issues.reload();
+    if (u.kind === "CHANGE" && u.orderId && u.issueKind === kind) {
+      const id = u.orderId;
+      setFresh((prev) => new Set(prev).add(id));
+      setTimeout(() => setFresh((prev) => new Set([...prev].filter((x) => x !== id))), 2500);
+    }
+  });
+  // A polled answer newer than the last message wins (and vice versa).
+  useEffect(() => setLiveCounts(null), [counts.data]);
 
   const list = useMemo(() => {
     const nodes = issues.data?.paymentIssues.nodes ?? [];
@@ -40,7 +56,8 @@ export function PaymentsScreen(props: { kind?: PaymentIssueKind; onKind: (k: Pay
     setOutcome(null);
   }, [kind]);
 
-  const countOf = (k: PaymentIssueKind) => counts.data?.paymentIssueCounts.find((c) => c.kind === k)?.count ?? 0;
+  const countOf = (k: PaymentIssueKind) =>
+    (liveCounts ?? counts.data?.paymentIssueCounts)?.find((c) => c.kind === k)?.count ?? 0;
 
   return (
     <div className="payments">
@@ -80,7 +97,7 @@ export function PaymentsScreen(props: { kind?: PaymentIssueKind; onKind: (k: Pay
             <li key={i.order.id}>
               <button
                 type="button"
-                className={i.order.id === selected ? "issue selected" : "issue"}
+                className={["issue", i.order.id === selected ? "selected" : "", fresh.has(i.order.id) ? "fresh" : ""].filter(Boolean).join(" ")}
                 onClick={() => {
                   setSelected(i.order.id);
                   setShown(i.order);
