@@ -2,8 +2,9 @@
  * One variant: its levels per location (adjust each), transfer between locations,
  * its low-stock threshold, and its movement history (newest first, paged).
  */
-import { useEffect, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { request } from "../api/client";
+import { recovered } from "../api/connectivity";
 import { errorText, fieldError, userErrorText, type UserErrorLike } from "../api/errors";
 import { useQuery } from "../api/hooks";
 import type { StockMovementsQuery } from "../gql/graphql";
@@ -285,10 +286,11 @@ function MovementHistory(props: { variantId: string; refreshKey: string; onOpenO
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
 
-  async function load(after: string | null) {
+  const { variantId, refreshKey } = props;
+  const load = useCallback(async (after: string | null) => {
     setLoading(true);
     try {
-      const data = await request(MovementsDoc, { variantId: props.variantId, first: 25, after });
+      const data = await request(MovementsDoc, { variantId, first: 25, after });
       const c = data.stockMovements;
       setItems((prev) => (after ? [...prev, ...c.nodes] : c.nodes));
       setCursor(c.pageInfo.endCursor);
@@ -299,12 +301,14 @@ function MovementHistory(props: { variantId: string; refreshKey: string; onOpenO
     } finally {
       setLoading(false);
     }
-  }
+  }, [variantId]);
 
+  // Newest first: re-read the first page when the level changes (live or here) and
+  // when the server is back after an outage.
   useEffect(() => {
     void load(null);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [props.variantId, props.refreshKey]);
+  }, [load, refreshKey]);
+  useEffect(() => recovered.on(() => void load(null)), [load]);
 
   return (
     <section>
