@@ -18,7 +18,7 @@ import { OrderView } from "./payments/OrderView";
 import { PaymentsScreen } from "./payments/PaymentsScreen";
 import { Dialog } from "./ui/Dialog";
 
-type Screen = { name: "home" } | { name: "inventory"; lowOnly?: boolean } | { name: "payments"; kind?: PaymentIssueKind };
+type Screen = { name: "home" } | { name: "inventory" } | { name: "payments"; kind?: PaymentIssueKind };
 
 export function App() {
   const s = useSyncExternalStore(session.subscribe, session.get);
@@ -61,6 +61,8 @@ function Shell(props: { server: string; userName: string }) {
   const [screen, setScreen] = useState<Screen>({ name: "home" });
   const [toast, setToast] = useState<string | null>(null);
   const [orderNumber, setOrderNumber] = useState<string | null>(null);
+  // Bumped by Home's "low stock" link: the inventory then shows low stock only.
+  const [lowStockAsk, setLowStockAsk] = useState(0);
 
   useEffect(() => {
     startLive(props.server, socketToken);
@@ -125,13 +127,16 @@ function Shell(props: { server: string; userName: string }) {
         {screen.name === "home" ? (
           <HomeScreen
             onPayments={(kind) => setScreen({ name: "payments", kind })}
-            onLowStock={() => setScreen({ name: "inventory", lowOnly: true })}
+            onLowStock={() => {
+              setLowStockAsk((n) => n + 1);
+              setScreen({ name: "inventory" });
+            }}
           />
         ) : null}
         {/* Inventory stays mounted so its rows, scroll and open forms survive a visit elsewhere. */}
         <div hidden={screen.name !== "inventory"} className="screen-slot">
           <InventoryScreen
-            lowStockOnly={screen.name === "inventory" ? screen.lowOnly : undefined}
+            lowStockAsk={lowStockAsk}
             onOpenOrder={setOrderNumber}
             notify={setToast}
           />

@@ -14,13 +14,14 @@ import { VariantPanel } from "./VariantPanel";
 const ROW_HEIGHT = 34;
 
 export function InventoryScreen(props: {
-  lowStockOnly?: boolean;
+  /** Changes when another screen asks for low stock only (Home's link). */
+  lowStockAsk?: number;
   onOpenOrder: (orderNumber: string) => void;
   notify: (msg: string) => void;
 }) {
   const [search, setSearch] = useState("");
   const [locationId, setLocationId] = useState("");
-  const [lowOnly, setLowOnly] = useState(props.lowStockOnly ?? false);
+  const [lowOnly, setLowOnly] = useState(false);
   const [sort, setSort] = useState<SortKey>("sku");
   const [active, setActive] = useState(0);
   const [openId, setOpenId] = useState<string | null>(null);
@@ -28,7 +29,9 @@ export function InventoryScreen(props: {
   const locations = useQuery(StockLocationsQuery, {});
   const locs = locations.data?.stockLocations ?? [];
 
-  useEffect(() => setLowOnly(props.lowStockOnly ?? false), [props.lowStockOnly]);
+  useEffect(() => {
+    if (props.lowStockAsk) setLowOnly(true);
+  }, [props.lowStockAsk]);
 
   const filter = useMemo(
     () => ({
