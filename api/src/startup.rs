@@ -83,7 +83,14 @@ impl Application {
         let coupons = CouponService::new(db.clone());
         let order_tokens = OrderTokens::new(keys.derive_key("order-tokens"));
         let payment_key = keys.derive_key("payments");
-        let orders = OrderService::new(db.clone(), inventory.clone(), outbox_notify.clone(), order_tokens, config.shop_currency);
+        let orders = OrderService::new(
+            db.clone(),
+            inventory.clone(),
+            outbox_notify.clone(),
+            order_tokens,
+            config.shop_currency,
+            config.payments.stuck_after,
+        );
         let carts = CartService::new(
             db.clone(),
             inventory.clone(),
@@ -328,7 +335,8 @@ fn spawn_reconciler(
 }
 
 /// Expires idle carts and unpaid orders past their deadline (both give their stock
-/// back), every `interval`, until `stop` says so. Errors are logged and retried.
+/// back) and brings the payment review queue up to date (orders become stuck by
+/// waiting), every `interval`, until `stop` says so. Errors are logged and retried.
 fn spawn_commerce_sweeper(
     carts: CartService,
     payments: PaymentService,
@@ -347,6 +355,11 @@ fn spawn_commerce_sweeper(
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "unpaid orders expired"),
                 Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed; will retry"),
+            }
+            match payments.refresh_issues().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(changed = n, "payment review queue brought up to date"),
+                Err(e) => tracing::warn!(error = %e, "refreshing the payment review queue failed; will retry"),
             }
             match carts.sweep_expired(200).await {
                 Ok(0) => {}

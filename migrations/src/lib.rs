@@ -12,6 +12,7 @@ mod m20261121_000003_inventory;
 mod m20261121_000004_accounts;
 mod m20261121_000005_commerce;
 mod m20261121_000006_payments;
+mod m20261201_000007_payment_issue_queue;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_accounts::Migration),
             Box::new(m20261121_000005_commerce::Migration),
             Box::new(m20261121_000006_payments::Migration),
+            Box::new(m20261201_000007_payment_issue_queue::Migration),
         ]
     }
 }

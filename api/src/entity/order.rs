@@ -29,6 +29,11 @@ pub struct Model {
     /// The version at which staff marked the order's payment issue resolved; the issue
     /// shows again once the order changes after that.
     pub issue_resolved_version: Option<i32>,
+    /// The order's payment issue as the review queue holds it (`failed`,
+    /// `requires_action`, ...; null: none), kept by `orders::payment_issue`.
+    pub payment_issue: Option<String>,
+    /// Grows with every change of `payment_issue` (the sequence of its events).
+    pub payment_issue_seq: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

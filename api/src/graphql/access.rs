@@ -111,6 +111,7 @@ pub const POLICY: &[(&str, Access)] = &[
     ("Subscription.inventoryEvents", Staff),
     // Checks the order's customer, token or staff itself, like `Query.order`.
     ("Subscription.orderStatusChanged", Public),
+    ("Subscription.paymentIssueChanged", Staff),
     // Catalog types: what shoppers see.
     ("Product", Public),
     ("Variant", Public),
@@ -185,6 +186,7 @@ pub const POLICY: &[(&str, Access)] = &[
     ("PaymentIssueConnection", Staff),
     ("PaymentIssueEdge", Staff),
     ("PaymentIssueCount", Staff),
+    ("PaymentIssueUpdate", Staff),
     // Inventory: live availability is public; the rest is handed out only by staff
     // entry points (guarded above), so the types add no check of their own.
     ("StockAvailability", Public),

@@ -66,7 +66,7 @@ pub struct MutationRoot(
 
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct SubscriptionRoot(inventory::InventorySubscription, commerce::OrderSubscription);
+pub struct SubscriptionRoot(inventory::InventorySubscription, commerce::OrderSubscription, commerce::PaymentIssueSubscription);
 
 pub type StockadeSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

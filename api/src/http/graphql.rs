@@ -227,7 +227,7 @@ async fn execute(
     };
     let admitted = match state.executor.admit(&mut request) {
         Ok(admitted) => admitted,
-        Err(refused) => return respond(render(*refused, media), media, None),
+        Err(refused) => return respond(render(*refused, media), media, None, viewer.is_anonymous()),
     };
     // Mutations must not be sent over GET (GET may be cached or replayed by proxies).
     if method == Method::GET && !admitted.is_query() {
@@ -237,8 +237,8 @@ async fn execute(
     }
     let origin = public_origin(state, headers);
     let cache = &state.services.response_cache;
-    let key =
-        cache.key_for(&mut request, viewer.is_anonymous(), origin.as_ref().map(|o| o.0.as_str()), media == MediaType::GraphqlResponse);
+    let anonymous = viewer.is_anonymous();
+    let key = cache.key_for(&mut request, anonymous, origin.as_ref().map(|o| o.0.as_str()), media == MediaType::GraphqlResponse);
 
     let mut request = request_data(&state.services, request, viewer, client);
     if let Some(id) = request_id {
@@ -263,23 +263,31 @@ async fn execute(
         }
     };
 
-    respond(rendered, media, cache_status)
+    respond(rendered, media, cache_status, anonymous)
 }
 
 /// The HTTP response for a rendered GraphQL response.
-fn respond(rendered: Rendered, media: MediaType, cache_status: Option<CacheStatus>) -> Response {
+fn respond(rendered: Rendered, media: MediaType, cache_status: Option<CacheStatus>, anonymous: bool) -> Response {
     let mut http = (rendered.status, rendered.body).into_response();
     let out = http.headers_mut();
     out.insert(header::CONTENT_TYPE, media.content_type());
-    if let Some(cache_control) = rendered.cache_control.and_then(|v| HeaderValue::from_str(&v).ok()) {
+    // What a signed-in viewer sees depends on who they are (staff see drafts): never
+    // stored by a shared cache, whatever the fields' hints say. Anonymous answers keep
+    // their hints; every answer varies by credentials and by the negotiated media type.
+    let cache_control = if anonymous { rendered.cache_control.and_then(|v| HeaderValue::from_str(&v).ok()) } else { Some(PRIVATE) };
+    if let Some(cache_control) = cache_control {
         out.insert(header::CACHE_CONTROL, cache_control);
     }
+    out.append(header::VARY, HeaderValue::from_static("Authorization, Accept"));
     if let Some(status) = cache_status {
         out.insert("x-cache", HeaderValue::from_static(if status == CacheStatus::Hit { "hit" } else { "miss" }));
     }
     out.extend(rendered.http_headers);
     http
 }
+
+/// `Cache-Control` of every answer to an authenticated request.
+const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-store");
 
 /// A GraphQL response as HTTP status, body and headers.
 #[derive(Clone)]

@@ -84,11 +84,20 @@ pub struct OrderService {
     pub(super) notify: OutboxNotify,
     pub(super) tokens: OrderTokens,
     pub(super) currency: Currency,
+    /// How long an unpaid order waits before its payment counts as stuck.
+    pub(super) stuck_after: std::time::Duration,
 }
 
 impl OrderService {
-    pub fn new(db: Database, inventory: InventoryService, notify: OutboxNotify, tokens: OrderTokens, currency: Currency) -> Self {
-        OrderService { db, inventory, notify, tokens, currency }
+    pub fn new(
+        db: Database,
+        inventory: InventoryService,
+        notify: OutboxNotify,
+        tokens: OrderTokens,
+        currency: Currency,
+        stuck_after: std::time::Duration,
+    ) -> Self {
+        OrderService { db, inventory, notify, tokens, currency, stuck_after }
     }
 
     pub fn tokens(&self) -> &OrderTokens {
@@ -159,6 +168,7 @@ impl OrderService {
         let version = i64::from(current.version) + 1;
         record_in(txn, order_id, "status_changed", Some(from), Some(to), change, data, now).await?;
         publish_status(txn, order_id, Some(from), to, version, change.cause, now).await?;
+        self.refresh_issue_in(txn, order_id).await?;
         let updated = order::Entity::find_by_id(order_id).one(txn).await?.ok_or_else(|| Error::not_found("order", "orderId"))?;
         Order::try_from(updated)
     }
@@ -172,7 +182,11 @@ impl OrderService {
         change: Change<'_>,
         data: Option<serde_json::Value>,
     ) -> Result<()> {
-        record_in(txn, order_id, kind, None, None, change, data, Utc::now()).await
+        record_in(txn, order_id, kind, None, None, change, data, Utc::now()).await?;
+        // What a note records (a payment attempt's outcome, a refund, a resolution) may
+        // move the order in or out of the payment review queue.
+        self.refresh_issue_in(txn, order_id).await?;
+        Ok(())
     }
 
     pub async fn fulfill(&self, order_id: i64, expected_version: i64, actor: Actor) -> Result<Order> {

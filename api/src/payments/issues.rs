@@ -2,39 +2,14 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{Payment, PaymentService};
 use crate::entity::order;
 use crate::error::Result;
-use crate::orders::{Order, OrderStatus};
+use crate::orders::Order;
+pub use crate::orders::PaymentIssueKind;
 use crate::pagination::{Direction, Page, PageRequest, decode_cursor, encode_cursor};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PaymentIssueKind {
-    /// The last attempt failed; the stock went back and the buyer may retry.
-    Failed,
-    /// Waiting for the buyer to authenticate (3-D Secure).
-    RequiresAction,
-    /// Waiting for payment longer than `PAYMENT_STUCK_AFTER_SECS`.
-    StuckPending,
-    /// Paid, but the stock was gone when the money arrived.
-    PaidWithoutStock,
-    /// More than one attempt took money (a second tab, a retried link): refund the extra.
-    PaidTwice,
-}
-
-impl PaymentIssueKind {
-    pub const ALL: [PaymentIssueKind; 5] = [
-        PaymentIssueKind::Failed,
-        PaymentIssueKind::RequiresAction,
-        PaymentIssueKind::StuckPending,
-        PaymentIssueKind::PaidWithoutStock,
-        PaymentIssueKind::PaidTwice,
-    ];
-}
 
 /// An order with a payment issue, and its attempts (oldest first).
 #[derive(Clone, Debug)]
@@ -52,33 +27,12 @@ impl PaymentIssue {
 }
 
 impl PaymentService {
-    fn issue_condition(&self, kind: PaymentIssueKind) -> SimpleExpr {
-        let unresolved = Expr::cust("(orders.issue_resolved_version IS NULL OR orders.issue_resolved_version < orders.version)");
-        let status = |s: OrderStatus| Expr::col((order::Entity, order::Column::Status)).eq(s.as_str());
-        let condition = match kind {
-            PaymentIssueKind::Failed => status(OrderStatus::PaymentFailed),
-            PaymentIssueKind::PaidWithoutStock => status(OrderStatus::NeedsAttention),
-            PaymentIssueKind::RequiresAction => status(OrderStatus::PendingPayment).and(Expr::cust(
-                "EXISTS (SELECT 1 FROM payments p WHERE p.order_id = orders.id AND p.status = 'requires_action' \
-                 AND p.attempt = (SELECT MAX(q.attempt) FROM payments q WHERE q.order_id = orders.id))",
-            )),
-            // Until the extra money is refunded (whatever the order's status).
-            PaymentIssueKind::PaidTwice => Expr::cust(
-                "(SELECT COUNT(*) FROM payments p WHERE p.order_id = orders.id AND p.status = 'succeeded' \
-                 AND p.amount_refunded < p.amount_received) > 1",
-            ),
-            PaymentIssueKind::StuckPending => {
-                let stuck_after = chrono::Duration::from_std(self.inner.config.stuck_after).unwrap_or(chrono::Duration::minutes(30));
-                status(OrderStatus::PendingPayment).and(Expr::col((order::Entity, order::Column::CreatedAt)).lt(Utc::now() - stuck_after))
-            }
-        };
-        condition.and(unresolved)
-    }
-
     /// Orders with `kind` of payment issue, newest first, excluding those staff
-    /// resolved (until the order changes again).
+    /// resolved (until the order changes again). The queue is brought up to date
+    /// first, so the answer is exact.
     pub async fn issues(&self, kind: PaymentIssueKind, page: &PageRequest) -> Result<Page<PaymentIssue>> {
-        let mut q = order::Entity::find().filter(self.issue_condition(kind));
+        self.inner.orders.refresh_payment_issues().await?;
+        let mut q = order::Entity::find().filter(order::Column::PaymentIssue.eq(kind.as_str()));
         for (cursor, newer) in [(&page.after, false), (&page.before, true)] {
             if let Some(c) = cursor {
                 let id: i64 = decode_cursor(c, if newer { "before" } else { "after" })?;
@@ -103,13 +57,28 @@ impl PaymentService {
         Ok(Page::from_rows(page, items))
     }
 
-    /// How many orders have each kind of issue (for the admin app's badges).
+    /// The order's payment issue now, if it has one (for live views).
+    pub async fn issue_of(&self, order_id: i64) -> Result<Option<PaymentIssue>> {
+        let Some(row) = order::Entity::find_by_id(order_id).one(self.inner.db.conn()).await? else { return Ok(None) };
+        let Some(kind) = row.payment_issue.as_deref().map(PaymentIssueKind::parse).transpose()? else { return Ok(None) };
+        let order = Order::try_from(row)?;
+        let payments = self.payments_by_order_ids(&[order_id]).await?.remove(&order_id).unwrap_or_default();
+        Ok(Some(PaymentIssue { kind, order, payments }))
+    }
+
+    /// How many orders have each kind of issue (for the admin app's badges), after
+    /// bringing the queue up to date.
     pub async fn issue_counts(&self) -> Result<HashMap<PaymentIssueKind, u64>> {
-        let mut out = HashMap::new();
-        for kind in PaymentIssueKind::ALL {
-            let n = order::Entity::find().filter(self.issue_condition(kind)).count(self.inner.db.conn()).await?;
-            out.insert(kind, n);
-        }
-        Ok(out)
+        self.inner.orders.refresh_payment_issues().await?;
+        self.inner.orders.payment_issue_counts().await
+    }
+}
+
+impl PaymentService {
+    /// Brings the stored review queue up to date (orders that became stuck by waiting,
+    /// anything a change missed) and publishes what changed; returns how many orders
+    /// changed. The commerce sweeper runs it on every tick.
+    pub async fn refresh_issues(&self) -> Result<usize> {
+        self.inner.orders.refresh_payment_issues().await
     }
 }

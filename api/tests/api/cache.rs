@@ -68,3 +68,51 @@ async fn errors_private_roots_and_disabled_caches_are_never_shared() {
     assert_eq!(post(&off, json!({ "query": LISTING })).await.0, None);
     assert_eq!(post(&off, json!({ "query": LISTING })).await.0, None);
 }
+
+#[tokio::test]
+async fn signed_in_answers_are_private_and_never_shared_with_other_viewers() {
+    let app = TestApp::spawn().await;
+    let staff = app.user(stockade::accounts::Role::Staff).await;
+    let customer = app.user(stockade::accounts::Role::Customer).await;
+    // A draft: staff see it, shoppers do not.
+    let create = "mutation { productCreate(input: { name: \"Unreleased Jacket\" }) { product { status } userErrors { code } } }";
+    let created = app.gql_as(&staff.access_token, create, json!({})).await;
+    assert_eq!(created["data"]["productCreate"]["product"]["status"], "DRAFT", "{created}");
+    let count = "{ product(slug: \"unreleased-jacket\") { status } }";
+    let get = |token: Option<String>| {
+        let mut req = app.client.get(app.url("/graphql")).query(&[("query", count)]);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            let header =
+                |name: &str| res.headers().get_all(name).iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>().join(", ");
+            let (cache_control, vary, x_cache) = (header("cache-control"), header("vary"), header("x-cache"));
+            let body: serde_json::Value = res.json().await.unwrap();
+            (body["data"]["product"]["status"].as_str().unwrap_or("none").to_owned(), cache_control, vary, x_cache)
+        }
+    };
+    // The public answer first, twice: cached in memory and publicly cacheable.
+    let (public, cc, vary, _) = get(None).await;
+    assert_eq!((cc.as_str(), get(None).await.3.as_str()), ("max-age=30", "hit"));
+    assert!(vary.contains("Authorization"), "a shared cache must key public answers by credentials: {vary}");
+
+    // Staff see the draft too: never from the shared entry, never publicly cacheable.
+    for _ in 0..2 {
+        let (n, cc, vary, x_cache) = get(Some(staff.access_token.clone())).await;
+        assert_eq!((public.as_str(), n.as_str()), ("none", "DRAFT"), "staff see drafts; the anonymous entry is not served to them");
+        assert_eq!(cc, "private, no-store");
+        assert!(vary.contains("Authorization"), "{vary}");
+        assert_eq!(x_cache, "", "signed-in requests bypass the shared response cache");
+    }
+    // A customer's answer is private too, and the public entry is still the public one.
+    let (n, cc, _, x_cache) = get(Some(customer.access_token.clone())).await;
+    assert_eq!((n.as_str(), cc.as_str(), x_cache.as_str()), ("none", "private, no-store", ""));
+    let (n, cc, _, x_cache) = get(None).await;
+    assert_eq!((n.as_str(), cc.as_str(), x_cache.as_str()), ("none", "max-age=30", "hit"));
+
+    // POST answers follow the same rules.
+    let res = app.client.post(app.url("/graphql")).bearer_auth(&staff.access_token).json(&json!({ "query": count })).send().await.unwrap();
+    assert_eq!(res.headers()["cache-control"], "private, no-store");
+}

@@ -13,7 +13,7 @@ pub use cart_mutation::{CartMutation, GuestCartInput};
 pub use order_mutation::OrderMutation;
 pub use payments::{PaymentMutation, PaymentQuery};
 pub use query::CommerceQuery;
-pub use subscription::OrderSubscription;
+pub use subscription::{OrderSubscription, PaymentIssueSubscription};
 
 use async_graphql::{Context, ID};
 

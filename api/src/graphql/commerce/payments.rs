@@ -258,7 +258,7 @@ impl From<payments::PaymentIssueKind> for PaymentIssueKind {
 }
 
 /// An order whose payment needs a person.
-pub struct PaymentIssue(payments::PaymentIssue);
+pub struct PaymentIssue(pub payments::PaymentIssue);
 
 #[Object]
 impl PaymentIssue {

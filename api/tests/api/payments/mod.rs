@@ -5,6 +5,7 @@
 mod durable;
 mod flow;
 mod late;
+mod live;
 mod reconcile;
 mod staff;
 mod stand_in;

@@ -1,5 +1,6 @@
 //! `orderStatusChanged`: an order's status as it changes, for whoever may see the order
-//! (its signed-in customer, a guest holding the order token, staff).
+//! (its signed-in customer, a guest holding the order token, staff); and
+//! `paymentIssueChanged`: the failed-payment review queue, for staff (see [`issues`]).
 //!
 //! Access is checked once, before streaming starts, exactly as `Query.order` checks it;
 //! anyone else gets NOT_FOUND (an order's existence is not disclosed) as a GraphQL error
@@ -7,6 +8,7 @@
 //! one error message, after which the subscription completes. How messages are chosen
 //! (snapshot, changes by version, resyncs, completion) is in [`live`].
 
+mod issues;
 mod live;
 
 use async_graphql::{Context, Enum, ErrorExtensions, ID, Object, Result, Subscription};
@@ -20,6 +22,8 @@ use crate::graphql::access::{allow, viewer};
 use crate::graphql::error::{ApiError, ResultExt};
 use crate::graphql::ids::{NodeType, decode_as};
 use crate::orders::{OrderService, StatusChange};
+use issues::IssueFeed;
+pub use issues::PaymentIssueUpdate;
 use live::Live;
 
 /// `orderStatusChanged`.
@@ -54,6 +58,30 @@ impl OrderSubscription {
         let sub = ctx.data_unchecked::<EventBus>().subscribe();
         let now = orders.current_status(id).await.gql()?.ok_or_else(not_found)?;
         Ok(futures::stream::unfold(Live::new(sub, orders, now), Live::next).boxed())
+    }
+}
+
+/// `paymentIssueChanged`.
+#[derive(Default)]
+pub struct PaymentIssueSubscription;
+
+#[Subscription]
+impl PaymentIssueSubscription {
+    /// Staff: the failed-payment review queue, live, on whichever instance you are
+    /// connected to. First a SNAPSHOT with the counts per kind (load the lists with
+    /// `paymentIssues` then); then a CHANGE whenever an order enters the queue, moves
+    /// to another kind or leaves it (resolved, retried and paid, cancelled, refunded),
+    /// each once and in order per order, with the counts after it; and a RESYNC with
+    /// fresh counts when this subscription may have missed changes (reload the lists).
+    /// Orders that become STUCK_PENDING by waiting arrive within the commerce sweep
+    /// interval (or at once when anyone reads the queue).
+    #[graphql(guard = "allow(\"Subscription.paymentIssueChanged\")")]
+    async fn payment_issue_changed(&self, ctx: &Context<'_>) -> Result<BoxStream<'static, Result<PaymentIssueUpdate>>> {
+        let orders = ctx.data_unchecked::<OrderService>().clone();
+        // Subscribe before reading: a change committed after the read is on the bus.
+        let sub = ctx.data_unchecked::<EventBus>().subscribe();
+        let feed = IssueFeed::start(sub, orders).await?;
+        Ok(futures::stream::unfold(feed, IssueFeed::next).boxed())
     }
 }
 
