@@ -384,6 +384,15 @@ impl Order {
         let payments = orders_loader(ctx).load_one(super::loaders::PaymentsOfOrder(self.0.id)).await.gql()?.unwrap_or_default();
         Ok(payments.into_iter().map(super::payments::Payment).collect())
     }
+    /// Staff: the order's place in the failed-payment review queue; null when it has
+    /// no open payment issue. Select it in a staff action's answer (`paymentRetry`,
+    /// `orderRefund`, `paymentIssueResolve`, `orderCancel`) and a client cache updates
+    /// the cached `PaymentIssue` by its id. One read per order.
+    #[graphql(guard = "crate::graphql::access::allow(\"Order.paymentIssue\")")]
+    async fn payment_issue(&self, ctx: &Context<'_>) -> Result<Option<super::payments::PaymentIssue>> {
+        let found = ctx.data_unchecked::<crate::payments::PaymentService>().issue_of(self.0.id).await.gql()?;
+        Ok(found.map(super::payments::PaymentIssue))
+    }
     /// Refunds asked for, oldest first.
     async fn refunds(&self, ctx: &Context<'_>) -> Result<Vec<super::payments::Refund>> {
         let refunds = orders_loader(ctx).load_one(super::loaders::RefundsOfOrder(self.0.id)).await.gql()?.unwrap_or_default();
