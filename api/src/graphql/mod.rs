@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod batch;
 pub mod cache;
 pub mod catalog;
+pub mod client_cache;
 pub mod commerce;
 pub mod error;
 mod execute;
@@ -117,6 +118,12 @@ fn configure(
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
     builder().finish().sdl()
+}
+
+/// The client cache configuration for the schema, as committed in
+/// `schema.cache-config.json` (see [`client_cache`]).
+pub fn cache_config() -> String {
+    client_cache::cache_config(&sdl()).unwrap_or_else(|e| panic!("the server's own SDL does not parse: {e}"))
 }
 
 /// Where clients reach this server (`PUBLIC_URL`, or the request's `Host`), for

@@ -8,6 +8,11 @@ use crate::graphql::error::ApiError;
 /// Never a float: do arithmetic on `amount`, show `formatted`.
 pub struct Money(pub crate::money::Money);
 
+/// An amount of money: integer minor units (cents for USD) and an ISO 4217 currency.
+/// Never a float: do arithmetic on `amount`, show `formatted`.
+///
+/// A value, not an entity: it has no id, and a client cache keeps it inside the object
+/// that holds it (see `schema.cache-config.json`).
 #[Object]
 impl Money {
     /// The amount in the currency's minor units, e.g. `4999` for $49.99.

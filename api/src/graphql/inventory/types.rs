@@ -90,6 +90,9 @@ impl StockLevel {
 }
 
 /// A variant's low-stock threshold: its own, or the shop default.
+///
+/// A value, not an entity: it has no id, and a client cache keeps it inside the object
+/// that holds it (see `schema.cache-config.json`).
 #[derive(SimpleObject, Clone, Copy)]
 pub struct LowStockThreshold {
     /// At or below this many available units, the variant counts as low on stock.
