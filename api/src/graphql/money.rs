@@ -35,3 +35,22 @@ impl Money {
         self.0.formatted()
     }
 }
+
+/// A calendar day (`2026-12-01`), in the shop's reporting time zone (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Date(pub chrono::NaiveDate);
+
+/// A calendar day, `YYYY-MM-DD` (RFC 3339 `full-date`).
+#[async_graphql::Scalar(name = "Date", specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6")]
+impl async_graphql::ScalarType for Date {
+    fn parse(value: async_graphql::Value) -> async_graphql::InputValueResult<Self> {
+        match &value {
+            async_graphql::Value::String(s) => Ok(Date(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")?)),
+            _ => Err(async_graphql::InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> async_graphql::Value {
+        async_graphql::Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}

@@ -33,3 +33,27 @@ fn the_client_cache_configuration_matches_the_schema() {
         assert!(config["values"].as_array().unwrap().iter().any(|e| e == name), "{name} is a value");
     }
 }
+
+#[test]
+fn every_top_level_error_code_is_listed_in_the_schema() {
+    use stockade::graphql::error::code;
+    let sdl = stockade::graphql::sdl();
+    let query = sdl.split("type Query {").next().unwrap_or_default();
+    let description = query.rsplit("\"\"\"\n\ntype").next().unwrap_or_default();
+    for c in [
+        code::BAD_USER_INPUT,
+        code::NOT_FOUND,
+        code::INTERNAL,
+        code::PARSE_FAILED,
+        code::VALIDATION_FAILED,
+        code::QUERY_TOO_DEEP,
+        code::QUERY_TOO_COMPLEX,
+        code::OPERATION_NOT_FOUND,
+        code::BAD_REQUEST,
+        code::UNAUTHENTICATED,
+        code::FORBIDDEN,
+        code::RATE_LIMITED,
+    ] {
+        assert!(description.contains(&format!("`{c}`")), "{c} is not described on Query:\n{description}");
+    }
+}

@@ -2,7 +2,7 @@
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use super::types::{Cart, Order, OrderStatus};
 use super::{cart_access, order_mutation::Coupon};
@@ -40,7 +40,7 @@ pub struct TopVariant {
 
 #[derive(SimpleObject)]
 pub struct DaySales {
-    pub day: NaiveDate,
+    pub day: crate::graphql::money::Date,
     pub revenue: Money,
     pub orders: i32,
     pub units: i32,
@@ -159,7 +159,12 @@ impl CommerceQuery {
             by_day: s
                 .by_day
                 .into_iter()
-                .map(|d| DaySales { day: d.day, revenue: Money(d.revenue), orders: int(d.orders), units: int(d.units) })
+                .map(|d| DaySales {
+                    day: crate::graphql::money::Date(d.day),
+                    revenue: Money(d.revenue),
+                    orders: int(d.orders),
+                    units: int(d.units),
+                })
                 .collect(),
         })
     }
