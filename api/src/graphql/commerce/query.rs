@@ -65,10 +65,11 @@ pub struct CommerceQuery;
 
 #[Object]
 impl CommerceQuery {
-    /// A cart: yours, or a guest cart whose `token` you hold. Null otherwise.
+    /// A cart: yours, or a guest cart whose `cartToken` you hold (the same argument as
+    /// the cart mutations take). Null otherwise.
     #[graphql(guard = "allow(\"Query.cart\")")]
-    async fn cart(&self, ctx: &Context<'_>, id: ID, token: Option<String>) -> Result<Option<Cart>> {
-        let access = cart_access(ctx, &id, token).map_err(ApiError).gql()?;
+    async fn cart(&self, ctx: &Context<'_>, id: ID, cart_token: Option<String>) -> Result<Option<Cart>> {
+        let access = cart_access(ctx, &id, cart_token).map_err(ApiError).gql()?;
         match ctx.data_unchecked::<crate::checkout::CartService>().get(&access).await {
             Ok(cart) => Ok(Some(Cart(cart))),
             Err(Error::NotFound { .. }) => Ok(None),
