@@ -15,7 +15,7 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         useTypeImports: true,
         strictScalars: true,
-        scalars: { DateTime: "string", NaiveDate: "string" },
+        scalars: { DateTime: "string", Date: "string" },
       },
     },
   },

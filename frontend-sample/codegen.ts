@@ -14,7 +14,7 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         useTypeImports: true,
         strictScalars: true,
-        scalars: { DateTime: 'string', NaiveDate: 'string' },
+        scalars: { DateTime: 'string', Date: 'string' },
         avoidOptionals: { field: true, inputValue: false, object: true },
       },
     },

@@ -25,6 +25,9 @@ enum Command {
     Seed,
     /// Print the GraphQL schema (SDL) to stdout.
     PrintSchema,
+    /// Print the normalised-cache configuration for clients (urql graphcache `keys`,
+    /// Apollo `typePolicies`), as committed in `schema.cache-config.json`.
+    PrintCacheConfig,
     /// Create an admin account (the first one, typically). The password is read from
     /// stdin with --password-stdin, else prompted for without echo.
     CreateAdmin {
@@ -54,6 +57,10 @@ enum InventoryCommand {
 pub async fn run(cli: Cli) -> ExitCode {
     if let Some(Command::PrintSchema) = cli.command {
         print!("{}", crate::graphql::sdl());
+        return ExitCode::SUCCESS;
+    }
+    if let Some(Command::PrintCacheConfig) = cli.command {
+        print!("{}", crate::graphql::cache_config());
         return ExitCode::SUCCESS;
     }
     let config = match Config::from_env() {
@@ -87,7 +94,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             }
         }
         Command::Inventory { command: InventoryCommand::Verify } => verify_inventory(config).await,
-        Command::PrintSchema => unreachable!("handled above"),
+        Command::PrintSchema | Command::PrintCacheConfig => unreachable!("handled above"),
         Command::CreateAdmin { email, name, password_stdin } => create_admin(&config, &email, &name, password_stdin).await,
     }
 }

@@ -156,6 +156,7 @@ pub const POLICY: &[(&str, Access)] = &[
     ("CheckoutProblem", Public),
     ("CheckoutReview", Public),
     ("Order", Public),
+    ("Order.paymentIssue", Staff),
     ("OrderLine", Public),
     ("OrderTimelineEvent", Public),
     ("OrderConnection", Own),

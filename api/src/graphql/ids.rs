@@ -61,6 +61,13 @@ impl NodeType {
     }
 }
 
+/// The global id of something keyed by several row ids (`StockLevel:<variant>:<location>`),
+/// opaque like the others. Such objects are fetched through their parts, not `node`.
+pub fn composite_id(type_name: &str, parts: &[i64]) -> ID {
+    let parts: Vec<String> = parts.iter().map(i64::to_string).collect();
+    ID(URL_SAFE_NO_PAD.encode(format!("{type_name}:{}", parts.join(":"))))
+}
+
 /// Decodes any global id into its type and row id.
 pub fn decode(id: &ID, field: &str) -> Result<(NodeType, i64), ApiError> {
     let invalid = || ApiError::bad_input(field, format!("`{field}` is not a valid id"));
@@ -72,11 +79,19 @@ pub fn decode(id: &ID, field: &str) -> Result<(NodeType, i64), ApiError> {
     Ok((kind, raw))
 }
 
+/// `a Variant`, `an Order`.
+fn article(name: &str) -> String {
+    let vowel = name.starts_with(['A', 'E', 'I', 'O', 'U']);
+    format!("{} {name}", if vowel { "an" } else { "a" })
+}
+
 /// Decodes a global id that must be of type `expected`.
 pub fn decode_as(id: &ID, expected: NodeType, field: &str) -> Result<i64, ApiError> {
     match decode(id, field)? {
         (kind, raw) if kind == expected => Ok(raw),
-        (kind, _) => Err(ApiError::bad_input(field, format!("`{field}` is a {} id, expected a {} id", kind.name(), expected.name()))),
+        (kind, _) => {
+            Err(ApiError::bad_input(field, format!("`{field}` is {} id, expected {} id", article(kind.name()), article(expected.name()))))
+        }
     }
 }
 
@@ -103,5 +118,7 @@ mod tests {
     fn wrong_type_is_named() {
         let err = decode_as(&NodeType::Variant.id(3), NodeType::Product, "productId").unwrap_err();
         assert!(err.to_string().contains("is a Variant id, expected a Product id"));
+        let err = decode_as(&NodeType::Cart.id(3), NodeType::Order, "orderId").unwrap_err();
+        assert!(err.to_string().contains("is a Cart id, expected an Order id"), "{err}");
     }
 }

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod batch;
 pub mod cache;
 pub mod catalog;
+pub mod client_cache;
 pub mod commerce;
 pub mod error;
 mod execute;
@@ -42,6 +43,19 @@ pub fn document_limits(limits: &GraphqlLimits) -> guard::DocumentLimits {
     }
 }
 
+/// Reads. Expected failures of mutations come back in their payload's `userErrors`;
+/// everything else is a top-level error (`errors[].extensions.code`), one of:
+/// `BAD_USER_INPUT` (a malformed id or argument; `extensions.field` names it),
+/// `NOT_FOUND` (no such object, or not yours to see), `UNAUTHENTICATED` (sign in: no,
+/// expired or revoked token), `FORBIDDEN` (signed in, but not allowed),
+/// `RATE_LIMITED` (too many requests; `extensions.retryAfter` seconds),
+/// `QUERY_TOO_DEEP` and `QUERY_TOO_COMPLEX` (the operation exceeds the server's
+/// limits), `INTROSPECTION_DISABLED` (introspection is off on this server),
+/// `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`, `OPERATION_NOT_FOUND` (no
+/// operation of that name in the document), `BAD_REQUEST` (the HTTP request itself:
+/// method, media type, body), `SERVICE_UNAVAILABLE` (the database cannot be reached;
+/// retry after `extensions.retryAfter` seconds), and `INTERNAL_SERVER_ERROR` (logged
+/// on the server with the request id; retry later).
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(
@@ -129,7 +143,14 @@ fn configure(
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    // `@specifiedBy` on scalars: clients and codegen learn the formats (RFC 3339, ...).
+    builder().finish().sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
+}
+
+/// The client cache configuration for the schema, as committed in
+/// `schema.cache-config.json` (see [`client_cache`]).
+pub fn cache_config() -> String {
+    client_cache::cache_config(&sdl()).unwrap_or_else(|e| panic!("the server's own SDL does not parse: {e}"))
 }
 
 /// Where clients reach this server (`PUBLIC_URL`, or the request's `Host`), for

@@ -21,6 +21,8 @@ pub struct InventoryFilter {
     /// `Some(true)`: only variants at or below their low-stock threshold (sold out
     /// included); `Some(false)`: only the others.
     pub low_stock: Option<bool>,
+    /// Only this variant (a single row, e.g. after a change to it).
+    pub variant_id: Option<i64>,
 }
 
 /// One variant in the inventory list.
@@ -71,6 +73,9 @@ impl InventoryService {
             let p = param(like_pattern(search).into(), &mut values);
             conditions.push(format!("(LOWER(v.sku) LIKE {p} ESCAPE '\\' OR LOWER(p.name) LIKE {p} ESCAPE '\\')"));
         }
+        if let Some(v) = filter.variant_id {
+            conditions.push(format!("v.id = {}", param(v.into(), &mut values)));
+        }
         let (cursor, cmp, order) = match page.direction {
             Direction::Forward => (page.after.as_deref().map(|c| (c, "after")), ">", "ASC"),
             Direction::Backward => (page.before.as_deref().map(|c| (c, "before")), "<", "DESC"),
@@ -103,6 +108,15 @@ impl InventoryService {
         let rows = InventoryItem::find_by_statement(stmt(self.db.backend(), &sql, values)).all(self.db.conn()).await?;
         let items = rows.into_iter().map(|item| (encode_cursor(&Cursor { sku: item.sku.clone(), id: item.variant_id }), item)).collect();
         Ok(Page::from_rows(page, items))
+    }
+}
+
+impl InventoryService {
+    /// The inventory list's row of one variant, over all locations or at one.
+    pub async fn inventory_item(&self, variant_id: i64, location_id: Option<i64>) -> Result<Option<InventoryItem>> {
+        let filter = InventoryFilter { variant_id: Some(variant_id), location_id, ..Default::default() };
+        let page = PageRequest::new(Some(1), None, None, None, 1)?;
+        Ok(self.inventory(&filter, &page).await?.items.into_iter().next().map(|(_, item)| item))
     }
 }
 

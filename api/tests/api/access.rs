@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use stockade::accounts::Role;
 use stockade::graphql::access::{Access, classify};
 
+use crate::commerce::{CART, add, complete, start, stocked_variant};
 use crate::helpers::{TestApp, code};
 use crate::ws::Ws;
 
@@ -164,6 +165,9 @@ async fn non_public_fields_refuse_guests_and_lesser_roles() {
     let schema = schema(&app).await;
     let customer = app.user(Role::Customer).await;
     let staff = app.user(Role::Staff).await;
+    // The customer has an order, so the walk can reach the staff-only fields of their
+    // own orders (`Order.paymentIssue`).
+    customer_order(&app, &customer.access_token).await;
     let viewers: [(&str, Option<&str>, Role); 3] = [
         ("guest", None, Role::Customer),
         ("customer", Some(customer.access_token.as_str()), Role::Customer),
@@ -228,4 +232,15 @@ async fn non_public_fields_refuse_guests_and_lesser_roles() {
         }
     }
     assert!(checked >= 20, "the matrix checked {checked} (field, viewer) pairs");
+}
+
+/// An order of one unit placed by the signed-in customer holding `token`.
+async fn customer_order(app: &TestApp, token: &str) {
+    let (variant, _) = stocked_variant(app, 10, 1_500).await;
+    let created = app.gql_as(token, &format!("mutation {{ cartCreate {{ cart {{ {CART} }} }} }}"), json!({})).await;
+    let cart = created["data"]["cartCreate"]["cart"].clone();
+    add(app, Some(token), &cart, None, &variant, 1).await;
+    start(app, Some(token), &cart["id"], None, "").await;
+    let done = complete(app, Some(token), &cart["id"], None, "access-matrix-order").await;
+    assert_eq!(done["order"]["status"], "PENDING_PAYMENT", "{done}");
 }

@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-const QUERY: &str = "subscription($ids: [ID!]!) { stockChanged(variantIds: $ids) { variantId availableQuantity version kind } }";
+const QUERY: &str = "subscription($ids: [ID!]!) { stockChanged(variantIds: $ids) { variantId availableQuantity stockVersion kind } }";
 /// Clients must show life to the server (it closes sockets silent for 60 s).
 const PING_EVERY: Duration = Duration::from_secs(20);
 
@@ -50,6 +50,7 @@ struct Data {
 
 #[derive(Deserialize)]
 struct Update {
+    #[serde(rename = "stockVersion")]
     version: i64,
     kind: String,
 }

@@ -8,7 +8,7 @@ import { cacheExchange } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { API_URL, REQUEST_TIMEOUT_MS, WS_URL } from './config';
-import { StockVariantFragmentDoc } from '../gql/graphql';
+import { StockVariantFragmentDoc, type StockChangedSubscription } from '../gql/graphql';
 import type { GraphCacheKeys } from './cacheKeys';
 import { embeddedTypes } from './cacheKeys';
 
@@ -101,8 +101,8 @@ export function makeApi(getToken: TokenGetter): Api {
             // Live stock goes into the normalised cache, so every view of the
             // variant (product page, cart) updates; stale versions are dropped.
             stockChanged: (result, _args, cache) => {
-              const m = (result as { stockChanged?: { variantId: string; availableQuantity: number; inStock: boolean; version: number } }).stockChanged;
-              if (!m || !acceptStockVersion(m.variantId, m.version)) return;
+              const m = (result as Partial<StockChangedSubscription>).stockChanged;
+              if (!m || !acceptStockVersion(m.variantId, m.stockVersion)) return;
               // graphcache keys the write by __typename + id.
               const data = { __typename: 'Variant' as const, id: m.variantId, availableQuantity: m.availableQuantity, inStock: m.inStock };
               cache.writeFragment(StockVariantFragmentDoc, data);

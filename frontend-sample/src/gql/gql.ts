@@ -25,7 +25,7 @@ type Documents = {
     "\n  mutation SignOut($refreshToken: String) {\n    tokenRevoke(refreshToken: $refreshToken) { revoked userErrors { ...UserErrorFields } }\n  }\n": typeof types.SignOutDocument,
     "\n  mutation CartMerge($guestCart: GuestCartInput!) {\n    cartMerge(guestCart: $guestCart) {\n      cart { ...CartFields }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": typeof types.CartMergeDocument,
     "\n  query MyOrders($first: Int!, $after: String) {\n    me { id email name }\n    orders(first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...OrderFields } }\n    }\n  }\n": typeof types.MyOrdersDocument,
-    "\n  query Cart($id: ID!, $token: String) {\n    cart(id: $id, token: $token) { ...CartFields }\n  }\n": typeof types.CartDocument,
+    "\n  query Cart($id: ID!, $token: String) {\n    cart(id: $id, cartToken: $token) { ...CartFields }\n  }\n": typeof types.CartDocument,
     "\n  query MyCart {\n    myCart { ...CartFields }\n  }\n": typeof types.MyCartDocument,
     "\n  mutation CartCreate($lines: [CartLineInput!]) {\n    cartCreate(lines: $lines) {\n      cart { ...CartFields }\n      cartToken\n      userErrors { ...UserErrorFields }\n    }\n  }\n": typeof types.CartCreateDocument,
     "\n  mutation CartLinesAdd($cartId: ID!, $cartToken: String, $expectedVersion: Int!, $lines: [CartLineInput!]!) {\n    cartLinesAdd(cartId: $cartId, cartToken: $cartToken, expectedVersion: $expectedVersion, lines: $lines) {\n      cart { ...CartFields }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": typeof types.CartLinesAddDocument,
@@ -45,7 +45,7 @@ type Documents = {
     "\n  mutation TestPaymentConfirm($clientSecret: String!, $cardNumber: String!) {\n    testPaymentConfirm(clientSecret: $clientSecret, cardNumber: $cardNumber) {\n      payment { id attempt status errorCode errorMessage }\n      order { ...OrderFields }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": typeof types.TestPaymentConfirmDocument,
     "\n  mutation TestPaymentAuthenticate($clientSecret: String!, $approve: Boolean!) {\n    testPaymentAuthenticate(clientSecret: $clientSecret, approve: $approve) {\n      payment { id attempt status errorCode errorMessage }\n      order { ...OrderFields }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": typeof types.TestPaymentAuthenticateDocument,
     "\n  query Product($slug: String!) {\n    product(slug: $slug) {\n      id slug name brand description\n      images { url altText }\n      options { name values }\n      categories { id slug name }\n      variants {\n        id sku title\n        attributes { name value }\n        price { ...MoneyFields }\n        compareAtPrice { ...MoneyFields }\n        availableQuantity\n        inStock\n      }\n    }\n  }\n": typeof types.ProductDocument,
-    "\n  subscription StockChanged($ids: [ID!]!) {\n    stockChanged(variantIds: $ids) { variantId availableQuantity inStock version at kind }\n  }\n": typeof types.StockChangedDocument,
+    "\n  subscription StockChanged($ids: [ID!]!) {\n    stockChanged(variantIds: $ids) { variantId availableQuantity inStock stockVersion at kind }\n  }\n": typeof types.StockChangedDocument,
 };
 const documents: Documents = {
     "\n  fragment StockVariant on Variant {\n    id\n    availableQuantity\n    inStock\n  }\n": types.StockVariantFragmentDoc,
@@ -59,7 +59,7 @@ const documents: Documents = {
     "\n  mutation SignOut($refreshToken: String) {\n    tokenRevoke(refreshToken: $refreshToken) { revoked userErrors { ...UserErrorFields } }\n  }\n": types.SignOutDocument,
     "\n  mutation CartMerge($guestCart: GuestCartInput!) {\n    cartMerge(guestCart: $guestCart) {\n      cart { ...CartFields }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": types.CartMergeDocument,
     "\n  query MyOrders($first: Int!, $after: String) {\n    me { id email name }\n    orders(first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...OrderFields } }\n    }\n  }\n": types.MyOrdersDocument,
-    "\n  query Cart($id: ID!, $token: String) {\n    cart(id: $id, token: $token) { ...CartFields }\n  }\n": types.CartDocument,
+    "\n  query Cart($id: ID!, $token: String) {\n    cart(id: $id, cartToken: $token) { ...CartFields }\n  }\n": types.CartDocument,
     "\n  query MyCart {\n    myCart { ...CartFields }\n  }\n": types.MyCartDocument,
     "\n  mutation CartCreate($lines: [CartLineInput!]) {\n    cartCreate(lines: $lines) {\n      cart { ...CartFields }\n      cartToken\n      userErrors { ...UserErrorFields }\n    }\n  }\n": types.CartCreateDocument,
     "\n  mutation CartLinesAdd($cartId: ID!, $cartToken: String, $expectedVersion: Int!, $lines: [CartLineInput!]!) {\n    cartLinesAdd(cartId: $cartId, cartToken: $cartToken, expectedVersion: $expectedVersion, lines: $lines) {\n      cart { ...CartFields }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": types.CartLinesAddDocument,
@@ -79,7 +79,7 @@ const documents: Documents = {
     "\n  mutation TestPaymentConfirm($clientSecret: String!, $cardNumber: String!) {\n    testPaymentConfirm(clientSecret: $clientSecret, cardNumber: $cardNumber) {\n      payment { id attempt status errorCode errorMessage }\n      order { ...OrderFields }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": types.TestPaymentConfirmDocument,
     "\n  mutation TestPaymentAuthenticate($clientSecret: String!, $approve: Boolean!) {\n    testPaymentAuthenticate(clientSecret: $clientSecret, approve: $approve) {\n      payment { id attempt status errorCode errorMessage }\n      order { ...OrderFields }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": types.TestPaymentAuthenticateDocument,
     "\n  query Product($slug: String!) {\n    product(slug: $slug) {\n      id slug name brand description\n      images { url altText }\n      options { name values }\n      categories { id slug name }\n      variants {\n        id sku title\n        attributes { name value }\n        price { ...MoneyFields }\n        compareAtPrice { ...MoneyFields }\n        availableQuantity\n        inStock\n      }\n    }\n  }\n": types.ProductDocument,
-    "\n  subscription StockChanged($ids: [ID!]!) {\n    stockChanged(variantIds: $ids) { variantId availableQuantity inStock version at kind }\n  }\n": types.StockChangedDocument,
+    "\n  subscription StockChanged($ids: [ID!]!) {\n    stockChanged(variantIds: $ids) { variantId availableQuantity inStock stockVersion at kind }\n  }\n": types.StockChangedDocument,
 };
 
 /**
@@ -143,7 +143,7 @@ export function graphql(source: "\n  query MyOrders($first: Int!, $after: String
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Cart($id: ID!, $token: String) {\n    cart(id: $id, token: $token) { ...CartFields }\n  }\n"): (typeof documents)["\n  query Cart($id: ID!, $token: String) {\n    cart(id: $id, token: $token) { ...CartFields }\n  }\n"];
+export function graphql(source: "\n  query Cart($id: ID!, $token: String) {\n    cart(id: $id, cartToken: $token) { ...CartFields }\n  }\n"): (typeof documents)["\n  query Cart($id: ID!, $token: String) {\n    cart(id: $id, cartToken: $token) { ...CartFields }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -223,7 +223,7 @@ export function graphql(source: "\n  query Product($slug: String!) {\n    produc
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription StockChanged($ids: [ID!]!) {\n    stockChanged(variantIds: $ids) { variantId availableQuantity inStock version at kind }\n  }\n"): (typeof documents)["\n  subscription StockChanged($ids: [ID!]!) {\n    stockChanged(variantIds: $ids) { variantId availableQuantity inStock version at kind }\n  }\n"];
+export function graphql(source: "\n  subscription StockChanged($ids: [ID!]!) {\n    stockChanged(variantIds: $ids) { variantId availableQuantity inStock stockVersion at kind }\n  }\n"): (typeof documents)["\n  subscription StockChanged($ids: [ID!]!) {\n    stockChanged(variantIds: $ids) { variantId availableQuantity inStock stockVersion at kind }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -127,12 +127,19 @@ impl Product {
 }
 
 /// One choice a product's variants differ by, e.g. `color` with `["Navy", "White"]`.
+///
+/// A value, not an entity: it has no id, and a client cache keeps it inside the object
+/// that holds it (see `schema.cache-config.json`).
 #[derive(SimpleObject)]
 pub struct ProductOption {
     pub name: String,
     pub values: Vec<String>,
 }
 
+/// The lowest and highest price of a product's variants.
+///
+/// A value, not an entity: it has no id, and a client cache keeps it inside the object
+/// that holds it (see `schema.cache-config.json`).
 #[derive(SimpleObject)]
 pub struct PriceRange {
     pub min: Money,
@@ -206,6 +213,9 @@ impl Variant {
 }
 
 /// A name/value pair such as `color: Navy`.
+///
+/// A value, not an entity: it has no id, and a client cache keeps it inside the object
+/// that holds it (see `schema.cache-config.json`).
 #[derive(SimpleObject, Clone)]
 pub struct Attribute {
     /// Lower-case name, e.g. `color`, `size`.
@@ -261,6 +271,10 @@ impl Category {
 /// A product image.
 pub struct Image(pub catalog::Image);
 
+/// A product image.
+///
+/// A value, not an entity: it has no id, and a client cache keeps it inside the object
+/// that holds it (see `schema.cache-config.json`).
 #[Object]
 impl Image {
     /// Absolute URL of the image.
@@ -336,6 +350,9 @@ pub struct AttributeFilterInput {
 }
 
 /// A facet value and the number of matching products that have it.
+///
+/// A value, not an entity: it has no id, and a client cache keeps it inside the object
+/// that holds it (see `schema.cache-config.json`).
 #[derive(SimpleObject)]
 pub struct FacetValue {
     pub value: String,
@@ -349,6 +366,9 @@ impl From<catalog::FacetValue> for FacetValue {
 }
 
 /// Counts per value of one attribute.
+///
+/// A value, not an entity: it has no id, and a client cache keeps it inside the object
+/// that holds it (see `schema.cache-config.json`).
 #[derive(SimpleObject)]
 pub struct AttributeFacet {
     /// Attribute name, e.g. `color`.
@@ -358,6 +378,9 @@ pub struct AttributeFacet {
 
 /// What the current filter can still be narrowed by. Each facet is counted without its
 /// own condition, so the other values of a chosen facet keep their counts.
+///
+/// A value, not an entity: it has no id, and a client cache keeps it inside the object
+/// that holds it (see `schema.cache-config.json`).
 #[derive(SimpleObject)]
 pub struct ProductFacets {
     pub brands: Vec<FacetValue>,

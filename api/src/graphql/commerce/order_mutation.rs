@@ -58,8 +58,10 @@ impl Coupon {
             Discount::Percentage(_) => None,
         }
     }
-    async fn min_order_value(&self) -> i32 {
-        i32::try_from(self.0.min_order_value).unwrap_or(i32::MAX)
+    /// The smallest subtotal of eligible lines the coupon applies to.
+    async fn min_order_value(&self, ctx: &Context<'_>) -> Money {
+        let currency = ctx.data_unchecked::<std::sync::Arc<crate::config::Config>>().shop_currency;
+        Money(crate::money::Money::new(self.0.min_order_value, currency))
     }
     async fn usage_limit(&self) -> Option<i32> {
         self.0.usage_limit
@@ -100,6 +102,7 @@ pub struct CouponCreateInput {
     pub percent_off: Option<f64>,
     /// Minor units off the eligible lines (never more than they cost).
     pub amount_off: Option<i32>,
+    /// The smallest order (minor units) the coupon applies to; 0: any.
     #[graphql(default)]
     pub min_order_value: i32,
     pub usage_limit: Option<i32>,

@@ -262,6 +262,11 @@ pub struct PaymentIssue(pub payments::PaymentIssue);
 
 #[Object]
 impl PaymentIssue {
+    /// Opaque id of the order's place in the review queue (one issue per order at a
+    /// time): the same across kinds, so a client cache updates the cached issue.
+    async fn id(&self) -> ID {
+        crate::graphql::ids::composite_id("PaymentIssue", &[self.0.order.id])
+    }
     async fn kind(&self) -> PaymentIssueKind {
         self.0.kind.into()
     }

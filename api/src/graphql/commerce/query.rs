@@ -2,7 +2,7 @@
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use super::types::{Cart, Order, OrderStatus};
 use super::{cart_access, order_mutation::Coupon};
@@ -40,7 +40,7 @@ pub struct TopVariant {
 
 #[derive(SimpleObject)]
 pub struct DaySales {
-    pub day: NaiveDate,
+    pub day: crate::graphql::money::Date,
     pub revenue: Money,
     pub orders: i32,
     pub units: i32,
@@ -65,10 +65,11 @@ pub struct CommerceQuery;
 
 #[Object]
 impl CommerceQuery {
-    /// A cart: yours, or a guest cart whose `token` you hold. Null otherwise.
+    /// A cart: yours, or a guest cart whose `cartToken` you hold (the same argument as
+    /// the cart mutations take). Null otherwise.
     #[graphql(guard = "allow(\"Query.cart\")")]
-    async fn cart(&self, ctx: &Context<'_>, id: ID, token: Option<String>) -> Result<Option<Cart>> {
-        let access = cart_access(ctx, &id, token).map_err(ApiError).gql()?;
+    async fn cart(&self, ctx: &Context<'_>, id: ID, cart_token: Option<String>) -> Result<Option<Cart>> {
+        let access = cart_access(ctx, &id, cart_token).map_err(ApiError).gql()?;
         match ctx.data_unchecked::<crate::checkout::CartService>().get(&access).await {
             Ok(cart) => Ok(Some(Cart(cart))),
             Err(Error::NotFound { .. }) => Ok(None),
@@ -159,7 +160,12 @@ impl CommerceQuery {
             by_day: s
                 .by_day
                 .into_iter()
-                .map(|d| DaySales { day: d.day, revenue: Money(d.revenue), orders: int(d.orders), units: int(d.units) })
+                .map(|d| DaySales {
+                    day: crate::graphql::money::Date(d.day),
+                    revenue: Money(d.revenue),
+                    orders: int(d.orders),
+                    units: int(d.units),
+                })
                 .collect(),
         })
     }

@@ -13,6 +13,9 @@ use crate::graphql::money::Money;
 use crate::orders;
 
 /// A shipping address.
+///
+/// A value, not an entity: it has no id, and a client cache keeps it inside the object
+/// that holds it (see `schema.cache-config.json`).
 #[derive(SimpleObject, Clone)]
 pub struct Address {
     pub name: String,
@@ -71,6 +74,9 @@ impl From<AddressInput> for checkout::address::AddressInput {
 }
 
 /// Server-computed totals, in minor units.
+///
+/// A value, not an entity: it has no id, and a client cache keeps it inside the object
+/// that holds it (see `schema.cache-config.json`).
 #[derive(SimpleObject)]
 pub struct Totals {
     pub subtotal: Money,
@@ -173,6 +179,11 @@ pub struct CartLine(pub checkout::CartLine);
 
 #[Object]
 impl CartLine {
+    /// Opaque id of the line: stable while the line is in the cart (a quantity change
+    /// keeps it), so a client cache updates the cached line in place.
+    async fn id(&self) -> ID {
+        crate::graphql::ids::composite_id("CartLine", &[self.0.id])
+    }
     /// The variant (null if it is no longer sold).
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<Variant>> {
         Ok(catalog_loader(ctx).load_one(VariantById(self.0.variant_id)).await.gql()?.map(Variant))
@@ -383,6 +394,15 @@ impl Order {
     async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<super::payments::Payment>> {
         let payments = orders_loader(ctx).load_one(super::loaders::PaymentsOfOrder(self.0.id)).await.gql()?.unwrap_or_default();
         Ok(payments.into_iter().map(super::payments::Payment).collect())
+    }
+    /// Staff: the order's place in the failed-payment review queue; null when it has
+    /// no open payment issue. Select it in a staff action's answer (`paymentRetry`,
+    /// `orderRefund`, `paymentIssueResolve`, `orderCancel`) and a client cache updates
+    /// the cached `PaymentIssue` by its id. One read per order.
+    #[graphql(guard = "crate::graphql::access::allow(\"Order.paymentIssue\")")]
+    async fn payment_issue(&self, ctx: &Context<'_>) -> Result<Option<super::payments::PaymentIssue>> {
+        let found = ctx.data_unchecked::<crate::payments::PaymentService>().issue_of(self.0.id).await.gql()?;
+        Ok(found.map(super::payments::PaymentIssue))
     }
     /// Refunds asked for, oldest first.
     async fn refunds(&self, ctx: &Context<'_>) -> Result<Vec<super::payments::Refund>> {

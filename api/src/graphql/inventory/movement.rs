@@ -75,6 +75,10 @@ pub enum MovementReferenceType {
 /// The party responsible for a change.
 pub struct MovementActor(Actor);
 
+/// The party responsible for a change.
+///
+/// A value, not an entity: it has no id, and a client cache keeps it inside the object
+/// that holds it (see `schema.cache-config.json`).
 #[Object]
 impl MovementActor {
     #[graphql(name = "type")]
@@ -89,6 +93,9 @@ impl MovementActor {
 }
 
 /// The reservation, order, adjustment or transfer behind a change.
+///
+/// A value, not an entity: it has no id, and a client cache keeps it inside the object
+/// that holds it (see `schema.cache-config.json`).
 #[derive(SimpleObject)]
 pub struct MovementReference {
     #[graphql(name = "type")]

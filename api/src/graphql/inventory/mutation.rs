@@ -5,13 +5,13 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 
-use super::types::{LowStockThreshold, StockLevel};
+use super::types::{InventoryItem, LowStockThreshold, StockLevel};
 use super::{service, staff_actor};
 use crate::error::{ConflictState, Error};
 use crate::events::OutboxNotify;
 use crate::graphql::access::allow;
 use crate::graphql::catalog::types::Variant;
-use crate::graphql::error::{ApiError, UserError, failed, user_error, with_user_errors};
+use crate::graphql::error::{ApiError, ResultExt, UserError, failed, user_error, with_user_errors};
 use crate::graphql::ids::{NodeType, decode_as};
 use crate::inventory::{Adjustment, MovementReason, StockChange};
 
@@ -68,6 +68,10 @@ pub struct InventoryTransferInput {
 pub struct InventoryAdjustPayload {
     /// The level after the change; with VERSION_CONFLICT, as it is now.
     pub stock_level: Option<StockLevel>,
+    /// The inventory list's rows of the variant after the change: over all locations
+    /// and at the location changed (as a list filtered by it shows it), so a client
+    /// cache updates the cached list rows by their ids. Empty when nothing changed.
+    pub inventory_items: Vec<InventoryItem>,
     pub user_errors: Vec<UserError>,
 }
 
@@ -79,6 +83,9 @@ pub struct InventoryTransferPayload {
     pub to: Option<StockLevel>,
     /// Shared by the transfer's two ledger rows.
     pub reference: Option<String>,
+    /// The inventory list's rows of the variant after the transfer: over all locations,
+    /// at the source and at the destination (see `InventoryAdjustPayload`).
+    pub inventory_items: Vec<InventoryItem>,
     pub user_errors: Vec<UserError>,
 }
 
@@ -94,6 +101,17 @@ with_user_errors!(InventoryAdjustPayload, InventoryTransferPayload, LowStockThre
 
 fn id(raw: &ID, kind: NodeType, field: &str) -> Result<i64, Error> {
     decode_as(raw, kind, field).map_err(|ApiError(e)| e)
+}
+
+/// The variant's inventory rows over all locations and at each of `locations`.
+async fn items(ctx: &Context<'_>, variant_id: i64, locations: &[i64]) -> Result<Vec<InventoryItem>> {
+    let mut out = Vec::new();
+    for location_id in std::iter::once(None).chain(locations.iter().copied().map(Some)) {
+        if let Some(item) = service(ctx).inventory_item(variant_id, location_id).await.gql()? {
+            out.push(InventoryItem { item, location_id });
+        }
+    }
+    Ok(out)
 }
 
 fn committed(ctx: &Context<'_>) {
@@ -136,7 +154,8 @@ impl InventoryMutation {
         match result {
             Ok(level) => {
                 committed(ctx);
-                Ok(InventoryAdjustPayload { stock_level: Some(StockLevel(level)), user_errors: Vec::new() })
+                let inventory_items = items(ctx, level.variant_id, &[level.location_id]).await?;
+                Ok(InventoryAdjustPayload { stock_level: Some(StockLevel(level)), inventory_items, user_errors: Vec::new() })
             }
             Err(Error::VersionConflict { expected, current }) => {
                 let now = match current.as_ref() {
@@ -144,7 +163,7 @@ impl InventoryMutation {
                     ConflictState::Row { .. } => None,
                 };
                 let error = user_error(Error::VersionConflict { expected, current }, Some("input"))?;
-                Ok(InventoryAdjustPayload { stock_level: now, user_errors: vec![error] })
+                Ok(InventoryAdjustPayload { stock_level: now, inventory_items: Vec::new(), user_errors: vec![error] })
             }
             Err(err) => failed(err, Some("input")),
         }
@@ -165,10 +184,12 @@ impl InventoryMutation {
         match result {
             Ok(t) => {
                 committed(ctx);
+                let inventory_items = items(ctx, t.from.variant_id, &[t.from.location_id, t.to.location_id]).await?;
                 Ok(InventoryTransferPayload {
                     from: Some(StockLevel(t.from)),
                     to: Some(StockLevel(t.to)),
                     reference: Some(t.reference),
+                    inventory_items,
                     user_errors: Vec::new(),
                 })
             }

@@ -66,9 +66,9 @@ impl InventoryQuery {
         let page = page(ctx, first, after, last, before)?;
         let input = filter.unwrap_or_default();
         let location_id = input.location_id.as_ref().map(|id| decode_as(id, NodeType::StockLocation, "locationId")).transpose().gql()?;
-        let filter = InventoryFilter { search: input.search, location_id, low_stock: input.low_stock };
+        let filter = InventoryFilter { search: input.search, location_id, low_stock: input.low_stock, variant_id: None };
         let found = service(ctx).inventory(&filter, &page).await.gql()?;
-        Ok(connection(found, InventoryItem))
+        Ok(connection(found, |item| InventoryItem { item, location_id }))
     }
 
     /// Staff: the stock ledger of a variant (at one location, or all), newest first.

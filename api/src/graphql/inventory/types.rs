@@ -9,7 +9,7 @@ use super::{int, loader};
 use crate::graphql::catalog::loaders::{ProductById, VariantById};
 use crate::graphql::catalog::types::{Product, Variant, loader as catalog_loader};
 use crate::graphql::error::{ApiError, ResultExt};
-use crate::graphql::ids::NodeType;
+use crate::graphql::ids::{NodeType, composite_id};
 use crate::inventory;
 
 /// A warehouse or store that holds stock.
@@ -55,6 +55,11 @@ pub struct StockLevel(pub inventory::StockLevel);
 
 #[Object]
 impl StockLevel {
+    /// Opaque id of this (variant, location) pair: the same for every read of the
+    /// level, so a client cache updates a cached level from a mutation's answer.
+    async fn id(&self) -> ID {
+        composite_id("StockLevel", &[self.0.variant_id, self.0.location_id])
+    }
     async fn location(&self, ctx: &Context<'_>) -> Result<StockLocation> {
         location(ctx, self.0.location_id).await
     }
@@ -85,6 +90,9 @@ impl StockLevel {
 }
 
 /// A variant's low-stock threshold: its own, or the shop default.
+///
+/// A value, not an entity: it has no id, and a client cache keeps it inside the object
+/// that holds it (see `schema.cache-config.json`).
 #[derive(SimpleObject, Clone, Copy)]
 pub struct LowStockThreshold {
     /// At or below this many available units, the variant counts as low on stock.
@@ -101,40 +109,52 @@ impl From<inventory::LowStockThreshold> for LowStockThreshold {
 
 /// One variant in the staff inventory list, with stock summed over the locations
 /// counted (all, or the one in the filter).
-pub struct InventoryItem(pub inventory::InventoryItem);
+pub struct InventoryItem {
+    pub item: inventory::InventoryItem,
+    /// The location counted; `None`: all of them.
+    pub location_id: Option<i64>,
+}
 
 #[Object]
 impl InventoryItem {
+    /// Opaque id of this row: the variant, and the location counted when the list is
+    /// filtered by one (its sums differ from the all-locations row).
+    async fn id(&self) -> ID {
+        match self.location_id {
+            None => composite_id("InventoryItem", &[self.item.variant_id]),
+            Some(l) => composite_id("InventoryItem", &[self.item.variant_id, l]),
+        }
+    }
     async fn variant(&self, ctx: &Context<'_>) -> Result<Variant> {
-        variant(ctx, self.0.variant_id).await?.ok_or_else(|| missing("variant", self.0.variant_id))
+        variant(ctx, self.item.variant_id).await?.ok_or_else(|| missing("variant", self.item.variant_id))
     }
     async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
-        let found = catalog_loader(ctx).load_one(ProductById(self.0.product_id)).await.gql()?;
-        found.map(Product).ok_or_else(|| missing("product", self.0.product_id))
+        let found = catalog_loader(ctx).load_one(ProductById(self.item.product_id)).await.gql()?;
+        found.map(Product).ok_or_else(|| missing("product", self.item.product_id))
     }
     async fn sku(&self) -> &str {
-        &self.0.sku
+        &self.item.sku
     }
     async fn on_hand(&self) -> i32 {
-        int(self.0.on_hand)
+        int(self.item.on_hand)
     }
     async fn reserved(&self) -> i32 {
-        int(self.0.reserved)
+        int(self.item.reserved)
     }
     async fn available(&self) -> i32 {
-        int(self.0.available)
+        int(self.item.available)
     }
     /// The threshold in force (the variant's own or the default).
     async fn low_stock_threshold(&self) -> i32 {
-        int(self.0.low_stock_threshold)
+        int(self.item.low_stock_threshold)
     }
     /// `available <= lowStockThreshold` (sold out included).
     async fn low_stock(&self) -> bool {
-        self.0.is_low_stock()
+        self.item.is_low_stock()
     }
     /// Per-location levels (all locations where the variant is stocked).
     #[graphql(complexity = "5 * child_complexity")]
     async fn levels(&self, ctx: &Context<'_>) -> Result<Vec<StockLevel>> {
-        super::variant_fields::stock_levels(ctx, self.0.variant_id).await
+        super::variant_fields::stock_levels(ctx, self.item.variant_id).await
     }
 }

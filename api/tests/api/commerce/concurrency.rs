@@ -147,11 +147,12 @@ async fn a_coupon_limited_to_five_uses_is_redeemed_five_times_by_fifty_racing_ch
     let created = app
         .gql_as(
             &staff.access_token,
-            "mutation { couponCreate(input: { code: \"first-five\", percentOff: 20, usageLimit: 5 }) { coupon { code usageLimit timesUsed } userErrors { code } } }",
+            "mutation { couponCreate(input: { code: \"first-five\", percentOff: 20, usageLimit: 5 }) { coupon { code usageLimit timesUsed minOrderValue { amount currencyCode } } userErrors { code } } }",
             json!({}),
         )
         .await;
     assert_eq!(created["data"]["couponCreate"]["coupon"]["code"], "FIRST-FIVE", "{created}");
+    assert_eq!(created["data"]["couponCreate"]["coupon"]["minOrderValue"]["amount"], 0, "money, not a bare number");
 
     const APPLY: &str =
         "mutation($c: ID!, $t: String, $v: Int!) { cartCouponApply(cartId: $c, cartToken: $t, expectedVersion: $v, code: \"first-five\") {

@@ -45,7 +45,10 @@ async fn a_guest_checks_out_with_an_email_and_sees_the_order_by_token() {
     assert_eq!(app.gql_ok(q, json!({ "id": order["id"] })).await["order"], Value::Null, "no token, no order");
 
     let emptied = app
-        .gql_ok(&format!("query($c: ID!, $t: String) {{ cart(id: $c, token: $t) {{ {CART} }} }}"), json!({ "c": cart["id"], "t": token }))
+        .gql_ok(
+            &format!("query($c: ID!, $t: String) {{ cart(id: $c, cartToken: $t) {{ {CART} }} }}"),
+            json!({ "c": cart["id"], "t": token }),
+        )
         .await;
     assert_eq!(emptied["cart"]["status"], "CONVERTED");
     assert_eq!(emptied["cart"]["lines"], json!([]));
@@ -114,7 +117,7 @@ async fn a_guest_cart_merges_into_the_customers_cart_at_sign_in() {
     assert!(lines.iter().all(|l| l["held"] == true), "holds carried over: {lines:?}");
     assert_eq!(stock(&app, aid).await, (10, 3), "no double holds after the merge");
     let guest_view =
-        app.gql_ok("query($c: ID!, $t: String) { cart(id: $c, token: $t) { status } }", json!({ "c": cart["id"], "t": token })).await;
+        app.gql_ok("query($c: ID!, $t: String) { cart(id: $c, cartToken: $t) { status } }", json!({ "c": cart["id"], "t": token })).await;
     assert_eq!(guest_view["cart"]["status"], "MERGED");
 
     let my_cart = &merged["data"]["myCart"];
@@ -183,7 +186,7 @@ async fn a_lapsed_hold_stays_in_the_cart_marked_and_can_be_renewed() {
     // The holds expire (the sweeper runs as if half an hour passed).
     let swept = app.inventory.sweep_expired_as_of(chrono::Utc::now() + chrono::Duration::minutes(30), 100).await.unwrap();
     assert!(swept >= 1);
-    let q = format!("query($c: ID!, $t: String) {{ cart(id: $c, token: $t) {{ {CART} }} }}");
+    let q = format!("query($c: ID!, $t: String) {{ cart(id: $c, cartToken: $t) {{ {CART} }} }}");
     let lapsed = app.gql_ok(&q, json!({ "c": cart["id"], "t": token })).await["cart"].clone();
     assert_eq!(lapsed["holdsLapsed"], true);
     assert_eq!(
@@ -269,7 +272,10 @@ async fn bad_cart_and_checkout_input_gets_typed_errors_and_changes_nothing() {
 
     let coupon = "mutation($c: ID!, $t: String, $v: Int!) { cartCouponApply(cartId: $c, cartToken: $t, expectedVersion: $v, code: \"NOSUCHCODE\") { userErrors { code field } } }";
     let current = app
-        .gql_ok(&format!("query($c: ID!, $t: String) {{ cart(id: $c, token: $t) {{ {CART} }} }}"), json!({ "c": cart["id"], "t": token }))
+        .gql_ok(
+            &format!("query($c: ID!, $t: String) {{ cart(id: $c, cartToken: $t) {{ {CART} }} }}"),
+            json!({ "c": cart["id"], "t": token }),
+        )
         .await;
     let err = app.gql_ok(coupon, json!({ "c": cart["id"], "t": token, "v": current["cart"]["version"] })).await;
     assert_eq!(err["cartCouponApply"]["userErrors"][0]["field"], json!(["code"]));
@@ -278,7 +284,10 @@ async fn bad_cart_and_checkout_input_gets_typed_errors_and_changes_nothing() {
     assert_eq!(bad_key["userErrors"][0]["field"], json!(["idempotencyKey"]));
 
     let after = app
-        .gql_ok(&format!("query($c: ID!, $t: String) {{ cart(id: $c, token: $t) {{ {CART} }} }}"), json!({ "c": cart["id"], "t": token }))
+        .gql_ok(
+            &format!("query($c: ID!, $t: String) {{ cart(id: $c, cartToken: $t) {{ {CART} }} }}"),
+            json!({ "c": cart["id"], "t": token }),
+        )
         .await;
     assert_eq!(after["cart"]["lines"][0]["quantity"], 1, "nothing changed");
     assert_eq!(stock(&app, vid).await, (20, 1));

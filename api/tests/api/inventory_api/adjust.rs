@@ -184,3 +184,47 @@ async fn twenty_concurrent_adjustments_with_the_same_version_one_wins() {
     let after = stock.level(&app, "main").await;
     assert_eq!(after["version"].as_i64(), Some(version + 1), "one change only");
 }
+
+/// What a normalised client cache needs: every object a change touches comes back with
+/// the id the cached list used, carrying the new numbers and version.
+#[tokio::test]
+async fn adjust_and_transfer_answers_carry_the_ids_of_the_cached_list_rows() {
+    let app = TestApp::spawn().await;
+    let stock = Stock::on(&app).await;
+    let t = stock.staff.access_token.as_str();
+    let list = "query($f: InventoryFilter) { inventory(first: 100, filter: $f) { nodes { id onHand variant { id }
+        levels { id version onHand location { id } } } } }";
+    let row = |body: &Value| {
+        body["data"]["inventory"]["nodes"].as_array().unwrap().iter().find(|n| n["variant"]["id"] == stock.variant).cloned().unwrap()
+    };
+    let all = row(&app.gql_as(t, list, json!({})).await);
+    let at_east = row(&app.gql_as(t, list, json!({ "f": { "locationId": stock.east } })).await);
+    assert_ne!(all["id"], at_east["id"], "a row counted at one location is not the all-locations row");
+    let east_level = all["levels"].as_array().unwrap().iter().find(|l| l["location"]["id"] == stock.east).cloned().unwrap();
+
+    let adjust = "mutation($input: InventoryAdjustInput!) { inventoryAdjust(input: $input) {
+        stockLevel { id version onHand } inventoryItems { id onHand } userErrors { code } } }";
+    let input = json!({ "variantId": stock.variant, "locationId": stock.east, "delta": 3, "expectedVersion": east_level["version"] });
+    let done = app.gql_as(t, adjust, json!({ "input": input })).await["data"]["inventoryAdjust"].clone();
+    assert_eq!(done["userErrors"], json!([]), "{done}");
+    assert_eq!(done["stockLevel"]["id"], east_level["id"], "the cached level is updated in place");
+    assert_eq!(done["stockLevel"]["version"].as_i64(), east_level["version"].as_i64().map(|v| v + 1));
+    let items = done["inventoryItems"].as_array().unwrap();
+    let onhand = |id: &Value| items.iter().find(|i| &i["id"] == id).map(|i| i["onHand"].as_i64().unwrap());
+    assert_eq!(onhand(&all["id"]), all["onHand"].as_i64().map(|n| n + 3), "the all-locations row: {done}");
+    assert_eq!(onhand(&at_east["id"]), at_east["onHand"].as_i64().map(|n| n + 3), "the row of a list filtered by the location");
+
+    // A stale version: the conflict answer carries the level as it is now, same id.
+    let stale = app.gql_as(t, adjust, json!({ "input": input })).await["data"]["inventoryAdjust"].clone();
+    assert_eq!((stale["userErrors"][0]["code"].as_str(), &stale["stockLevel"]["id"]), (Some("VERSION_CONFLICT"), &east_level["id"]));
+
+    let transfer = "mutation($input: InventoryTransferInput!) { inventoryTransfer(input: $input) {
+        from { id } to { id } inventoryItems { id onHand } userErrors { code } } }";
+    let input = json!({ "variantId": stock.variant, "fromLocationId": stock.east, "toLocationId": stock.main, "quantity": 1 });
+    let moved = app.gql_as(t, transfer, json!({ "input": input })).await["data"]["inventoryTransfer"].clone();
+    assert_eq!(moved["userErrors"], json!([]), "{moved}");
+    assert_eq!(moved["from"]["id"], east_level["id"]);
+    let ids: Vec<&Value> = moved["inventoryItems"].as_array().unwrap().iter().map(|i| &i["id"]).collect();
+    assert_eq!(ids.len(), 3, "all locations, the source and the destination: {moved}");
+    assert!(ids.contains(&&all["id"]) && ids.contains(&&at_east["id"]));
+}

@@ -61,7 +61,7 @@ async fn a_declined_card_gives_the_stock_back_keeps_the_cart_and_a_retry_succeed
     assert_eq!(stock(&app, b.variant_id).await, (5, 0), "the stock went back on sale");
 
     // The buyer's cart has its lines again, not held, so they can change it or retry.
-    let q = format!("query($c: ID!, $t: String) {{ cart(id: $c, token: $t) {{ {CART} }} }}");
+    let q = format!("query($c: ID!, $t: String) {{ cart(id: $c, cartToken: $t) {{ {CART} }} }}");
     let cart = app.gql_ok(&q, json!({ "c": b.cart_id, "t": b.cart_token })).await["cart"].clone();
     assert_eq!(cart["status"], "ACTIVE", "{cart}");
     assert_eq!((cart["lines"][0]["quantity"].as_i64(), cart["lines"][0]["held"].as_bool()), (Some(3), Some(false)));

@@ -22,7 +22,7 @@ use crate::ws::Ws;
 
 const PUBLISHER_ON: (&str, &str) = ("EVENTS_PUBLISHER", "on");
 const ISSUES: &str = "subscription { paymentIssueChanged { kind orderId issueKind previousIssueKind at
-    counts { kind count } issue { kind errorCode order { id status } } order { id status version } } }";
+    counts { kind count } issue { id kind errorCode order { id status } } order { id status version } } }";
 const FIRST: Duration = Duration::from_secs(5);
 const WITHIN: Duration = Duration::from_secs(3);
 const QUIET: Duration = Duration::from_millis(300);
@@ -90,10 +90,16 @@ async fn staff_see_issues_arrive_change_and_leave_live() {
     assert_eq!(summary(&change), ("CHANGE", "FAILED", "null"), "{change}");
     assert_eq!(change["orderId"], first.order["id"]);
     assert_eq!(counts(&change), [n("FAILED", 1)]);
+    let issue_id = change["issue"]["id"].clone();
     assert_eq!(
         change["issue"],
-        json!({ "kind": "FAILED", "errorCode": "generic_decline", "order": { "id": first.order["id"], "status": "PAYMENT_FAILED" } })
+        json!({ "id": issue_id, "kind": "FAILED", "errorCode": "generic_decline", "order": { "id": first.order["id"], "status": "PAYMENT_FAILED" } })
     );
+    // The same id as the list and the order give it, so a client cache holds one object.
+    let q = "query($o: ID!) { paymentIssues(filter: FAILED, first: 5) { nodes { id } } order(id: $o) { paymentIssue { id kind } } }";
+    let body = app.gql_as(&staff.access_token, q, json!({ "o": first.order["id"] })).await;
+    assert_eq!(body["data"]["paymentIssues"]["nodes"], json!([{ "id": issue_id }]), "{body}");
+    assert_eq!(body["data"]["order"]["paymentIssue"], json!({ "id": issue_id, "kind": "FAILED" }));
     assert!(desk.next(QUIET).await.is_none(), "one message per change");
 
     // A second one, then staff resolve it with a note: it leaves.
@@ -101,10 +107,11 @@ async fn staff_see_issues_arrive_change_and_leave_live() {
     let change = desk.next_data("q", "paymentIssueChanged", WITHIN).await;
     assert_eq!((summary(&change), counts(&change)), (("CHANGE", "FAILED", "null"), vec![n("FAILED", 2)]));
     let resolve = "mutation($o: ID!, $v: Int!) { paymentIssueResolve(orderId: $o, expectedVersion: $v, note: \"called the buyer\") {
-        userErrors { code } } }";
+        order { paymentIssue { id } } userErrors { code } } }";
     let v = change["order"]["version"].clone();
     let body = app.gql_as(&staff.access_token, resolve, json!({ "o": second.order["id"], "v": v })).await;
     assert_eq!(body["data"]["paymentIssueResolve"]["userErrors"], json!([]), "{body}");
+    assert_eq!(body["data"]["paymentIssueResolve"]["order"]["paymentIssue"], Value::Null, "the answer says it left the queue");
     let change = desk.next_data("q", "paymentIssueChanged", WITHIN).await;
     assert_eq!(summary(&change), ("CHANGE", "null", "FAILED"), "{change}");
     assert_eq!(

@@ -219,7 +219,7 @@ async fn sales_count_paid_orders_and_leave_out_refunded_and_unpaid_ones() {
 
     let now = chrono::Utc::now();
     let q = "query($f: DateTime!, $t: DateTime!) { salesSummary(from: $f, to: $t) { revenue { amount } orders units averageOrderValue { amount }
-        topVariants { units } byDay { orders units } } }";
+        topVariants { units } byDay { day orders units } } }";
     let s = app
         .gql_as(&staff.access_token, q, json!({ "f": now - chrono::Duration::hours(1), "t": now + chrono::Duration::hours(1) }))
         .await["data"]["salesSummary"]
@@ -230,6 +230,8 @@ async fn sales_count_paid_orders_and_leave_out_refunded_and_unpaid_ones() {
     assert_eq!(s["averageOrderValue"]["amount"], total);
     assert_eq!(s["topVariants"], json!([{ "units": 2 }]));
     assert_eq!(s["byDay"].as_array().map(Vec::len), Some(1));
+    let day = s["byDay"][0]["day"].as_str().unwrap_or_default();
+    assert!(chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok(), "a Date is YYYY-MM-DD: {day}");
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@ import { graphql } from '../../gql';
 
 export const CartQuery = graphql(`
   query Cart($id: ID!, $token: String) {
-    cart(id: $id, token: $token) { ...CartFields }
+    cart(id: $id, cartToken: $token) { ...CartFields }
   }
 `);
 

@@ -22,6 +22,6 @@ export const ProductQuery = graphql(`
 /** Live availability; messages land in the cache (see api/client.ts). */
 export const StockChangedSubscription = graphql(`
   subscription StockChanged($ids: [ID!]!) {
-    stockChanged(variantIds: $ids) { variantId availableQuantity inStock version at kind }
+    stockChanged(variantIds: $ids) { variantId availableQuantity inStock stockVersion at kind }
   }
 `);

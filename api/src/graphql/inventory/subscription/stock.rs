@@ -11,15 +11,18 @@
 //! 4. on a resync signal (it fell behind its bounded buffer, or events from other
 //!    instances may have been lost) reads the snapshot again and sends every variant.
 //!
-//! A variant's `version` is the sum of its per-location versions: it grows with every
-//! change at any location, so clients can ignore anything not newer than what they show.
+//! A variant's `stockVersion` is the sum of its per-location versions: it grows with
+//! every change at any location, so clients can ignore anything not newer than what
+//! they show.
 
 use std::collections::{HashMap, VecDeque};
 
-use async_graphql::{Enum, ID, Object};
+use async_graphql::{Context, Enum, ErrorExtensions, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
 use crate::events::{BusMessage, Subscription};
+use crate::graphql::catalog::types::Variant;
+use crate::graphql::error::ApiError;
 use crate::graphql::ids::NodeType;
 use crate::graphql::inventory::int;
 use crate::inventory::{InventoryService, StockLevel, decode_stock_event, stock_event_target};
@@ -59,9 +62,19 @@ impl StockAvailability {
     async fn in_stock(&self) -> bool {
         self.available > 0
     }
-    /// Grows with every change of this variant's stock; ignore messages whose version
-    /// is not above the one you show.
-    async fn version(&self) -> i32 {
+    /// The variant, read when this message is sent, so a normalised client cache
+    /// (urql graphcache, Apollo) updates its `Variant` by itself: select
+    /// `variant { id availableQuantity }`. One read per message: leave it out if you
+    /// only need the numbers here. After quick successive changes it may already be
+    /// newer than this message.
+    async fn variant(&self, ctx: &Context<'_>) -> Result<Variant> {
+        let found = crate::graphql::inventory::types::variant(ctx, self.variant_id).await?;
+        found.ok_or_else(|| ApiError(crate::error::Error::not_found("variant", "variantIds")).extend())
+    }
+    /// Grows with every change of this variant's stock (at any location; it is the sum
+    /// of the per-location `StockLevel.version`s); ignore messages whose stock version
+    /// is not above the one you show. Not `Variant.version`, which counts catalog edits.
+    async fn stock_version(&self) -> i32 {
         int(self.version)
     }
     /// When the change happened (for snapshots and resyncs: when it was read).

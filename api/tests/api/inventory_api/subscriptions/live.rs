@@ -20,9 +20,12 @@ async fn a_reservation_reaches_a_stock_subscriber_within_a_second() {
     let app = TestApp::spawn_with(TestDb::seeded(), &[PUBLISHER_ON]).await;
     let stock = Stock::on(&app).await;
     let mut shopper = Ws::connect(app.addr, None).await;
-    shopper.subscribe("s", STOCK_CHANGED, json!({ "ids": [stock.variant] })).await;
+    // With the variant, as a normalised cache selects it to update `Variant` by itself.
+    let query = STOCK_CHANGED.replace("kind }", "kind variant { id availableQuantity } }");
+    shopper.subscribe("s", &query, json!({ "ids": [stock.variant] })).await;
     let snapshot = shopper.next_data("s", "stockChanged", FIRST).await;
     assert_eq!((snapshot["kind"].as_str(), snapshot["variantId"].as_str()), (Some("SNAPSHOT"), Some(stock.variant.as_str())));
+    assert_eq!(snapshot["variant"], json!({ "id": stock.variant, "availableQuantity": snapshot["availableQuantity"] }));
     let before = stock.levels(&app).await["availableQuantity"].as_i64().unwrap();
     assert_eq!(snapshot["availableQuantity"].as_i64(), Some(before));
 
@@ -35,8 +38,9 @@ async fn a_reservation_reaches_a_stock_subscriber_within_a_second() {
     let change = shopper.next_data("s", "stockChanged", WITHIN).await;
     assert_eq!(change["kind"], "CHANGE", "{change}");
     assert_eq!(change["availableQuantity"].as_i64(), Some(before - 3));
+    assert_eq!(change["variant"], json!({ "id": stock.variant, "availableQuantity": before - 3 }), "the cached Variant updates");
     assert_eq!(change["inStock"], before - 3 > 0);
-    assert_eq!(change["version"].as_i64(), snapshot["version"].as_i64().map(|v| v + 1), "one change, one version");
+    assert_eq!(change["stockVersion"].as_i64(), snapshot["stockVersion"].as_i64().map(|v| v + 1), "one change, one version");
     assert!(shopper.next(Duration::from_millis(300)).await.is_none(), "one message per change");
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 pub const PUBLISHER_ON: (&str, &str) = ("EVENTS_PUBLISHER", "on");
 
 pub const STOCK_CHANGED: &str =
-    "subscription($ids: [ID!]!) { stockChanged(variantIds: $ids) { variantId availableQuantity inStock version at kind } }";
+    "subscription($ids: [ID!]!) { stockChanged(variantIds: $ids) { variantId availableQuantity inStock stockVersion at kind } }";
 
 pub const INVENTORY_EVENTS: &str = r#"subscription($location: ID) { inventoryEvents(locationId: $location) {
     id reason deltaOnHand deltaReserved onHandAfter reservedAfter availableAfter versionAfter note at
