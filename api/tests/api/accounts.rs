@@ -281,7 +281,10 @@ async fn browsing_over_the_limit_is_429_with_retry_after() {
 
 #[tokio::test]
 async fn redis_shares_rate_limits_between_instances() {
-    let Some(redis) = std::env::var("TEST_REDIS_URL").ok().filter(|s| !s.is_empty()) else { return };
+    let Some(redis) = std::env::var("TEST_REDIS_URL").ok().filter(|s| !s.is_empty()) else {
+        crate::helpers::skip("accounts (shared rate limits)", "TEST_REDIS_URL is not set");
+        return;
+    };
     let prefix = format!("test:shared:{}", uuid::Uuid::new_v4().simple());
     let overrides = [("REDIS_URL", redis.as_str()), ("RATE_LIMIT_PREFIX", prefix.as_str()), ("RATE_LIMIT_BROWSE_PER_MINUTE", "4")];
     let a = TestApp::spawn_with(TestDb::seeded(), &overrides).await;

@@ -83,7 +83,10 @@ async fn listing(app: &TestApp) -> (u16, Option<String>, Value) {
 async fn a_database_outage_is_a_quick_retryable_503_and_the_server_recovers() {
     let db = TestDb::seeded();
     if !db.is_postgres() {
-        eprintln!("skipped: a database outage needs Postgres (TEST_DATABASE_URL); SQLite is embedded");
+        crate::helpers::skip(
+            "outage::a_database_outage_is_a_quick_retryable_503",
+            "needs Postgres (TEST_DATABASE_URL); SQLite is embedded",
+        );
         return;
     }
     let url = url::Url::parse(&db.url()).unwrap();

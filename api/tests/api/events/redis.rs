@@ -15,7 +15,7 @@ use crate::helpers::{TestApp, TestDb};
 fn test_redis_url() -> Option<String> {
     let url = std::env::var("TEST_REDIS_URL").ok().filter(|s| !s.is_empty());
     if url.is_none() {
-        eprintln!("skipped: TEST_REDIS_URL is not set");
+        crate::helpers::skip("events::redis", "TEST_REDIS_URL is not set");
     }
     url
 }

@@ -16,7 +16,7 @@ use crate::ws::Ws;
 #[tokio::test]
 async fn a_change_through_one_instance_reaches_a_subscriber_on_another() {
     let Some(redis_url) = std::env::var("TEST_REDIS_URL").ok().filter(|s| !s.is_empty()) else {
-        eprintln!("skipped: TEST_REDIS_URL is not set");
+        crate::helpers::skip("inventory_api::subscriptions::instances", "TEST_REDIS_URL is not set");
         return;
     };
     let channel = format!("stockade:test:{}", uuid::Uuid::new_v4().simple());
