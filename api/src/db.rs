@@ -204,30 +204,6 @@ impl Database {
     }
 }
 
-/// Whether `err` means the database cannot be reached right now (pool timeout, refused
-/// or dropped connections, a server shutting down or starting up), as opposed to a
-/// failed statement. Such failures are worth retrying shortly.
-pub fn is_unavailable(err: &DbErr) -> bool {
-    use sea_orm::RuntimeErr;
-    let sqlx_error = match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
-        _ => return false,
-    };
-    match &**sqlx_error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_) => true,
-        // Postgres: class 08 (connection exception) and 57P01-57P03 (shutting down,
-        // crash shutdown, cannot connect now).
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
-        _ => false,
-    }
-}
-
 fn sqlite_options(path: &Path) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)

@@ -205,9 +205,9 @@ impl Error {
     }
 
     /// Whether the database could not be reached (retry shortly); see
-    /// [`crate::db::is_unavailable`].
+    /// [`db_unavailable`].
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Error::Db(e) if crate::db::is_unavailable(e))
+        matches!(self, Error::Db(e) if db_unavailable(e))
     }
 
     /// The input field to blame, if any.
@@ -262,3 +262,27 @@ impl ConflictState {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Whether `err` means the database cannot be reached right now (pool timeout, refused
+/// or dropped connections, a server shutting down or starting up), as opposed to a
+/// failed statement. Such failures are worth retrying shortly.
+pub fn db_unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let sqlx_error = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match &**sqlx_error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => true,
+        // Postgres: class 08 (connection exception) and 57P01-57P03 (shutting down,
+        // crash shutdown, cannot connect now).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}

@@ -117,7 +117,7 @@ impl ProductFilter {
             if !valid_name {
                 return Err(Error::invalid(
                     "attributes",
-                    format!("'{}' is not an attribute name (lower-case letters, digits, _)", super::validate::preview(&attr.name)),
+                    format!("'{}' is not an attribute name (lower-case letters, digits, _)", preview(&attr.name)),
                 ));
             }
             if attr.values.len() > MAX_FILTER_VALUES {
@@ -357,5 +357,15 @@ impl SortPlan {
             ProductSort::NameAsc | ProductSort::NameDesc => Some(SortKey::Text(row.try_get("", "sort_key")?)),
         };
         Ok(encode_cursor(&ProductCursor { s: self.sort, k, i: id }))
+    }
+}
+
+/// The start of a value for an error message: at most 40 characters, so a hostile
+/// 100 KB value is not echoed back whole.
+pub fn preview(value: &str) -> String {
+    const MAX: usize = 40;
+    match value.char_indices().nth(MAX) {
+        None => value.to_owned(),
+        Some((end, _)) => format!("{}…", &value[..end]),
     }
 }

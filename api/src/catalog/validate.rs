@@ -49,16 +49,6 @@ pub fn price(amount: i64, field: &str) -> Result<i64> {
     Ok(amount)
 }
 
-/// The start of a value for an error message: at most 40 characters, so a hostile
-/// 100 KB value is not echoed back whole.
-pub fn preview(value: &str) -> String {
-    const MAX: usize = 40;
-    match value.char_indices().nth(MAX) {
-        None => value.to_owned(),
-        Some((end, _)) => format!("{}…", &value[..end]),
-    }
-}
-
 /// Attribute names lower-cased ([a-z0-9_], at most 32) with non-empty values (at most
 /// 100 characters); at most 10, names unique.
 pub fn attributes(raw: &[(String, String)]) -> Result<Vec<(String, String)>> {
@@ -70,7 +60,10 @@ pub fn attributes(raw: &[(String, String)]) -> Result<Vec<(String, String)>> {
         let name = name.trim().to_lowercase();
         let value = value.trim();
         if name.is_empty() || name.len() > 32 || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-            return Err(Error::invalid("attributes", format!("'{}' is not an attribute name (letters, digits, _)", preview(&name))));
+            return Err(Error::invalid(
+                "attributes",
+                format!("'{}' is not an attribute name (letters, digits, _)", super::listing::preview(&name)),
+            ));
         }
         if value.is_empty() || value.chars().count() > 100 {
             return Err(Error::invalid("attributes", format!("the value of '{name}' must be 1 to 100 characters")));

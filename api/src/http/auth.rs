@@ -42,7 +42,7 @@ pub async fn viewer(state: &AppState, authorization: Option<&str>) -> Result<Vie
 
 /// A 401 for a request whose credentials were refused.
 pub fn unauthenticated(err: &Error) -> Response {
-    let mut response = super::graphql::request_error(StatusCode::UNAUTHORIZED, code::UNAUTHENTICATED, err.to_string());
+    let mut response = super::response::request_error(StatusCode::UNAUTHORIZED, code::UNAUTHENTICATED, err.to_string());
     response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
     response
 }
@@ -54,7 +54,7 @@ pub async fn browse_limit(state: &AppState, client: &ClientInfo) -> Result<(), R
         Ok(()) => Ok(()),
         Err(retry_after) => {
             let secs = retry_after.as_secs().max(1);
-            let mut response = super::graphql::request_error(
+            let mut response = super::response::request_error(
                 StatusCode::TOO_MANY_REQUESTS,
                 code::RATE_LIMITED,
                 format!("too many requests from this address; try again in {secs} s"),

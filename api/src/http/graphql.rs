@@ -21,6 +21,7 @@ use serde_json::json;
 use super::AppState;
 use super::auth::{self, browse_limit, client_info, unauthenticated};
 use super::request_id::RequestId;
+use super::response::request_error;
 use crate::graphql::cache::{CacheStatus, CachedResponse};
 use crate::graphql::error::code;
 use crate::graphql::{PublicOrigin, request_data};
@@ -66,14 +67,6 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
         }
     }
     best.map(|(_, m)| m)
-}
-
-/// A request-level failure before execution, as a GraphQL-shaped JSON error.
-pub(super) fn request_error(status: StatusCode, error_code: &str, message: impl Into<String>) -> Response {
-    let body = json!({ "errors": [{ "message": message.into(), "extensions": { "code": error_code } }] });
-    let mut response = (status, axum::Json(body)).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, MediaType::Json.content_type());
-    response
 }
 
 pub async fn post(

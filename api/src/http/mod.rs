@@ -5,6 +5,7 @@ mod demo_images;
 mod graphql;
 mod health;
 pub mod request_id;
+mod response;
 mod webhooks;
 mod ws;
 
@@ -85,7 +86,7 @@ const MAX_HEADER_BYTES: usize = 64 * 1024;
 async fn limit_head(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let uri_len = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if uri_len > MAX_URI_BYTES {
-        return graphql::request_error(
+        return response::request_error(
             StatusCode::URI_TOO_LONG,
             "BAD_REQUEST",
             format!("the request URL is longer than {MAX_URI_BYTES} bytes; send large queries with POST"),
@@ -93,7 +94,7 @@ async fn limit_head(request: axum::extract::Request, next: axum::middleware::Nex
     }
     let header_bytes: usize = request.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
     if header_bytes > MAX_HEADER_BYTES {
-        return graphql::request_error(
+        return response::request_error(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "BAD_REQUEST",
             format!("the request headers are larger than {MAX_HEADER_BYTES} bytes"),

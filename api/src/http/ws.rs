@@ -79,7 +79,7 @@ pub fn upgrade(
     client: ClientInfo,
 ) -> HttpResponse {
     let Some(protocol) = choose_protocol(headers) else {
-        return super::graphql::request_error(
+        return super::response::request_error(
             StatusCode::BAD_REQUEST,
             code::BAD_REQUEST,
             "unsupported WebSocket subprotocol (use graphql-transport-ws)",
