@@ -56,11 +56,11 @@ enum InventoryCommand {
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> ExitCode {
     if let Some(Command::PrintSchema) = cli.command {
-        print!("{}", crate::graphql::sdl());
+        print!("{}", stockade_graphql::sdl());
         return ExitCode::SUCCESS;
     }
     if let Some(Command::PrintCacheConfig) = cli.command {
-        print!("{}", crate::graphql::cache_config());
+        print!("{}", stockade_graphql::cache_config());
         return ExitCode::SUCCESS;
     }
     let config = match Config::from_env() {
@@ -73,7 +73,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Migrate => match open_database(&config, None).await {
             Ok(db) => {
                 db.close().await;
-                println!("migrations applied ({})", config.database.describe());
+                println!("migrations applied ({})", config.database.target.describe());
                 ExitCode::SUCCESS
             }
             Err(e) => fail(e),
@@ -83,7 +83,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Ok(db) => db,
                 Err(e) => return fail(e),
             };
-            let result = crate::catalog::seed::seed_demo_catalog(&db, config.shop_currency).await;
+            let result = stockade_domain::catalog::seed::seed_demo_catalog(&db, config.shop_currency).await;
             db.close().await;
             match result {
                 Ok(report) => {
@@ -131,12 +131,12 @@ async fn create_admin(config: &Config, email: &str, name: &str, password_stdin: 
         Ok(db) => db,
         Err(e) => return fail(e),
     };
-    let keys = match crate::accounts::tokens::JwtKeys::load(config.auth.jwt_secret.as_ref(), &config.data_dir) {
+    let keys = match stockade_domain::accounts::tokens::JwtKeys::load(config.auth.jwt_secret.as_ref(), &config.data_dir) {
         Ok((keys, _)) => std::sync::Arc::new(keys),
         Err(e) => return fail(format!("DATA_DIR: cannot keep the token signing key: {e}")),
     };
-    let accounts = crate::accounts::AccountService::new(db.clone(), keys, Default::default());
-    let result = accounts.create_user(email, &password, name, crate::accounts::Role::Admin).await;
+    let accounts = stockade_domain::accounts::AccountService::new(db.clone(), keys, Default::default());
+    let result = accounts.create_user(email, &password, name, stockade_domain::accounts::Role::Admin).await;
     db.close().await;
     match result {
         Ok(user) => {
@@ -149,7 +149,7 @@ async fn create_admin(config: &Config, email: &str, name: &str, password_stdin: 
 
 async fn verify_inventory(config: Config) -> ExitCode {
     // A check must not change what it checks: no migrations here.
-    let db = match crate::db::Database::connect(&config.database, config.database_max_connections, None).await {
+    let db = match stockade_domain::db::Database::connect(&config.database.target, config.database.max_connections, None).await {
         Ok(db) => db,
         Err(e) => return fail(e),
     };
@@ -166,8 +166,8 @@ async fn verify_inventory(config: Config) -> ExitCode {
             return fail(format!("reading the applied migrations failed: {e}"));
         }
     }
-    let settings = crate::inventory::InventorySettings::from_config(&config.inventory);
-    let result = crate::inventory::InventoryService::new(db.clone(), settings).verify().await;
+    let settings = stockade_domain::inventory::InventorySettings::from_config(&config.inventory);
+    let result = stockade_domain::inventory::InventoryService::new(db.clone(), settings).verify().await;
     db.close().await;
     match result {
         Ok(report) if report.is_ok() => {

@@ -1,28 +1,13 @@
-//! Stockade: a GraphQL commerce backend that sells limited stock fairly.
+//! The `stockade` server: start-up, HTTP and WebSocket routes, webhooks, the CLI.
 //!
-//! Layers, with dependencies pointing one way:
-//! `http` / `graphql` (transport, API types) -> domain services (`catalog`, `inventory`, ...) ->
-//! persistence (`entity`, `db`). Domain modules know nothing of axum or async-graphql.
+//! Layers, each a crate, with dependencies pointing one way:
+//! this crate (transport) -> `stockade_graphql` (schema, resolvers, access policy) ->
+//! `stockade_domain` (services, persistence, events). Nothing here holds business
+//! rules: routes decode requests, call the GraphQL executor or a domain service, and
+//! encode the answer.
 
-pub mod accounts;
-pub mod actor;
-pub mod catalog;
-pub mod checkout;
 pub mod cli;
 pub mod config;
-pub mod coupons;
-pub mod db;
-pub mod entity;
-pub mod error;
-pub mod events;
-pub mod graphql;
 pub mod http;
-pub mod inventory;
-pub mod metrics;
-pub mod money;
-pub mod orders;
-pub mod pagination;
-pub mod payments;
-pub mod ratelimit;
 pub mod startup;
 pub mod telemetry;

@@ -5,24 +5,25 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::accounts::throttle::{Limits, ThrottlePolicy};
-use crate::accounts::tokens::{JwtKeys, KeySource};
-use crate::accounts::{AccountService, AccountsPolicy};
-use crate::catalog::seed::seed_if_empty;
-use crate::catalog::{CatalogEditor, CatalogService};
-use crate::checkout::CartService;
 use crate::config::{Config, ConfigError};
-use crate::coupons::CouponService;
-use crate::db::Database;
-use crate::events::{EventBus, OutboxNotify, Publisher, PublisherSettings, RedisSettings};
-use crate::graphql::cache::ResponseCache;
-use crate::graphql::{Executor, Services, build_schema};
 use crate::http::{AppState, router};
-use crate::inventory::{InventoryService, InventorySettings, spawn_sweeper};
-use crate::metrics::Metrics;
-use crate::orders::{OrderService, OrderTokens};
-use crate::payments::{GatewayKind, PaymentParts, PaymentService};
-use crate::ratelimit::RateLimiter;
+use stockade_domain::accounts::throttle::{Limits, ThrottlePolicy};
+use stockade_domain::accounts::tokens::{JwtKeys, KeySource};
+use stockade_domain::accounts::{AccountService, AccountsPolicy};
+use stockade_domain::catalog::seed::seed_if_empty;
+use stockade_domain::catalog::{CatalogEditor, CatalogService};
+use stockade_domain::checkout::CartService;
+use stockade_domain::coupons::CouponService;
+use stockade_domain::db::{Database, DatabaseTarget};
+use stockade_domain::events::{EventBus, OutboxNotify, Publisher, PublisherSettings, RedisSettings};
+use stockade_domain::inventory::{InventoryService, InventorySettings, spawn_sweeper};
+use stockade_domain::metrics::Metrics;
+use stockade_domain::orders::{OrderService, OrderTokens};
+use stockade_domain::payments::{GatewayKind, PaymentParts, PaymentService};
+use stockade_domain::periodic::{log_pass, spawn_periodic};
+use stockade_domain::ratelimit::RateLimiter;
+use stockade_graphql::cache::ResponseCache;
+use stockade_graphql::{Executor, Services, build_schema};
 
 /// Why the server could not start: always names the setting to fix.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +60,7 @@ impl Application {
         let (keys, key_source) = JwtKeys::load(config.auth.jwt_secret.as_ref(), &config.data_dir).map_err(|e| {
             ConfigError::new("DATA_DIR", format!("cannot keep the token signing key in {}: {e}", config.data_dir.display()))
         })?;
-        if key_source != KeySource::Configured && matches!(config.database, crate::config::DatabaseTarget::Postgres { .. }) {
+        if key_source != KeySource::Configured && matches!(config.database.target, DatabaseTarget::Postgres { .. }) {
             tracing::warn!("JWT_SECRET is not set: tokens are signed with a key kept in DATA_DIR, valid on this instance only");
         }
         let accounts_policy = AccountsPolicy {
@@ -72,8 +73,11 @@ impl Application {
             },
             ..AccountsPolicy::default()
         };
-        let rate_limiter =
-            Arc::new(RateLimiter::new(config.rate_limits, config.redis_url.as_ref().map(|u| u.expose()), &config.rate_limit_prefix));
+        let rate_limiter = Arc::new(RateLimiter::new(
+            config.rate_limits.limits,
+            config.redis_url.as_ref().map(|u| u.expose()),
+            &config.rate_limits.redis_prefix,
+        ));
         let redis = config.redis_url.clone().map(|url| RedisSettings { url, channel: config.events.redis_channel.clone() });
         let bus = EventBus::new(config.events.subscriber_buffer, redis, metrics.clone())
             .map_err(|e| ConfigError::new("REDIS_URL", e.to_string()))?;
@@ -111,7 +115,7 @@ impl Application {
             currency: config.shop_currency,
         })
         .map_err(|e| ConfigError::new("STRIPE_SECRET_KEY", e))?;
-        if payments.gateway_kind() == GatewayKind::Test && matches!(config.database, crate::config::DatabaseTarget::Postgres { .. }) {
+        if payments.gateway_kind() == GatewayKind::Test && matches!(config.database.target, DatabaseTarget::Postgres { .. }) {
             tracing::warn!("PAYMENT_GATEWAY is the built-in test gateway: no real money is taken (set STRIPE_SECRET_KEY for Stripe)");
         }
         let services = Services {
@@ -124,8 +128,9 @@ impl Application {
             coupons,
             inventory,
             rate_limiter,
-            response_cache: Arc::new(ResponseCache::new(config.response_cache_entries)),
-            config: config.clone(),
+            response_cache: Arc::new(ResponseCache::new(config.graphql.response_cache_entries)),
+            limits: Arc::new(config.graphql.clone()),
+            currency: config.shop_currency,
             metrics,
             bus,
             outbox_notify,
@@ -133,12 +138,13 @@ impl Application {
         let executor = Executor::new(
             build_schema(&services),
             services.metrics.clone(),
-            crate::graphql::document_limits(&config.graphql),
+            stockade_graphql::document_limits(&config.graphql),
             services.rate_limiter.clone(),
         );
         Ok(Application {
             listener,
             state: AppState {
+                config,
                 services,
                 executor,
                 db,
@@ -154,7 +160,7 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> std::net::SocketAddr {
-        self.listener.local_addr().unwrap_or(self.state.services.config.listen_addr)
+        self.listener.local_addr().unwrap_or(self.state.config.listen_addr)
     }
 
     pub fn metrics(&self) -> Arc<Metrics> {
@@ -197,37 +203,35 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let db = self.state.db.clone();
         let limiter = self.state.services.rate_limiter.clone();
-        let housekeeping = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                limiter.housekeeping();
-            }
+        // Dropping `stop` (also when this future is dropped) stops the background work.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let housekeeping = spawn_periodic(std::time::Duration::from_secs(60), stop.subscribe(), move || {
+            limiter.housekeeping();
+            std::future::ready(())
         });
         let services = self.state.services.clone();
-        let publisher = services.config.events.publisher.then(|| {
+        let config = self.state.config.clone();
+        let publisher = config.events.publisher.then(|| {
             Publisher::new(
                 db.clone(),
                 services.bus.clone(),
                 services.outbox_notify.clone(),
-                PublisherSettings::from_config(&services.config.events),
+                PublisherSettings::from_config(&config.events),
                 services.metrics.clone(),
             )
             .spawn()
         });
-        let inventory_config = services.config.inventory;
-        // Dropping `stop` (also when this future is dropped) stops the sweeper.
-        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let inventory_config = config.inventory;
         let sweeper = (inventory_config.sweep_interval_secs > 0).then(|| {
             let interval = std::time::Duration::from_secs(inventory_config.sweep_interval_secs);
             spawn_sweeper(services.inventory.clone(), interval, inventory_config.sweep_batch, stopped)
         });
-        let commerce = (services.config.commerce.sweep_interval_secs > 0).then(|| {
-            let interval = std::time::Duration::from_secs(services.config.commerce.sweep_interval_secs);
+        let commerce = (config.commerce.sweep_interval_secs > 0).then(|| {
+            let interval = std::time::Duration::from_secs(config.commerce.sweep_interval_secs);
             spawn_commerce_sweeper(services.carts.clone(), services.payments.clone(), interval, stop.subscribe())
         });
-        let reconciler = (services.config.payments.reconcile_interval_secs > 0).then(|| {
-            let interval = std::time::Duration::from_secs(services.config.payments.reconcile_interval_secs);
+        let reconciler = (config.payments.reconcile_interval_secs > 0).then(|| {
+            let interval = std::time::Duration::from_secs(config.payments.reconcile_interval_secs);
             spawn_reconciler(services.payments.clone(), interval, stop.subscribe())
         });
         let (closing, connections) = (self.state.shutdown.clone(), self.state.connections.clone());
@@ -248,8 +252,8 @@ impl Application {
         if tokio::time::timeout(SOCKET_CLOSE_GRACE, connections.wait()).await.is_err() {
             tracing::warn!(open = connections.len(), "WebSockets still open after the shutdown grace period");
         }
-        housekeeping.abort();
         let _ = stop.send(true);
+        let _ = housekeeping.await;
         if let Some(sweeper) = sweeper {
             let _ = sweeper.await;
         }
@@ -273,19 +277,13 @@ const SOCKET_CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5
 
 /// Opens the configured database and applies migrations.
 pub async fn open_database(config: &Config, metrics: Option<Arc<Metrics>>) -> Result<Database, ConfigError> {
-    let hook: Option<crate::db::StatementHook> = metrics.map(|m| Arc::new(move |elapsed, failed| m.record_statement(elapsed, failed)) as _);
-    let db = Database::connect_with(&config.database, config.database_max_connections, config.database_acquire_timeout, hook)
+    let hook: Option<stockade_domain::db::StatementHook> =
+        metrics.map(|m| Arc::new(move |elapsed, failed| m.record_statement(elapsed, failed)) as _);
+    let db = Database::connect_with(&config.database.target, config.database.max_connections, config.database.acquire_timeout, hook)
         .await
-        .map_err(|e| ConfigError::new(database_var(config), format!("{e}")))?;
-    db.migrate().await.map_err(|e| ConfigError::new(database_var(config), format!("migrating the database failed: {e}")))?;
+        .map_err(|e| ConfigError::new(config.database.target.variable(), format!("{e}")))?;
+    db.migrate().await.map_err(|e| ConfigError::new(config.database.target.variable(), format!("migrating the database failed: {e}")))?;
     Ok(db)
-}
-
-fn database_var(config: &Config) -> &'static str {
-    match config.database {
-        crate::config::DatabaseTarget::Sqlite { .. } => "DATA_DIR",
-        crate::config::DatabaseTarget::Postgres { .. } => "DATABASE_URL",
-    }
 }
 
 async fn shutdown_signal() {
@@ -310,21 +308,15 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
-/// Checks payments that have waited too long against the gateway, every `interval`,
-/// until `stop` says so.
+/// Checks payments that have waited too long against the gateway.
 fn spawn_reconciler(
     payments: PaymentService,
     interval: std::time::Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stop.changed() => return,
-            }
+    spawn_periodic(interval, stop, move || {
+        let payments = payments.clone();
+        async move {
             match payments.reconcile(100).await {
                 Ok(report) if report.checked == 0 => {}
                 Ok(report) => tracing::info!(%report, "payments reconciled"),
@@ -336,36 +328,19 @@ fn spawn_reconciler(
 
 /// Expires idle carts and unpaid orders past their deadline (both give their stock
 /// back) and brings the payment review queue up to date (orders become stuck by
-/// waiting), every `interval`, until `stop` says so. Errors are logged and retried.
+/// waiting). Errors are logged and retried on the next pass.
 fn spawn_commerce_sweeper(
     carts: CartService,
     payments: PaymentService,
     interval: std::time::Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stop.changed() => return,
-            }
-            match payments.expire_unpaid(200).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(expired = n, "unpaid orders expired"),
-                Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed; will retry"),
-            }
-            match payments.refresh_issues().await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(changed = n, "payment review queue brought up to date"),
-                Err(e) => tracing::warn!(error = %e, "refreshing the payment review queue failed; will retry"),
-            }
-            match carts.sweep_expired(200).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(expired = n, "idle carts expired"),
-                Err(e) => tracing::warn!(error = %e, "expiring idle carts failed; will retry"),
-            }
+    spawn_periodic(interval, stop, move || {
+        let (carts, payments) = (carts.clone(), payments.clone());
+        async move {
+            log_pass(payments.expire_unpaid(200).await, "unpaid orders expired");
+            log_pass(payments.refresh_issues().await, "payment review queue brought up to date");
+            log_pass(carts.sweep_expired(200).await, "idle carts expired");
         }
     })
 }

@@ -5,7 +5,7 @@ use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::catalog::demo;
+use stockade_domain::catalog::demo;
 
 pub async fn image(Path(file): Path<String>) -> Response {
     let Some((product_slug, color_slug)) = file.strip_suffix(".svg").and_then(|f| f.split_once("--")) else {

@@ -19,14 +19,14 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
-use super::auth::{self, browse_limit, client_info, unauthenticated};
+use super::auth::{self, browse_limit, client_info};
 use super::request_id::RequestId;
 use super::response::request_error;
-use crate::graphql::cache::{CacheStatus, CachedResponse};
-use crate::graphql::error::code;
-use crate::graphql::{PublicOrigin, request_data};
 use axum::extract::ConnectInfo;
 use std::net::SocketAddr;
+use stockade_graphql::cache::{CacheStatus, CachedResponse};
+use stockade_graphql::error::code;
+use stockade_graphql::{PublicOrigin, request_data};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -92,7 +92,7 @@ pub async fn post(
             format!("Content-Type must be application/json (got '{content_type}')"),
         );
     }
-    let limit = state.services.config.graphql.max_body_bytes;
+    let limit = state.config.graphql.max_body_bytes;
     let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => {
@@ -124,7 +124,7 @@ pub async fn post(
 
 /// `PUBLIC_URL` if configured, else `http(s)://<Host>/` of the request.
 fn public_origin(state: &AppState, headers: &HeaderMap) -> Option<PublicOrigin> {
-    if let Some(url) = &state.services.config.public_url {
+    if let Some(url) = &state.config.public_url {
         return Some(PublicOrigin(url.clone()));
     }
     let host = headers.get(header::HOST)?.to_str().ok()?;
@@ -149,7 +149,7 @@ pub async fn get(
             Err(rejection) => return rejection.into_response(),
         };
         let origin = public_origin(&state, &headers);
-        let client = client_info(&headers, peer.as_ref().map(|p| &p.0), state.services.config.trust_forwarded_for);
+        let client = client_info(&headers, peer.as_ref().map(|p| &p.0), state.config.trust_forwarded_for);
         if let Err(limited) = browse_limit(&state, &client).await {
             return limited;
         }
@@ -158,7 +158,7 @@ pub async fn get(
 
     let Some(query) = params.get("query") else {
         let html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
-        if html && state.services.config.graphql.graphiql {
+        if html && state.config.graphql.graphiql {
             return Html(
                 GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").title("Stockade GraphiQL").finish(),
             )
@@ -195,28 +195,14 @@ async fn execute(
     request_id: Option<RequestId>,
     method: Method,
 ) -> Response {
-    let client = client_info(headers, peer, state.services.config.trust_forwarded_for);
+    let client = client_info(headers, peer, state.config.trust_forwarded_for);
     if let Err(limited) = browse_limit(state, &client).await {
         return limited;
     }
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let viewer = match auth::viewer(state, authorization).await {
         Ok(viewer) => viewer,
-        Err(err) if err.code() == Some(crate::error::ErrorCode::Unauthenticated) => return unauthenticated(&err),
-        Err(err) if err.is_unavailable() => {
-            tracing::warn!(error = ?err, "authenticating a request failed: the database is unavailable");
-            let mut response = request_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                code::SERVICE_UNAVAILABLE,
-                "the service is temporarily unavailable; try again shortly",
-            );
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(crate::graphql::error::UNAVAILABLE_RETRY_AFTER_SECS));
-            return response;
-        }
-        Err(err) => {
-            tracing::error!(error = ?err, "authenticating a request failed");
-            return request_error(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "Internal server error");
-        }
+        Err(failure) => return failure.into_response(),
     };
     let admitted = match state.executor.admit(&mut request) {
         Ok(admitted) => admitted,
@@ -349,7 +335,7 @@ fn render(response: async_graphql::Response, media: MediaType) -> Rendered {
     let hint = response.cache_control;
     let mut http_headers = response.http_headers;
     if unavailable {
-        http_headers.insert(header::RETRY_AFTER, HeaderValue::from(crate::graphql::error::UNAVAILABLE_RETRY_AFTER_SECS));
+        http_headers.insert(header::RETRY_AFTER, HeaderValue::from(stockade_graphql::error::UNAVAILABLE_RETRY_AFTER_SECS));
     }
     let cacheable_for =
         (response.errors.is_empty() && hint.public && hint.max_age > 0).then(|| std::time::Duration::from_secs(hint.max_age as u64));

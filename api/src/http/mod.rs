@@ -20,11 +20,12 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::db::Database;
-use crate::graphql::{Executor, Services};
+use stockade_domain::db::Database;
+use stockade_graphql::{Executor, Services};
 
 #[derive(Clone)]
 pub struct AppState {
+    pub config: std::sync::Arc<crate::config::Config>,
     pub services: Services,
     pub executor: Executor,
     pub db: Database,
@@ -35,7 +36,7 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let cors = cors(&state.services.config.cors_allowed_origins);
+    let cors = cors(&state.config.cors_allowed_origins);
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post).fallback(graphql::method_not_allowed))
         .route("/healthz", get(health::healthz))

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
-use crate::payments::webhook::{self, SignatureError};
+use stockade_domain::payments::webhook::{self, SignatureError};
 
 /// Stripe's events are a few KiB; anything near this is not one.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -23,7 +23,7 @@ pub const MAX_BODY: usize = 256 * 1024;
 pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let services = &state.services;
     let metrics = &services.metrics;
-    let secrets = &services.config.payments.stripe_webhook_secrets;
+    let secrets = &state.config.payments.stripe_webhook_secrets;
     if secrets.is_empty() {
         return (StatusCode::NOT_FOUND, Json(json!({ "error": "Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)" })))
             .into_response();

@@ -39,11 +39,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::auth;
-use crate::accounts::ClientInfo;
-use crate::error::ErrorCode;
-use crate::graphql::error::code;
-use crate::graphql::{PublicOrigin, request_data};
+use super::auth::{self, AuthFailure};
+use stockade_domain::accounts::ClientInfo;
+use stockade_graphql::error::code;
+use stockade_graphql::{PublicOrigin, request_data};
 
 /// Initial read buffer of a WebSocket (it grows for larger client messages).
 const READ_BUFFER: usize = 4 * 1024;
@@ -85,7 +84,7 @@ pub fn upgrade(
             "unsupported WebSocket subprotocol (use graphql-transport-ws)",
         );
     };
-    let max_message = state.services.config.graphql.max_body_bytes;
+    let max_message = state.config.graphql.max_body_bytes;
     ws.protocols([protocol.sec_websocket_protocol()])
         // A subscriber mostly listens: small buffers keep an open socket cheap, and a
         // client message is one GraphQL request, bounded like a request body.
@@ -107,16 +106,6 @@ pub fn upgrade(
         .into_response()
 }
 
-/// Why `connection_init` was refused.
-enum InitRefusal {
-    /// The credentials were refused: 4403.
-    Forbidden,
-    /// Something failed on our side (logged): 4500.
-    Internal,
-    /// The database could not be reached: 1013 (try again later).
-    Unavailable,
-}
-
 struct Connection {
     state: AppState,
     origin: Option<PublicOrigin>,
@@ -126,25 +115,14 @@ struct Connection {
 impl Connection {
     /// The per-connection data for `payload` of `connection_init`, authenticated the
     /// same way as an HTTP request's `Authorization` header.
-    async fn init(state: AppState, payload: Value, client: ClientInfo, origin: Option<PublicOrigin>) -> Result<Data, InitRefusal> {
+    async fn init(state: AppState, payload: Value, client: ClientInfo, origin: Option<PublicOrigin>) -> Result<Data, AuthFailure> {
         let authorization = payload
             .get("authorization")
             .or_else(|| payload.get("Authorization"))
             .and_then(Value::as_str)
             .map(str::to_owned)
             .or_else(|| payload.get("token").and_then(Value::as_str).map(|t| format!("Bearer {t}")));
-        let viewer = match auth::viewer(&state, authorization.as_deref()).await {
-            Ok(viewer) => viewer,
-            Err(err) if err.code() == Some(ErrorCode::Unauthenticated) => return Err(InitRefusal::Forbidden),
-            Err(err) if err.is_unavailable() => {
-                tracing::warn!(error = ?err, "accepting a WebSocket connection failed: the database is unavailable");
-                return Err(InitRefusal::Unavailable);
-            }
-            Err(err) => {
-                tracing::error!(error = ?err, "accepting a WebSocket connection failed");
-                return Err(InitRefusal::Internal);
-            }
-        };
+        let viewer = auth::viewer(&state, authorization.as_deref()).await?;
         let mut data = request_data(&state.services, async_graphql::Request::new(""), viewer, client).data;
         if let Some(origin) = origin {
             data.insert(origin);
@@ -169,10 +147,10 @@ impl Connection {
             });
         let mut protocol = async_graphql::http::WebSocket::new(executor, input, WebSocketProtocols::SubscriptionsTransportWS)
             .on_connection_init(move |payload: Value| async move {
-                Connection::init(state, payload, client, origin).await.map_err(|refusal| match refusal {
-                    InitRefusal::Forbidden => async_graphql::Error::new("the access token was refused"),
-                    InitRefusal::Internal => async_graphql::Error::new("Internal server error"),
-                    InitRefusal::Unavailable => async_graphql::Error::new("the service is temporarily unavailable; try again shortly"),
+                Connection::init(state, payload, client, origin).await.map_err(|failure| match failure {
+                    AuthFailure::Refused(_) => async_graphql::Error::new("the access token was refused"),
+                    AuthFailure::Internal => async_graphql::Error::new("Internal server error"),
+                    AuthFailure::Unavailable => async_graphql::Error::new("the service is temporarily unavailable; try again shortly"),
                 })
             })
             .keepalive_timeout(Duration::from_secs(60));
@@ -205,11 +183,11 @@ impl Connection {
         let mut session = Session::new(self.state.clone());
         let (mut sink, mut stream) = socket.split();
         let shutdown = self.state.shutdown.clone();
-        let init_deadline = tokio::time::sleep(self.state.services.config.graphql.ws_init_timeout);
+        let init_deadline = tokio::time::sleep(self.state.config.graphql.ws_init_timeout);
         tokio::pin!(init_deadline);
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
         let mut last_heard = Instant::now();
-        let mut pending_init: Option<futures::future::BoxFuture<'static, Result<Data, InitRefusal>>> = None;
+        let mut pending_init: Option<futures::future::BoxFuture<'static, Result<Data, AuthFailure>>> = None;
 
         let close = loop {
             let step = tokio::select! {
@@ -230,9 +208,9 @@ impl Connection {
                             session.data = Some(Arc::new(data));
                             Step::Send(vec![json!({ "type": "connection_ack" })])
                         }
-                        Err(InitRefusal::Forbidden) => Step::Close(4403, "Forbidden"),
-                        Err(InitRefusal::Internal) => Step::Close(4500, "Internal server error"),
-                        Err(InitRefusal::Unavailable) => Step::Close(1013, "Try again later"),
+                        Err(AuthFailure::Refused(_)) => Step::Close(4403, "Forbidden"),
+                        Err(AuthFailure::Internal) => Step::Close(4500, "Internal server error"),
+                        Err(AuthFailure::Unavailable) => Step::Close(1013, "Try again later"),
                     }
                 }
                 incoming = stream.next() => {

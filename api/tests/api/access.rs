@@ -5,8 +5,8 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use serde_json::{Value, json};
-use stockade::accounts::Role;
-use stockade::graphql::access::{Access, classify};
+use stockade_domain::accounts::Role;
+use stockade_graphql::access::{Access, classify};
 
 use crate::commerce::{CART, add, complete, start, stocked_variant};
 use crate::helpers::{TestApp, code};
@@ -107,7 +107,7 @@ async fn every_field_of_the_schema_is_classified() {
             let root = schema.roots.iter().any(|(r, _)| r == name);
             let classified = if root {
                 // Root fields must be listed one by one, not by a type default.
-                stockade::graphql::access::POLICY.iter().any(|(k, _)| *k == format!("{name}.{field}"))
+                stockade_graphql::access::POLICY.iter().any(|(k, _)| *k == format!("{name}.{field}"))
             } else {
                 classify(name, field).is_some()
             };

@@ -72,8 +72,8 @@ async fn errors_private_roots_and_disabled_caches_are_never_shared() {
 #[tokio::test]
 async fn signed_in_answers_are_private_and_never_shared_with_other_viewers() {
     let app = TestApp::spawn().await;
-    let staff = app.user(stockade::accounts::Role::Staff).await;
-    let customer = app.user(stockade::accounts::Role::Customer).await;
+    let staff = app.user(stockade_domain::accounts::Role::Staff).await;
+    let customer = app.user(stockade_domain::accounts::Role::Customer).await;
     // A draft: staff see it, shoppers do not.
     let create = "mutation { productCreate(input: { name: \"Unreleased Jacket\" }) { product { status } userErrors { code } } }";
     let created = app.gql_as(&staff.access_token, create, json!({})).await;

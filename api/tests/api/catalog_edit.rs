@@ -2,7 +2,7 @@
 //! concurrent edits, category moves, staff visibility, cache invalidation.
 
 use serde_json::{Value, json};
-use stockade::accounts::Role;
+use stockade_domain::accounts::Role;
 
 use crate::helpers::{TestApp, code};
 

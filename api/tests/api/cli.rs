@@ -1,16 +1,29 @@
 //! The `stockade` binary: subcommands, and one clear line for bad configuration.
 
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_stockade");
 
+/// Runs the binary to its end; if it is still running after a minute (a bad value was
+/// accepted and the server started), it is killed and the test fails instead of hanging.
 fn run(args: &[&str], env: &[(&str, &str)], data_dir: &std::path::Path) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("DATA_DIR", data_dir).env("RUST_LOG", "warn");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().expect("binary runs")
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null()).spawn().expect("binary runs");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("waiting for the binary").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("stockade {args:?} with {env:?} was still running after 60 s:\n{}", stderr(&out));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("binary output")
 }
 
 fn stderr(out: &Output) -> String {
@@ -101,7 +114,7 @@ fn migrate_seed_and_print_schema() {
 
     let out = run(&["print-schema"], &[], dir.path());
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), stockade::graphql::sdl());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), stockade_graphql::sdl());
 }
 
 #[test]

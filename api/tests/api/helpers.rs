@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use serde_json::{Value, json};
-use stockade::accounts::Role;
 use stockade::config::Config;
-use stockade::events::{EventBus, OutboxNotify};
-use stockade::metrics::Metrics;
 use stockade::startup::Application;
+use stockade_domain::accounts::Role;
+use stockade_domain::events::{EventBus, OutboxNotify};
+use stockade_domain::metrics::Metrics;
 
 pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
 
@@ -129,13 +129,13 @@ async fn build_schema_at(url: &str, seeded: bool) {
     let config = config_for(url, Path::new("."), &[]);
     let db = stockade::startup::open_database(&config, None).await.expect("migrate template");
     if seeded {
-        stockade::catalog::seed::seed_demo_catalog(&db, config.shop_currency).await.expect("seed template");
+        stockade_domain::catalog::seed::seed_demo_catalog(&db, config.shop_currency).await.expect("seed template");
         // Tests start from a quiet outbox: the seed's stock events are not theirs to see.
         use sea_orm::sea_query::Expr;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        stockade::entity::outbox::Entity::update_many()
-            .col_expr(stockade::entity::outbox::Column::DeliveredAt, Expr::val(chrono::Utc::now()))
-            .filter(stockade::entity::outbox::Column::DeliveredAt.is_null())
+        stockade_domain::entity::outbox::Entity::update_many()
+            .col_expr(stockade_domain::entity::outbox::Column::DeliveredAt, Expr::val(chrono::Utc::now()))
+            .filter(stockade_domain::entity::outbox::Column::DeliveredAt.is_null())
             .exec(db.conn())
             .await
             .expect("quiet the template's outbox");
@@ -259,7 +259,7 @@ pub fn config_for(database_url: &str, data_dir: &Path, overrides: &[(&str, &str)
     for (k, v) in overrides {
         vars.insert((*k).into(), (*v).into());
     }
-    Config::from_lookup(|k| vars.get(k).cloned()).expect("test config")
+    Config::from_lookup(move |k| vars.get(k).cloned()).expect("test config")
 }
 
 /// A running server and an HTTP client for it.
@@ -267,14 +267,14 @@ pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub client: reqwest::Client,
     pub metrics: Arc<Metrics>,
-    pub services: stockade::graphql::Services,
+    pub services: stockade_graphql::Services,
     /// The server's event bus.
     pub bus: EventBus,
     /// Wakes the server's outbox publisher (if it runs one).
     pub outbox_notify: OutboxNotify,
     /// This instance's inventory service and database pool.
-    pub inventory: stockade::inventory::InventoryService,
-    pub database: stockade::db::Database,
+    pub inventory: stockade_domain::inventory::InventoryService,
+    pub database: stockade_domain::db::Database,
     /// Shared with other instances started by [`TestApp::spawn_on`].
     pub db: Arc<TestDb>,
     _data_dir: tempfile::TempDir,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
-use stockade::graphql::ids::NodeType;
+use stockade_graphql::ids::NodeType;
 
 use crate::helpers::{TestApp, TestDb, code};
 use crate::ws::{Protocol, Ws};
@@ -81,10 +81,10 @@ async fn deeply_nested_literals_are_refused_over_post_get_and_websockets() {
 
     // The deepest nesting admitted goes through the parser and the validator and gets
     // an ordinary validation error: the bound sits well below what the stack can take.
-    let (status, body) = post(&app, &nested_list(stockade::graphql::guard::MAX_NESTING - 4)).await;
+    let (status, body) = post(&app, &nested_list(stockade_graphql::guard::MAX_NESTING - 4)).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(code(&body["errors"][0]), "GRAPHQL_VALIDATION_FAILED", "{body}");
-    let (_, body) = post(&app, &nested_object(stockade::graphql::guard::MAX_NESTING / 2 - 4)).await;
+    let (_, body) = post(&app, &nested_object(stockade_graphql::guard::MAX_NESTING / 2 - 4)).await;
     assert_eq!(code(&body["errors"][0]), "GRAPHQL_VALIDATION_FAILED", "{body}");
     still_serving(&app).await;
 }
@@ -298,7 +298,7 @@ async fn client_mistakes_are_typed_client_errors_not_server_errors() {
         assert!(error["message"].as_str().unwrap().contains(says), "{query}: {body}");
     }
     // Nothing was created by the refused cartCreate.
-    let carts: i64 = stockade::entity::cart::Entity::find().count(app.database.conn()).await.unwrap() as i64;
+    let carts: i64 = stockade_domain::entity::cart::Entity::find().count(app.database.conn()).await.unwrap() as i64;
     assert_eq!(carts, 0);
 
     // Attribute filters are counted, and a hostile name is not echoed back whole.

@@ -101,7 +101,7 @@ async fn a_database_outage_is_a_quick_retryable_503_and_the_server_recovers() {
     .await;
     let (status, _, body) = listing(&app).await;
     assert_eq!(status, 200, "{body}");
-    let customer = app.user(stockade::accounts::Role::Customer).await;
+    let customer = app.user(stockade_domain::accounts::Role::Customer).await;
 
     relay.cut();
     let started = Instant::now();

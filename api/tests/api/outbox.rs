@@ -1,8 +1,8 @@
 //! The outbox: events live and die with the transaction that writes them.
 
 use sea_orm::{EntityTrait, PaginatorTrait};
-use stockade::entity::outbox;
-use stockade::events::{Event, append};
+use stockade_domain::entity::outbox;
+use stockade_domain::events::{Event, append};
 
 use crate::helpers::{TestDb, config_for};
 

@@ -4,7 +4,7 @@
 fn schema_graphql_matches_the_server() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    let current = stockade::graphql::sdl();
+    let current = stockade_graphql::sdl();
     assert!(
         committed == current,
         "schema.graphql is out of date with the server.\nRegenerate it with:\n\n    cargo run -q -- print-schema > schema.graphql\n"
@@ -16,7 +16,7 @@ fn the_client_cache_configuration_matches_the_schema() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.cache-config.json");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
-        committed == stockade::graphql::cache_config(),
+        committed == stockade_graphql::cache_config(),
         "schema.cache-config.json is out of date with the schema.\nRegenerate it with:\n\n    cargo run -q -- print-cache-config > schema.cache-config.json\n"
     );
     let config: serde_json::Value = serde_json::from_str(&committed).unwrap();
@@ -36,8 +36,8 @@ fn the_client_cache_configuration_matches_the_schema() {
 
 #[test]
 fn every_top_level_error_code_is_listed_in_the_schema() {
-    use stockade::graphql::error::code;
-    let sdl = stockade::graphql::sdl();
+    use stockade_graphql::error::code;
+    let sdl = stockade_graphql::sdl();
     let query = sdl.split("type Query {").next().unwrap_or_default();
     let description = query.rsplit("\"\"\"\n\ntype").next().unwrap_or_default();
     for c in [

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use stockade::actor::Actor;
-use stockade::error::Error;
-use stockade::inventory::{InventoryService, Owner, OwnerKind, ReserveLine};
+use stockade_domain::actor::Actor;
+use stockade_domain::error::Error;
+use stockade_domain::inventory::{InventoryService, Owner, OwnerKind, ReserveLine};
 
 const TTL: Duration = Duration::from_secs(15 * 60);
 

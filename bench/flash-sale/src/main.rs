@@ -20,10 +20,10 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, EntityTrait};
-use stockade::actor::Actor;
 use stockade::config::Config;
-use stockade::entity::{product, variant};
-use stockade::inventory::{InventoryService, InventorySettings};
+use stockade_domain::actor::Actor;
+use stockade_domain::entity::{product, variant};
+use stockade_domain::inventory::{InventoryService, InventorySettings};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -51,8 +51,8 @@ async fn main() -> anyhow::Result<()> {
         ("SEED_DEMO", "false".to_owned()),
         ("LOG_FORMAT", "pretty".to_owned()),
     ]);
-    let config = Config::from_lookup(|k| vars.get(k).cloned())?;
-    if !matches!(config.database, stockade::config::DatabaseTarget::Postgres { .. }) {
+    let config = Config::from_lookup(move |k| vars.get(k).cloned())?;
+    if !matches!(config.database.target, stockade_domain::db::DatabaseTarget::Postgres { .. }) {
         bail!("the flash-sale benchmark runs on Postgres");
     }
     let db = stockade::startup::open_database(&config, None).await?;
@@ -138,7 +138,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// A product with `n` variants (ids in insertion order, contiguous).
-async fn create_variants(db: &stockade::db::Database, n: usize) -> anyhow::Result<Vec<i64>> {
+async fn create_variants(db: &stockade_domain::db::Database, n: usize) -> anyhow::Result<Vec<i64>> {
     let now = Utc::now();
     let product_id = product::Entity::insert(product::ActiveModel {
         slug: Set("flash-sale-sneaker".into()),
@@ -184,9 +184,9 @@ async fn create_variants(db: &stockade::db::Database, n: usize) -> anyhow::Resul
     Ok(ids)
 }
 
-async fn stock_level_id(db: &stockade::db::Database, variant_id: i64, location_id: i64) -> anyhow::Result<i64> {
+async fn stock_level_id(db: &stockade_domain::db::Database, variant_id: i64, location_id: i64) -> anyhow::Result<i64> {
     use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
-    use stockade::entity::stock_level;
+    use stockade_domain::entity::stock_level;
     stock_level::Entity::find()
         .select_only()
         .column(stock_level::Column::Id)

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use futures::future::join_all;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use stockade::actor::Actor;
-use stockade::entity::{coupon_redemption, order, order_line};
-use stockade::inventory::{Adjustment, MovementReason, StockChange};
+use stockade_domain::actor::Actor;
+use stockade_domain::entity::{coupon_redemption, order, order_line};
+use stockade_domain::inventory::{Adjustment, MovementReason, StockChange};
 
 use super::*;
 use crate::helpers::{TestApp, TestDb};
@@ -61,6 +61,32 @@ async fn a_hundred_shoppers_racing_for_ten_units_make_exactly_ten_orders() {
     assert_eq!(units_ordered(&app, vid).await, (10, 10));
     assert_eq!(stock(&app, vid).await, (10, 10), "ten units reserved for ten orders awaiting payment, none oversold");
     assert_reconciles(&app).await;
+}
+
+/// Two api instances on one database (as behind a load balancer), each with its own
+/// per-SKU gate, pool and caches: correctness must come from the database alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shoppers_split_over_two_instances_race_for_ten_units_and_make_exactly_ten_orders() {
+    let db = Arc::new(TestDb::seeded());
+    let a = Arc::new(TestApp::spawn_on(db.clone(), &UNLIMITED).await);
+    let b = Arc::new(TestApp::spawn_on(db.clone(), &UNLIMITED).await);
+    let (variant, vid) = stocked_variant(&a, 10, 4_900).await;
+
+    let outcomes = join_all((0..80).map(|n| {
+        let app = if n % 2 == 0 { a.clone() } else { b.clone() };
+        let variant = variant.clone();
+        tokio::spawn(async move { shop(&app, &variant, n).await })
+    }))
+    .await;
+    let outcomes: Vec<Result<String, String>> = outcomes.into_iter().map(|r| r.expect("no shopper panicked")).collect();
+    let ordered: Vec<&String> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    let refused: Vec<&String> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    assert_eq!(ordered.len(), 10, "exactly the stock sold, whichever instance took the order: {refused:?}");
+    assert!(refused.iter().all(|code| *code == "OUT_OF_STOCK"), "the others were told why: {refused:?}");
+
+    assert_eq!(units_ordered(&a, vid).await, (10, 10));
+    assert_eq!(stock(&b, vid).await, (10, 10), "both instances see the same ten units reserved, none oversold");
+    assert_reconciles(&a).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -142,7 +168,7 @@ async fn a_retried_checkout_makes_one_order_however_many_times_it_arrives() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_coupon_limited_to_five_uses_is_redeemed_five_times_by_fifty_racing_checkouts() {
     let app = app().await;
-    let staff = app.user(stockade::accounts::Role::Staff).await;
+    let staff = app.user(stockade_domain::accounts::Role::Staff).await;
     let (variant, vid) = stocked_variant(&app, 50, 3_000).await;
     let created = app
         .gql_as(
@@ -182,7 +208,7 @@ async fn a_coupon_limited_to_five_uses_is_redeemed_five_times_by_fifty_racing_ch
         assert_eq!(problem["message"], "coupon FIRST-FIVE has been used up", "the rest are told why");
     }
     let conn = app.database.conn();
-    let coupon = stockade::entity::coupon::Entity::find().one(conn).await.unwrap().unwrap();
+    let coupon = stockade_domain::entity::coupon::Entity::find().one(conn).await.unwrap().unwrap();
     assert_eq!(coupon.times_used, 5, "the counter never passes the limit");
     assert_eq!(coupon_redemption::Entity::find().count(conn).await.unwrap(), 5);
     assert_eq!(order::Entity::find().filter(order::Column::CouponCode.eq("FIRST-FIVE")).count(conn).await.unwrap(), 5);

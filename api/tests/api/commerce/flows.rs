@@ -2,7 +2,7 @@
 //! price changes, lapsed holds, bad input.
 
 use serde_json::{Value, json};
-use stockade::accounts::Role;
+use stockade_domain::accounts::Role;
 
 use super::*;
 use crate::helpers::{TestApp, code};

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr};
 use serde_json::{Value, json};
-use stockade::accounts::Role;
-use stockade::entity::{order, outbox};
+use stockade_domain::accounts::Role;
+use stockade_domain::entity::{order, outbox};
 
 use super::*;
 use crate::helpers::{TestApp, TestDb, code};

@@ -6,8 +6,8 @@ mod lifecycle;
 mod subscriptions;
 
 use serde_json::{Value, json};
-use stockade::actor::Actor;
-use stockade::catalog::{NewProduct, NewVariant, ProductStatus};
+use stockade_domain::actor::Actor;
+use stockade_domain::catalog::{NewProduct, NewVariant, ProductStatus};
 
 use crate::helpers::TestApp;
 

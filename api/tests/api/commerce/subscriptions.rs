@@ -9,12 +9,12 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
-use stockade::accounts::Role;
-use stockade::actor::Actor;
-use stockade::entity::outbox;
-use stockade::events::{BusEvent, BusHealth};
-use stockade::graphql::ids::NodeType;
-use stockade::orders::{Change, OrderStatus};
+use stockade_domain::accounts::Role;
+use stockade_domain::actor::Actor;
+use stockade_domain::entity::outbox;
+use stockade_domain::events::{BusEvent, BusHealth};
+use stockade_domain::orders::{Change, OrderStatus};
+use stockade_graphql::ids::NodeType;
 
 use super::*;
 use crate::events::eventually;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use stockade::events::{BusHealth, BusMessage, ResyncReason};
+use stockade_domain::events::{BusHealth, BusMessage, ResyncReason};
 
 use super::{commit, eventually, next_event, next_message, open};
 use crate::helpers::{TestApp, TestDb};
@@ -20,10 +20,15 @@ async fn a_subscriber_that_never_reads_does_not_delay_a_fast_one() {
     let mut fast = app.bus.subscribe();
 
     const EVENTS: i64 = 100;
+    // The writer stays at most one outbox batch ahead of the fast subscriber, so a busy
+    // machine that parks the test's task cannot make "fast" fall behind by itself; the
+    // subscribers that never read still fall behind by the whole stream.
+    let (progress, mut seen) = tokio::sync::watch::channel(0i64);
     let writer = {
         let (db, notify) = (db.clone(), app.outbox_notify.clone());
         tokio::spawn(async move {
             for seq in 1..=EVENTS {
+                seen.wait_for(|&got| got >= seq - 8).await.expect("the reader is alive");
                 commit(&db, &[super::event("1:1", seq)]).await;
                 notify.notify();
             }
@@ -33,6 +38,7 @@ async fn a_subscriber_that_never_reads_does_not_delay_a_fast_one() {
         // Generous: this bounds a stall, not speed (the machine may be busy).
         let e = next_event(&mut fast, Duration::from_secs(15)).await.expect("the fast subscriber keeps getting events");
         assert_eq!(e.sequence, seq);
+        progress.send_replace(seq);
     }
     writer.await.unwrap();
 

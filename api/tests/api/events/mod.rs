@@ -1,6 +1,6 @@
 //! Event delivery: outbox publisher and event bus, on a real database (and real Redis
 //! when `TEST_REDIS_URL` is set). Events are synthetic, written with
-//! `stockade::events::append` inside real transactions.
+//! `stockade_domain::events::append` inside real transactions.
 
 mod bus;
 mod publisher;
@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use stockade::db::Database;
-use stockade::entity::outbox;
-use stockade::events::{BusEvent, BusMessage, Event, Subscription, append};
+use stockade_domain::db::Database;
+use stockade_domain::entity::outbox;
+use stockade_domain::events::{BusEvent, BusMessage, Event, Subscription, append};
 
 use crate::helpers::{TestDb, config_for};
 

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, EntityTrait, QueryOrder};
-use stockade::entity::outbox;
-use stockade::events::{EventBus, OutboxNotify, Publisher, PublisherSettings, append};
-use stockade::metrics::Metrics;
+use stockade_domain::entity::outbox;
+use stockade_domain::events::{EventBus, OutboxNotify, Publisher, PublisherSettings, append};
+use stockade_domain::metrics::Metrics;
 
 use super::{commit, event, next_event, open, undelivered, undelivered_after_commit};
 use crate::helpers::{TestApp, TestDb};

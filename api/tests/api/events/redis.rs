@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use stockade::events::{BusHealth, BusMessage, ResyncReason};
+use stockade_domain::events::{BusHealth, BusMessage, ResyncReason};
 
 use super::{commit, event, eventually, next_event, next_message, open};
 use crate::helpers::{TestApp, TestDb};

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use stockade::actor::Actor;
-use stockade::error::{Error, ErrorCode};
-use stockade::inventory::{Adjustment, MovementReason, Owner, OwnerKind, ReleaseTarget, ReserveLine, StockChange};
+use stockade_domain::actor::Actor;
+use stockade_domain::error::{Error, ErrorCode};
+use stockade_domain::inventory::{Adjustment, MovementReason, Owner, OwnerKind, ReleaseTarget, ReserveLine, StockChange};
 
 use super::{Fixture, STAFF, TTL, cart};
 

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use stockade::actor::Actor;
-use stockade::error::{ConflictState, Error};
-use stockade::inventory::{Adjustment, MovementReason, ReleaseTarget, ReservationStatus, ReserveLine, StockChange};
+use stockade_domain::actor::Actor;
+use stockade_domain::error::Error;
+use stockade_domain::inventory::{Adjustment, MovementReason, ReleaseTarget, ReservationStatus, ReserveLine, StockChange};
 
 use super::{Fixture, STAFF, TTL, cart};
 use crate::helpers::TestDb;
@@ -129,10 +129,9 @@ async fn of_twenty_adjustments_from_the_same_version_exactly_one_wins() {
                 assert_eq!(level.version, seen.version + 1);
                 won += 1;
             }
-            Err(Error::VersionConflict { expected, current }) => {
-                assert_eq!(expected, seen.version);
-                let ConflictState::StockLevel(level) = *current else { panic!("a stock level conflict carries the level") };
-                assert_eq!(level.version, seen.version + 1, "the conflict carries the current level");
+            Err(Error::VersionConflict { entity, expected, current }) => {
+                assert_eq!((entity, expected), ("stock level", seen.version));
+                assert_eq!(current, seen.version + 1, "the conflict names the version that won");
                 conflicts += 1;
             }
             Err(other) => panic!("unexpected error: {other:?}"),

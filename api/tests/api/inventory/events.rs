@@ -2,9 +2,9 @@
 
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use stockade::actor::Actor;
-use stockade::entity::{outbox, stock_movement};
-use stockade::inventory::{Adjustment, MovementReason, ReleaseTarget, ReserveLine, StockChange, aggregate_id};
+use stockade_domain::actor::Actor;
+use stockade_domain::entity::{outbox, stock_movement};
+use stockade_domain::inventory::{Adjustment, MovementReason, ReleaseTarget, ReserveLine, StockChange, aggregate_id};
 
 use super::{Fixture, STAFF, TTL, cart};
 

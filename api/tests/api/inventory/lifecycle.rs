@@ -5,10 +5,10 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use stockade::actor::Actor;
-use stockade::entity::reservation;
-use stockade::error::{ConflictState, Error};
-use stockade::inventory::{
+use stockade_domain::actor::Actor;
+use stockade_domain::entity::reservation;
+use stockade_domain::error::Error;
+use stockade_domain::inventory::{
     Adjustment, MovementReason, Owner, OwnerKind, Reference, ReleaseTarget, ReservationStatus, ReserveLine, StockChange,
 };
 
@@ -78,7 +78,7 @@ async fn release_commit_and_extend_move_stock_exactly_once() {
     let level_b = fx.inv.level(b, main).await.unwrap();
     assert_eq!((level_b.on_hand, level_b.reserved), (10, 0));
 
-    let page = fx.inv.movements(a, Some(main), &stockade::pagination::PageRequest::first(10)).await.unwrap();
+    let page = fx.inv.movements(a, Some(main), &stockade_domain::pagination::PageRequest::first(10)).await.unwrap();
     let sale = &page.items[0].1;
     assert_eq!((sale.reason, sale.delta_on_hand, sale.delta_reserved), (MovementReason::Sale, -2, -2));
     assert_eq!(sale.reference, Reference::Order("order-1001".into()));
@@ -104,8 +104,8 @@ async fn adjustments_are_versioned_and_never_go_below_reserved() {
     let level = fx.inv.adjust(&adjust(StockChange::SetOnHand(7), Some(0)), STAFF).await.unwrap();
     assert_eq!((level.on_hand, level.version), (7, 1));
     let err = fx.inv.adjust(&adjust(StockChange::Delta(1), Some(0)), STAFF).await.unwrap_err();
-    let Error::VersionConflict { expected: 0, current } = err else { panic!("{err:?}") };
-    assert_eq!(*current, ConflictState::StockLevel(level.clone()));
+    let Error::VersionConflict { entity: "stock level", expected: 0, current } = err else { panic!("{err:?}") };
+    assert_eq!(current, level.version, "the conflict names the level's version now");
 
     fx.inv.reserve(&[ReserveLine::new(sku, 5)], &cart(1), TTL, Actor::Guest).await.unwrap();
     let before = fx.counts().await;
@@ -139,7 +139,7 @@ async fn transfers_move_only_unreserved_units_and_record_both_legs() {
 
     let t = fx.inv.transfer(sku, east, main, 6, STAFF, "rebalance").await.unwrap();
     assert_eq!((t.from.on_hand, t.from.reserved, t.to.on_hand, t.to.version), (4, 4, 6, 1));
-    let page = fx.inv.movements(sku, None, &stockade::pagination::PageRequest::first(2)).await.unwrap();
+    let page = fx.inv.movements(sku, None, &stockade_domain::pagination::PageRequest::first(2)).await.unwrap();
     let legs: Vec<_> = page.items.iter().map(|(_, m)| (m.location_id, m.delta_on_hand, m.reference.clone())).collect();
     assert!(legs.contains(&(main, 6, Reference::Transfer(t.reference.clone()))), "{legs:?}");
     assert!(legs.contains(&(east, -6, Reference::Transfer(t.reference.clone()))), "{legs:?}");
@@ -154,7 +154,7 @@ async fn the_background_sweeper_runs_with_the_server_and_stops_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let config = crate::helpers::config_for(&app.db.url(), dir.path(), &[]);
     let db = stockade::startup::open_database(&config, None).await.unwrap();
-    let inv = stockade::inventory::InventoryService::new(db.clone(), Default::default());
+    let inv = stockade_domain::inventory::InventoryService::new(db.clone(), Default::default());
 
     // A demo variant with stock; its reservation is made to expire at once.
     let available = inv.available_by_variant_ids(&(1..=20).collect::<Vec<_>>()).await.unwrap();
@@ -177,5 +177,16 @@ async fn the_background_sweeper_runs_with_the_server_and_stops_with_it() {
     assert_eq!(status, ReservationStatus::Expired, "the server's sweeper expired it");
     assert_eq!(inv.available_by_variant_ids(&[variant]).await.unwrap()[&variant], available[&variant]);
     app.stop().await;
+
+    // Stopped with the server: an expired hold now stays until something else sweeps it.
+    let r = inv.reserve(&[ReserveLine::new(variant, 1)], &cart("after"), TTL, Actor::Guest).await.unwrap();
+    reservation::Entity::update_many()
+        .col_expr(reservation::Column::ExpiresAt, Expr::val(Utc::now()))
+        .filter(reservation::Column::Id.eq(r[0].id))
+        .exec(db.conn())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2_500)).await; // 2.5 sweep intervals
+    assert_eq!(inv.reservations_of(&cart("after")).await.unwrap()[0].status, ReservationStatus::Active, "no sweep after stop");
     db.close().await;
 }

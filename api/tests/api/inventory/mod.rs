@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use stockade::actor::Actor;
-use stockade::db::Database;
-use stockade::entity::{outbox, product, reservation, stock_movement, variant};
-use stockade::inventory::{InventoryService, InventorySettings, Owner, OwnerKind};
+use stockade_domain::actor::Actor;
+use stockade_domain::db::Database;
+use stockade_domain::entity::{outbox, product, reservation, stock_movement, variant};
+use stockade_domain::inventory::{InventoryService, InventorySettings, Owner, OwnerKind};
 
 use crate::helpers::{TestDb, config_for};
 

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::Utc;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use stockade::actor::Actor;
-use stockade::error::Error;
-use stockade::inventory::{Adjustment, MovementReason, ReleaseTarget, ReservationStatus, ReserveLine, StockChange};
+use stockade_domain::actor::Actor;
+use stockade_domain::error::Error;
+use stockade_domain::inventory::{Adjustment, MovementReason, ReleaseTarget, ReservationStatus, ReserveLine, StockChange};
 
 use super::{Fixture, STAFF, TTL, cart};
 

@@ -1,8 +1,8 @@
 //! What the API layer reads: availability, levels, the inventory list, the ledger.
 
-use stockade::actor::Actor;
-use stockade::inventory::{InventoryFilter, ReserveLine};
-use stockade::pagination::{PageRequest, encode_cursor};
+use stockade_domain::actor::Actor;
+use stockade_domain::inventory::{InventoryFilter, ReserveLine};
+use stockade_domain::pagination::{PageRequest, encode_cursor};
 
 use super::{Fixture, STAFF, TTL, cart};
 use crate::helpers::TestDb;
@@ -43,7 +43,7 @@ async fn the_inventory_list_filters_by_text_location_and_low_stock_in_pages() {
         let inv = fx.inv.clone();
         async move { inv.inventory(&filter, &page).await.unwrap() }
     };
-    let skus = |page: &stockade::pagination::Page<stockade::inventory::InventoryItem>| {
+    let skus = |page: &stockade_domain::pagination::Page<stockade_domain::inventory::InventoryItem>| {
         page.items.iter().map(|(_, i)| i.sku.clone()).collect::<Vec<_>>()
     };
     let search = |s: &str| InventoryFilter { search: Some(s.into()), ..Default::default() };
@@ -96,8 +96,9 @@ async fn stock_movements_come_newest_first_in_pages() {
     fx.inv.restock(sku, east, 9, STAFF, "").await.unwrap();
 
     let page = fx.inv.movements(sku, Some(main), &PageRequest::first(3)).await.unwrap();
-    let deltas =
-        |p: &stockade::pagination::Page<stockade::inventory::Movement>| p.items.iter().map(|(_, m)| m.delta_on_hand).collect::<Vec<_>>();
+    let deltas = |p: &stockade_domain::pagination::Page<stockade_domain::inventory::Movement>| {
+        p.items.iter().map(|(_, m)| m.delta_on_hand).collect::<Vec<_>>()
+    };
     assert_eq!(deltas(&page), [5, 4, 3]);
     assert!(page.has_next_page);
     let next = PageRequest::new(Some(3), Some(page.items[2].0.clone()), None, None, 100).unwrap();

@@ -3,10 +3,10 @@
 
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
-use stockade::actor::Actor;
-use stockade::entity::stock_movement;
-use stockade::graphql::ids::NodeType;
-use stockade::inventory::{Owner, OwnerKind, ReserveLine};
+use stockade_domain::actor::Actor;
+use stockade_domain::entity::stock_movement;
+use stockade_domain::inventory::{Owner, OwnerKind, ReserveLine};
+use stockade_graphql::ids::NodeType;
 
 use super::{ADJUST, Stock, raw};
 use crate::helpers::{TestApp, code};

@@ -6,8 +6,8 @@ mod reads;
 mod subscriptions;
 
 use serde_json::{Value, json};
-use stockade::accounts::Role;
-use stockade::graphql::ids::{NodeType, decode_as};
+use stockade_domain::accounts::Role;
+use stockade_graphql::ids::{NodeType, decode_as};
 
 use crate::helpers::{TestApp, TestUser};
 

@@ -2,7 +2,7 @@
 //! list, the ledger, and what it costs in SQL statements.
 
 use serde_json::{Value, json};
-use stockade::accounts::Role;
+use stockade_domain::accounts::Role;
 
 use super::Stock;
 use crate::helpers::{TestApp, TestDb};

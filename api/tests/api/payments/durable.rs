@@ -4,7 +4,7 @@
 //! and a buyer retrying a confirmation that went through is told its outcome.
 
 use serde_json::json;
-use stockade::payments::PaymentGateway;
+use stockade_domain::payments::PaymentGateway;
 
 use super::late::deadline_passes;
 use super::*;
@@ -83,8 +83,8 @@ async fn two_databases_with_the_same_secret_never_share_an_idempotency_key() {
         let app = TestApp::spawn_with(crate::helpers::TestDb::seeded(), &secret).await;
         let b = pending_order(&app, 3, 1).await;
         pay(&app, &b).await;
-        let payment = stockade::entity::payment::Entity::find()
-            .order_by_asc(stockade::entity::payment::Column::Id)
+        let payment = stockade_domain::entity::payment::Entity::find()
+            .order_by_asc(stockade_domain::entity::payment::Column::Id)
             .one(app.database.conn())
             .await
             .unwrap()

@@ -113,7 +113,7 @@ async fn checking_out_the_kept_cart_again_replaces_the_failed_order() {
 #[tokio::test]
 async fn three_d_secure_waits_for_the_buyer_then_succeeds_or_fails() {
     let app = TestApp::spawn().await;
-    let staff = app.user(stockade::accounts::Role::Staff).await;
+    let staff = app.user(stockade_domain::accounts::Role::Staff).await;
     const AUTH: &str = "mutation($s: String!, $a: Boolean!) { testPaymentAuthenticate(clientSecret: $s, approve: $a) {
         payment { status errorCode } order { status } userErrors { code field } } }";
 

@@ -5,9 +5,9 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
-use stockade::accounts::Role;
-use stockade::actor::Actor;
-use stockade::entity::order;
+use stockade_domain::accounts::Role;
+use stockade_domain::actor::Actor;
+use stockade_domain::entity::order;
 
 use super::stand_in::StripeStandIn;
 use super::webhook::{intent_event, send, stripe_app};

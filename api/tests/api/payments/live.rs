@@ -11,9 +11,9 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
-use stockade::accounts::Role;
-use stockade::entity::{order, outbox};
-use stockade::events::{BusEvent, BusHealth};
+use stockade_domain::accounts::Role;
+use stockade_domain::entity::{order, outbox};
+use stockade_domain::events::{BusEvent, BusHealth};
 
 use super::*;
 use crate::events::eventually;

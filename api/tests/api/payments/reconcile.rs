@@ -6,8 +6,8 @@ use std::sync::Arc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
-use stockade::accounts::Role;
-use stockade::entity::{order, payment};
+use stockade_domain::accounts::Role;
+use stockade_domain::entity::{order, payment};
 
 use super::stand_in::StripeStandIn;
 use super::*;

@@ -3,7 +3,7 @@
 //! the order's version and lands in its timeline with the staff member.
 
 use serde_json::{Value, json};
-use stockade::accounts::Role;
+use stockade_domain::accounts::Role;
 
 use super::stand_in::StripeStandIn;
 use super::webhook::{event, send, stripe_app};
@@ -244,9 +244,9 @@ async fn a_failed_order_nobody_retries_expires_after_the_retry_window() {
     confirm(&app, &secret, DECLINED).await;
     assert_eq!(app.services.payments.expire_unpaid(100).await.unwrap(), 0, "a failed order waits a day for its retry");
 
-    stockade::entity::order::Entity::update_many()
-        .col_expr(stockade::entity::order::Column::PaymentDeadline, Expr::val(chrono::Utc::now() - chrono::Duration::seconds(1)))
-        .filter(stockade::entity::order::Column::Id.eq(db_id(&b.order["id"])))
+    stockade_domain::entity::order::Entity::update_many()
+        .col_expr(stockade_domain::entity::order::Column::PaymentDeadline, Expr::val(chrono::Utc::now() - chrono::Duration::seconds(1)))
+        .filter(stockade_domain::entity::order::Column::Id.eq(db_id(&b.order["id"])))
         .exec(app.database.conn())
         .await
         .unwrap();

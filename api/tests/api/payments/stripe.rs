@@ -114,7 +114,7 @@ async fn a_refusing_or_unreachable_stripe_is_a_typed_error_that_changes_nothing(
 async fn staff_cancelling_an_order_cancels_its_intent_first_and_money_that_arrived_wins() {
     let stripe = StripeStandIn::start().await;
     let app = stripe_app(&stripe, &[]).await;
-    let staff = app.user(stockade::accounts::Role::Staff).await;
+    let staff = app.user(stockade_domain::accounts::Role::Staff).await;
     const CANCEL: &str = "mutation($o: ID!, $v: Int!) { orderCancel(orderId: $o, expectedVersion: $v, reason: \"buyer asked\") {
         order { status version } userErrors { code message } } }";
 
@@ -145,7 +145,7 @@ async fn staff_cancelling_an_order_cancels_its_intent_first_and_money_that_arriv
 async fn money_taken_twice_is_an_issue_until_the_extra_payment_is_refunded() {
     let stripe = StripeStandIn::start().await;
     let app = stripe_app(&stripe, &[]).await;
-    let staff = app.user(stockade::accounts::Role::Staff).await;
+    let staff = app.user(stockade_domain::accounts::Role::Staff).await;
     let succeed = |id: &str| {
         stripe.set_intent(id, |i| {
             i["status"] = json!("succeeded");

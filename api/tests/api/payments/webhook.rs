@@ -7,8 +7,8 @@ use std::sync::Arc;
 use futures::future::join_all;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
-use stockade::entity::gateway_event;
-use stockade::payments::webhook::sign;
+use stockade_domain::entity::gateway_event;
+use stockade_domain::payments::webhook::sign;
 
 use super::stand_in::{NEW_SECRET, OLD_SECRET, StripeStandIn};
 use super::*;

@@ -2,8 +2,8 @@
 //! stays open for the next one.
 
 use serde_json::{Value, json};
-use stockade::accounts::Role;
-use stockade::graphql::ids::NodeType;
+use stockade_domain::accounts::Role;
+use stockade_graphql::ids::NodeType;
 
 use super::{INVENTORY_EVENTS, STOCK_CHANGED};
 use crate::helpers::{TestApp, TestDb, code};

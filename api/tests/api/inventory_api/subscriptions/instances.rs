@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use stockade::events::BusHealth;
+use stockade_domain::events::BusHealth;
 
 use super::{PUBLISHER_ON, STOCK_CHANGED, WITHIN};
 use crate::events::eventually;

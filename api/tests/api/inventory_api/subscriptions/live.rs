@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use serde_json::json;
-use stockade::actor::Actor;
-use stockade::events::BusHealth;
-use stockade::inventory::{Owner, OwnerKind, ReserveLine};
+use stockade_domain::actor::Actor;
+use stockade_domain::events::BusHealth;
+use stockade_domain::inventory::{Owner, OwnerKind, ReserveLine};
 
 use super::{INVENTORY_EVENTS, PUBLISHER_ON, STOCK_CHANGED, WITHIN};
 use crate::helpers::{TestApp, TestDb};

@@ -1,0 +1,195 @@
+//! Accounts staff manage: creating users, invitations, roles, the user listing.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::model::{ClientInfo, Email, Role, User, UserStatus, parse_name};
+use super::password;
+use super::tokens::{random_token, token_hash};
+use crate::db::OnUniqueViolation;
+use crate::entity::user;
+use crate::error::{Error, Result};
+use crate::pagination::{Direction, Page, PageRequest, decode_cursor, encode_cursor};
+
+use super::service::{AccountService, SignIn, UserFilter, chrono_duration, taken_email};
+
+impl AccountService {
+    /// Creates an active account with a password (first admin, staff created by an admin).
+    #[tracing::instrument(skip_all)]
+    pub async fn create_user(&self, email: &str, password: &str, name: &str, role: Role) -> Result<User> {
+        let email = Email::parse(email)?;
+        let name = parse_name(name, "name")?;
+        password::check_rules(password, Some(&email))?;
+        let hash = password::hash(password.to_owned()).await?;
+        self.insert_user(email, Some(hash), name, role, UserStatus::Active, None).await
+    }
+
+    /// Invites staff: the account exists (so the email is reserved) but can only be
+    /// used once the invitee sets a password with the returned one-time token.
+    #[tracing::instrument(skip_all)]
+    pub async fn invite(&self, email: &str, name: &str, role: Role) -> Result<(User, String, DateTime<Utc>)> {
+        let email = Email::parse(email)?;
+        let name = parse_name(name, "name")?;
+        let token = random_token(32)?;
+        let expires = Utc::now() + chrono_duration(self.policy.invite_ttl);
+        let user = self.insert_user(email, None, name, role, UserStatus::Invited, Some((token_hash(&token), expires))).await?;
+        Ok((user, token, expires))
+    }
+
+    async fn insert_user(
+        &self,
+        email: Email,
+        hash: Option<String>,
+        name: String,
+        role: Role,
+        status: UserStatus,
+        invite: Option<(String, DateTime<Utc>)>,
+    ) -> Result<User> {
+        let now = Utc::now();
+        let txn = self.db.begin_write().await?;
+        let inserted = user::Entity::insert(user::ActiveModel {
+            email: Set(email.to_string()),
+            password_hash: Set(hash),
+            name: Set(name),
+            role: Set(role.as_str().into()),
+            status: Set(status.as_str().into()),
+            invite_token_hash: Set(invite.as_ref().map(|(h, _)| h.clone())),
+            invite_expires_at: Set(invite.map(|(_, e)| e)),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .exec_with_returning(&*txn)
+        .await
+        .on_unique_violation("users.email", taken_email)?;
+        txn.commit().await?;
+        User::try_from(inserted)
+    }
+
+    /// Accepts an invitation: sets the password, activates the account, signs in.
+    #[tracing::instrument(skip_all)]
+    pub async fn accept_invite(&self, token: &str, password: &str, client: &ClientInfo) -> Result<SignIn> {
+        let hash = token_hash(token);
+        let now = Utc::now();
+        let invalid = || Error::invalid("token", "this invitation is not valid or has expired; ask an admin for a new one");
+        let model =
+            user::Entity::find().filter(user::Column::InviteTokenHash.eq(hash.as_str())).one(self.db.conn()).await?.ok_or_else(invalid)?;
+        if model.status != UserStatus::Invited.as_str() || model.invite_expires_at.is_none_or(|e| e <= now) {
+            return Err(invalid());
+        }
+        let email = Email::parse(&model.email)?;
+        password::check_rules(password, Some(&email))?;
+        let phc = password::hash(password.to_owned()).await?;
+        let txn = self.db.begin_write().await?;
+        let accepted = user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::val(phc))
+            .col_expr(user::Column::Status, Expr::val(UserStatus::Active.as_str()))
+            .col_expr(user::Column::InviteTokenHash, Expr::val(Option::<String>::None))
+            .col_expr(user::Column::InviteExpiresAt, Expr::val(Option::<DateTime<Utc>>::None))
+            .col_expr(user::Column::Version, Expr::col(user::Column::Version).add(1))
+            .col_expr(user::Column::UpdatedAt, Expr::val(now))
+            .filter(user::Column::Id.eq(model.id))
+            .filter(user::Column::InviteTokenHash.eq(hash.as_str()))
+            .filter(user::Column::Status.eq(UserStatus::Invited.as_str()))
+            .exec(&*txn)
+            .await?
+            .rows_affected
+            == 1;
+        if !accepted {
+            return Err(invalid());
+        }
+        let user = User::try_from(user::Entity::find_by_id(model.id).one(&*txn).await?.ok_or_else(invalid)?)?;
+        let tokens = self.open_session(&txn, &user, client).await?;
+        txn.commit().await?;
+        Ok(SignIn { user, tokens })
+    }
+
+    /// Changes a user's role, if `expected_version` is current. The last active admin
+    /// cannot be demoted.
+    #[tracing::instrument(skip(self))]
+    pub async fn set_role(&self, user_id: i64, role: Role, expected_version: i64) -> Result<User> {
+        let txn = self.db.begin_write().await?;
+        let current = user::Entity::find_by_id(user_id).one(&*txn).await?.ok_or_else(|| Error::not_found("user", "userId"))?;
+        if current.role == Role::Admin.as_str() && role != Role::Admin {
+            // Lock the admin rows so two admins cannot demote each other at once.
+            let mut admins = user::Entity::find()
+                .filter(user::Column::Role.eq(Role::Admin.as_str()))
+                .filter(user::Column::Status.eq(UserStatus::Active.as_str()));
+            if self.db.is_postgres() {
+                admins = admins.lock_exclusive();
+            }
+            if admins.all(&*txn).await?.len() <= 1 {
+                return Err(Error::invalid("role", "this is the last admin; make someone else admin first"));
+            }
+        }
+        let changed = user::Entity::update_many()
+            .col_expr(user::Column::Role, Expr::val(role.as_str()))
+            .col_expr(user::Column::Version, Expr::col(user::Column::Version).add(1))
+            .col_expr(user::Column::UpdatedAt, Expr::val(Utc::now()))
+            .filter(user::Column::Id.eq(user_id))
+            .filter(user::Column::Version.eq(expected_version))
+            .exec(&*txn)
+            .await?
+            .rows_affected
+            == 1;
+        let now = user::Entity::find_by_id(user_id).one(&*txn).await?.ok_or_else(|| Error::not_found("user", "userId"))?;
+        if !changed {
+            return Err(Error::stale("user", expected_version, i64::from(now.version)));
+        }
+        txn.commit().await?;
+        User::try_from(now)
+    }
+
+    pub async fn users_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, User>> {
+        let models = user::Entity::find().filter(user::Column::Id.is_in(ids.iter().copied())).all(self.db.conn()).await?;
+        models.into_iter().map(|m| User::try_from(m).map(|u| (u.id, u))).collect()
+    }
+
+    /// Users, newest first.
+    pub async fn list_users(&self, filter: &UserFilter, page: &PageRequest) -> Result<Page<User>> {
+        let mut q = user::Entity::find();
+        if !filter.roles.is_empty() {
+            q = q.filter(user::Column::Role.is_in(filter.roles.iter().map(|r| r.as_str())));
+        }
+        if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            if search.chars().count() > 100 {
+                return Err(Error::invalid("search", "search text is too long (at most 100 characters)"));
+            }
+            let pattern = format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            q = q.filter(
+                sea_orm::Condition::any()
+                    .add(Expr::col(user::Column::Email).like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')))
+                    .add(
+                        Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(user::Column::Name)))
+                            .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
+                    ),
+            );
+        }
+        for (cursor, newer) in [(&page.after, false), (&page.before, true)] {
+            if let Some(c) = cursor {
+                let id: i64 = decode_cursor(c, if newer { "before" } else { "after" })?;
+                q = q.filter(if newer { user::Column::Id.gt(id) } else { user::Column::Id.lt(id) });
+            }
+        }
+        let forward = page.direction == Direction::Forward;
+        let rows = (if forward { q.order_by_desc(user::Column::Id) } else { q.order_by_asc(user::Column::Id) })
+            .limit(page.size as u64 + 1)
+            .all(self.db.conn())
+            .await?;
+        let items = rows.into_iter().map(|m| User::try_from(m).map(|u| (encode_cursor(&u.id), u))).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(page, items))
+    }
+
+    /// How many active admins exist (the CLI refuses to create a second first admin by accident).
+    pub async fn admin_count(&self) -> Result<u64> {
+        Ok(user::Entity::find()
+            .filter(user::Column::Role.eq(Role::Admin.as_str()))
+            .filter(user::Column::Status.eq(UserStatus::Active.as_str()))
+            .count(self.db.conn())
+            .await?)
+    }
+}

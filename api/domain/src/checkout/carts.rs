@@ -1,0 +1,405 @@
+//! Editing carts: lines, holds, coupons, merging a guest cart at sign-in, expiry.
+//!
+//! Every edit is one write transaction (retried on conflicts) that first bumps the
+//! cart's version with a guarded statement (`WHERE version = expected`), which also
+//! locks the cart, then brings each touched line's holds in line with its quantity:
+//! reserving the shortfall (all or nothing, in variant order) or giving back the
+//! excess. Out of stock rolls everything back: the cart is as it was.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use super::cart::{self, Cart, CartAccess, CartStatus, check_access};
+use super::settings::CommerceConfig;
+use super::variants;
+use crate::accounts::tokens::{random_token, token_hash};
+use crate::actor::Actor;
+use crate::coupons::{CouponService, EligibleLine};
+use crate::db::{Database, OnUniqueViolation, WriteTxn};
+use crate::entity::{cart as cart_entity, cart_line};
+use crate::error::{Error, Result};
+use crate::events::OutboxNotify;
+use crate::inventory::{InventoryService, retry_transaction};
+use crate::money::Currency;
+
+/// A wanted quantity of one variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineChange {
+    pub variant_id: i64,
+    pub quantity: i64,
+}
+
+#[derive(Clone)]
+pub struct CartService {
+    pub(super) db: Database,
+    pub(super) inventory: InventoryService,
+    pub(super) coupons: CouponService,
+    pub(super) config: CommerceConfig,
+    pub(super) notify: OutboxNotify,
+    pub(super) currency: Currency,
+}
+
+impl CartService {
+    pub fn new(
+        db: Database,
+        inventory: InventoryService,
+        coupons: CouponService,
+        config: CommerceConfig,
+        notify: OutboxNotify,
+        currency: Currency,
+    ) -> Self {
+        CartService { db, inventory, coupons, config, notify, currency }
+    }
+
+    pub(super) fn idle(&self, customer: Option<i64>) -> chrono::Duration {
+        let idle = if customer.is_some() { self.config.customer_cart_idle } else { self.config.guest_cart_idle };
+        chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::hours(24))
+    }
+
+    /// A new cart: a guest cart with its secret token, or (for a customer) their active
+    /// cart, created if they have none.
+    pub async fn create(&self, customer_id: Option<i64>) -> Result<(Cart, Option<String>)> {
+        if let Some(customer) = customer_id {
+            let txn = self.db.begin_write().await?;
+            let row = self.customer_cart_in(&txn, customer).await?;
+            txn.commit().await?;
+            return Ok((cart::load(self.db.conn(), row, self.currency).await?, None));
+        }
+        let token = random_token(24)?;
+        let now = Utc::now();
+        let txn = self.db.begin_write().await?;
+        let row = cart_entity::Entity::insert(cart_entity::ActiveModel {
+            token_hash: Set(Some(token_hash(&token))),
+            customer_id: Set(None),
+            status: Set(CartStatus::Active.as_str().into()),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            expires_at: Set(now + self.idle(None)),
+            ..Default::default()
+        })
+        .exec_with_returning(&*txn)
+        .await?;
+        txn.commit().await?;
+        Ok((cart::load(self.db.conn(), row, self.currency).await?, Some(token)))
+    }
+
+    /// The customer's active cart, created if there is none (the partial unique index
+    /// settles a race between two creations).
+    pub(super) async fn customer_cart_in(&self, txn: &WriteTxn, customer: i64) -> Result<cart_entity::Model> {
+        let find = || {
+            cart_entity::Entity::find()
+                .filter(cart_entity::Column::CustomerId.eq(customer))
+                .filter(cart_entity::Column::Status.eq(CartStatus::Active.as_str()))
+        };
+        if let Some(row) = find().one(&**txn).await? {
+            return Ok(row);
+        }
+        let now = Utc::now();
+        let inserted = cart_entity::Entity::insert(cart_entity::ActiveModel {
+            token_hash: Set(None),
+            customer_id: Set(Some(customer)),
+            status: Set(CartStatus::Active.as_str().into()),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            expires_at: Set(now + self.idle(Some(customer))),
+            ..Default::default()
+        })
+        .exec_with_returning(&**txn)
+        .await;
+        inserted.on_unique_violation("carts.customer_id", || Error::Conflict)
+    }
+
+    /// The cart, if `access` may see it.
+    pub async fn get(&self, access: &CartAccess) -> Result<Cart> {
+        let row =
+            cart_entity::Entity::find_by_id(access.cart_id).one(self.db.conn()).await?.ok_or_else(|| Error::not_found("cart", "cartId"))?;
+        check_access(&row, access)?;
+        cart::load(self.db.conn(), row, self.currency).await
+    }
+
+    /// The customer's active cart, if any.
+    pub async fn of_customer(&self, customer_id: i64) -> Result<Option<Cart>> {
+        let row = cart_entity::Entity::find()
+            .filter(cart_entity::Column::CustomerId.eq(customer_id))
+            .filter(cart_entity::Column::Status.eq(CartStatus::Active.as_str()))
+            .one(self.db.conn())
+            .await?;
+        match row {
+            Some(row) => Ok(Some(cart::load(self.db.conn(), row, self.currency).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Checks access, then bumps the version if it is `expected` (a stale one is a
+    /// version conflict, a cart no longer active is not found), extending the cart's
+    /// idle expiry. Returns the cart row as it now is.
+    pub(super) async fn lock(&self, txn: &WriteTxn, access: &CartAccess, expected: Option<i64>) -> Result<cart_entity::Model> {
+        let row = cart_entity::Entity::find_by_id(access.cart_id).one(&**txn).await?.ok_or_else(|| Error::not_found("cart", "cartId"))?;
+        check_access(&row, access)?;
+        if row.status != CartStatus::Active.as_str() {
+            return Err(Error::invalid("cartId", format!("this cart is {} and can no longer change", row.status)));
+        }
+        let now = Utc::now();
+        let mut bump = cart_entity::Entity::update_many()
+            .col_expr(cart_entity::Column::Version, Expr::col(cart_entity::Column::Version).add(1))
+            .col_expr(cart_entity::Column::UpdatedAt, Expr::val(now))
+            .col_expr(cart_entity::Column::ExpiresAt, Expr::val(now + self.idle(row.customer_id)))
+            .filter(cart_entity::Column::Id.eq(row.id))
+            .filter(cart_entity::Column::Status.eq(CartStatus::Active.as_str()));
+        if let Some(v) = expected {
+            bump = bump.filter(cart_entity::Column::Version.eq(v));
+        }
+        if bump.exec(&**txn).await?.rows_affected != 1 {
+            let now_row = cart_entity::Entity::find_by_id(row.id).one(&**txn).await?.ok_or_else(|| Error::not_found("cart", "cartId"))?;
+            return Err(match expected {
+                Some(v) if now_row.status == CartStatus::Active.as_str() => Error::stale("cart", v, i64::from(now_row.version)),
+                _ => Error::invalid("cartId", format!("this cart is {} and can no longer change", now_row.status)),
+            });
+        }
+        cart_entity::Entity::find_by_id(row.id).one(&**txn).await?.ok_or_else(|| Error::not_found("cart", "cartId"))
+    }
+
+    /// Runs one cart edit as a retried write transaction and returns the cart after it.
+    async fn edit<'a, F, Fut>(&'a self, access: &'a CartAccess, variant_ids: Vec<i64>, apply: F) -> Result<Cart>
+    where
+        F: Fn(WriteTxn) -> Fut,
+        Fut: Future<Output = Result<WriteTxn>>,
+    {
+        let _places = self.inventory.admit(variant_ids).await;
+        retry_transaction("cart edit", || async {
+            let txn = self.db.begin_write().await?;
+            let txn = apply(txn).await?;
+            txn.commit().await?;
+            Ok(())
+        })
+        .await?;
+        self.notify.notify();
+        self.get(access).await
+    }
+
+    /// Adds units to the cart, holding their stock.
+    #[tracing::instrument(skip(self, access, lines), fields(cart_id = access.cart_id))]
+    pub async fn add_lines(&self, access: &CartAccess, expected_version: i64, lines: &[LineChange], actor: Actor) -> Result<Cart> {
+        check_changes(lines, true)?;
+        let ids = lines.iter().map(|l| l.variant_id).collect();
+        self.edit(access, ids, |txn| async move {
+            self.lock(&txn, access, Some(expected_version)).await?;
+            let current = self.quantities(&txn, access.cart_id).await?;
+            let wanted: Vec<LineChange> = lines
+                .iter()
+                .map(|l| LineChange { variant_id: l.variant_id, quantity: current.get(&l.variant_id).copied().unwrap_or(0) + l.quantity })
+                .collect();
+            self.set_lines(&txn, access.cart_id, &current, &wanted, actor).await?;
+            Ok(txn)
+        })
+        .await
+    }
+
+    /// Sets line quantities (0 removes the line), holding or giving back stock.
+    #[tracing::instrument(skip(self, access, lines), fields(cart_id = access.cart_id))]
+    pub async fn update_lines(&self, access: &CartAccess, expected_version: i64, lines: &[LineChange], actor: Actor) -> Result<Cart> {
+        check_changes(lines, false)?;
+        let ids = lines.iter().map(|l| l.variant_id).collect();
+        self.edit(access, ids, |txn| async move {
+            self.lock(&txn, access, Some(expected_version)).await?;
+            let current = self.quantities(&txn, access.cart_id).await?;
+            if let Some(missing) = lines.iter().find(|l| !current.contains_key(&l.variant_id)) {
+                return Err(Error::invalid("lines", format!("variant {} is not in the cart (use cartLinesAdd)", missing.variant_id)));
+            }
+            self.set_lines(&txn, access.cart_id, &current, lines, actor).await?;
+            Ok(txn)
+        })
+        .await
+    }
+
+    /// Removes lines and gives their stock back.
+    pub async fn remove_lines(&self, access: &CartAccess, expected_version: i64, variant_ids: &[i64], actor: Actor) -> Result<Cart> {
+        let zeros: Vec<LineChange> = variant_ids.iter().map(|&variant_id| LineChange { variant_id, quantity: 0 }).collect();
+        self.update_lines(access, expected_version, &zeros, actor).await
+    }
+
+    /// Current quantity of each variant in the cart.
+    pub(super) async fn quantities(&self, txn: &WriteTxn, cart_id: i64) -> Result<std::collections::HashMap<i64, i64>> {
+        let rows: Vec<(i64, i32)> = cart_line::Entity::find()
+            .select_only()
+            .columns([cart_line::Column::VariantId, cart_line::Column::Quantity])
+            .filter(cart_line::Column::CartId.eq(cart_id))
+            .into_tuple()
+            .all(&**txn)
+            .await?;
+        Ok(rows.into_iter().map(|(v, q)| (v, i64::from(q))).collect())
+    }
+
+    /// Makes each line's quantity `wanted` (0 removes it) and its holds match, in variant
+    /// order. `existing` is the cart's current quantities (read under its lock). New
+    /// lines remember the current price.
+    async fn set_lines(
+        &self,
+        txn: &WriteTxn,
+        cart_id: i64,
+        existing: &std::collections::HashMap<i64, i64>,
+        wanted: &[LineChange],
+        actor: Actor,
+    ) -> Result<()> {
+        let mut wanted = wanted.to_vec();
+        wanted.sort_by_key(|l| l.variant_id);
+        let info = variants::load(&**txn, &wanted.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await?;
+        let new_lines = wanted.iter().filter(|l| l.quantity > 0 && !existing.contains_key(&l.variant_id)).count();
+        let kept = existing.keys().filter(|v| !wanted.iter().any(|w| w.variant_id == **v && w.quantity == 0)).count();
+        if kept + new_lines > self.config.max_lines {
+            return Err(Error::invalid("lines", format!("a cart holds at most {} lines", self.config.max_lines)));
+        }
+        let now = Utc::now();
+        for line in &wanted {
+            if line.quantity > self.config.max_line_quantity {
+                return Err(Error::invalid(
+                    "quantity",
+                    format!("at most {} of one item per order (asked for {})", self.config.max_line_quantity, line.quantity),
+                ));
+            }
+            let variant = info.get(&line.variant_id).ok_or_else(|| Error::not_found("variant", "variantId"))?;
+            if line.quantity > 0 && !variant.purchasable() {
+                return Err(Error::invalid("variantId", format!("{} ({}) is no longer sold", variant.product_name, variant.variant_title)));
+            }
+            self.sync_holds(&**txn, cart_id, line.variant_id, line.quantity, actor).await?;
+            if line.quantity == 0 {
+                cart_line::Entity::delete_many()
+                    .filter(cart_line::Column::CartId.eq(cart_id))
+                    .filter(cart_line::Column::VariantId.eq(line.variant_id))
+                    .exec(&**txn)
+                    .await?;
+                continue;
+            }
+            upsert_line(txn, cart_id, line, variant.price, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Applies a coupon code, if it applies to the cart now.
+    pub async fn apply_coupon(&self, access: &CartAccess, expected_version: i64, code: &str) -> Result<Cart> {
+        let coupon = self
+            .coupons
+            .by_code(code)
+            .await?
+            .ok_or_else(|| Error::invalid("code", format!("'{}' is not a coupon code we know", code.trim())))?;
+        self.edit(access, Vec::new(), |txn| {
+            let coupon = coupon.clone();
+            async move {
+                let row = self.lock(&txn, access, Some(expected_version)).await?;
+                let (lines, paths) = self.coupon_context(&*txn, row.id, &coupon.category_ids).await?;
+                coupon.evaluate(&lines, &paths, Utc::now()).map_err(|p| Error::invalid("code", p.message))?;
+                cart_entity::Entity::update_many()
+                    .col_expr(cart_entity::Column::CouponId, Expr::val(coupon.id))
+                    .filter(cart_entity::Column::Id.eq(row.id))
+                    .exec(&*txn)
+                    .await?;
+                Ok(txn)
+            }
+        })
+        .await
+    }
+
+    pub async fn remove_coupon(&self, access: &CartAccess, expected_version: i64) -> Result<Cart> {
+        self.edit(access, Vec::new(), |txn| async move {
+            let row = self.lock(&txn, access, Some(expected_version)).await?;
+            cart_entity::Entity::update_many()
+                .col_expr(cart_entity::Column::CouponId, Expr::val(Option::<i64>::None))
+                .filter(cart_entity::Column::Id.eq(row.id))
+                .exec(&*txn)
+                .await?;
+            Ok(txn)
+        })
+        .await
+    }
+
+    /// The cart's lines as a coupon sees them, and the coupon's category paths.
+    pub(super) async fn coupon_context<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        cart_id: i64,
+        coupon_categories: &[i64],
+    ) -> Result<(Vec<EligibleLine>, Vec<String>)> {
+        let lines = cart_line::Entity::find().filter(cart_line::Column::CartId.eq(cart_id)).all(conn).await?;
+        let info = variants::load(conn, &lines.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await?;
+        let product_ids: Vec<i64> = info.values().map(|v| v.product_id).collect();
+        let paths = variants::category_paths(conn, &product_ids).await?;
+        let eligible = lines
+            .iter()
+            .filter_map(|l| {
+                let v = info.get(&l.variant_id)?;
+                Some(EligibleLine {
+                    product_id: v.product_id,
+                    category_paths: paths.get(&v.product_id).cloned().unwrap_or_default(),
+                    line_total: l.unit_price * i64::from(l.quantity),
+                })
+            })
+            .collect();
+        Ok((eligible, variants::paths_of_categories(conn, coupon_categories).await?))
+    }
+
+    /// How long a cart line is held after it is added.
+    pub fn hold(&self) -> Duration {
+        self.config.cart_hold
+    }
+
+    /// How long an order holds its stock for payment after checkout.
+    pub fn payment_window(&self) -> Duration {
+        self.config.payment_window
+    }
+}
+
+/// Quantities must be positive (adding) or not negative (setting), and one change per
+/// variant.
+fn check_changes(lines: &[LineChange], adding: bool) -> Result<()> {
+    if lines.is_empty() {
+        return Err(Error::invalid("lines", "give at least one line"));
+    }
+    if lines.len() > 100 {
+        return Err(Error::invalid("lines", "at most 100 lines per request"));
+    }
+    for (i, l) in lines.iter().enumerate() {
+        let min = if adding { 1 } else { 0 };
+        if l.quantity < min || l.quantity > 1_000_000 {
+            let what = if adding { "positive" } else { "0 or more" };
+            return Err(Error::invalid("quantity", format!("quantity must be {what} (got {})", l.quantity)));
+        }
+        if lines[..i].iter().any(|o| o.variant_id == l.variant_id) {
+            return Err(Error::invalid("lines", format!("variant {} appears twice", l.variant_id)));
+        }
+    }
+    Ok(())
+}
+
+/// Sets the line of `line.variant_id` in `cart_id` to `line.quantity`, creating it at
+/// `unit_price` (an existing line keeps the price the shopper was shown).
+pub(super) async fn upsert_line(
+    txn: &WriteTxn,
+    cart_id: i64,
+    line: &LineChange,
+    unit_price: i64,
+    now: chrono::DateTime<Utc>,
+) -> Result<()> {
+    let quantity = i32::try_from(line.quantity).map_err(|_| Error::invalid("quantity", "too many"))?;
+    cart_line::Entity::insert(cart_line::ActiveModel {
+        cart_id: Set(cart_id),
+        variant_id: Set(line.variant_id),
+        quantity: Set(quantity),
+        unit_price: Set(unit_price),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([cart_line::Column::CartId, cart_line::Column::VariantId])
+            .update_columns([cart_line::Column::Quantity, cart_line::Column::UpdatedAt])
+            .to_owned(),
+    )
+    .exec_without_returning(&**txn)
+    .await?;
+    Ok(())
+}

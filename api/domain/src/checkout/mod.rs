@@ -1,0 +1,17 @@
+//! Carts and checkout: what a shopper does up to payment.
+
+pub mod cart;
+mod carts;
+mod complete;
+mod holds;
+mod lifecycle;
+pub mod pricing;
+mod review;
+mod settings;
+mod variants;
+
+pub use cart::{Cart, CartAccess, CartLine, CartStatus};
+pub use carts::{CartService, LineChange};
+pub use complete::{CheckoutInput, Completion};
+pub use review::{Problem, Review};
+pub use settings::CommerceConfig;

@@ -1,0 +1,87 @@
+//! The [`InventoryService`] handle and what its operations share: existence checks and
+//! the clock. The operations themselves live in the modules named after them.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use super::gate::SkuGate;
+use super::settings::InventoryConfig;
+use crate::db::Database;
+use crate::entity::{stock_location, variant};
+use crate::error::{Error, Result};
+
+/// Settings of the inventory service (from [`InventoryConfig`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InventorySettings {
+    /// Low-stock threshold of variants that have none of their own.
+    pub default_low_stock_threshold: i64,
+    /// Most reservation transactions per SKU this instance lets into the database at
+    /// once (the rest queue in-process); 0 lets every caller in. See `gate`.
+    pub reserve_concurrency_per_sku: usize,
+}
+
+impl Default for InventorySettings {
+    fn default() -> Self {
+        Self::from_config(&InventoryConfig::default())
+    }
+}
+
+impl InventorySettings {
+    pub fn from_config(config: &InventoryConfig) -> Self {
+        InventorySettings {
+            default_low_stock_threshold: config.low_stock_threshold,
+            reserve_concurrency_per_sku: config.reserve_concurrency_per_sku,
+        }
+    }
+}
+
+/// Stock levels, reservations and the stock ledger. Cheap to clone.
+///
+/// Every change to a stock level is one guarded statement, recorded in the ledger and
+/// the outbox in the same transaction; see the module docs of [`crate::inventory`].
+#[derive(Clone)]
+pub struct InventoryService {
+    pub(super) db: Database,
+    pub(super) settings: InventorySettings,
+    pub(super) gate: Option<Arc<SkuGate>>,
+}
+
+impl InventoryService {
+    pub fn new(db: Database, settings: InventorySettings) -> Self {
+        let gate = SkuGate::new(settings.reserve_concurrency_per_sku).map(Arc::new);
+        Self { db, settings, gate }
+    }
+
+    pub fn settings(&self) -> InventorySettings {
+        self.settings
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+}
+
+/// The time stamped on changes: whole microseconds, as both backends store them.
+pub(super) fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// `NotFound` naming `variantId` unless the variant exists.
+pub(super) async fn ensure_variant<C: ConnectionTrait>(conn: &C, variant_id: i64) -> Result<()> {
+    let n = variant::Entity::find().filter(variant::Column::Id.eq(variant_id)).count(conn).await?;
+    if n == 0 { Err(Error::not_found("variant", "variantId")) } else { Ok(()) }
+}
+
+/// `NotFound` naming `field` unless every location in `ids` exists.
+pub(super) async fn ensure_locations<C: ConnectionTrait>(conn: &C, ids: &[i64], field: &str) -> Result<()> {
+    let mut unique = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    if unique.is_empty() {
+        return Ok(());
+    }
+    let n = stock_location::Entity::find().filter(stock_location::Column::Id.is_in(unique.iter().copied())).count(conn).await?;
+    if n < unique.len() as u64 { Err(Error::not_found("stock location", field)) } else { Ok(()) }
+}

@@ -1,0 +1,31 @@
+//! The stock fields of `Variant` (declared on the catalog's `Variant` type, resolved
+//! here): each is one batched load per wave of variants.
+
+use async_graphql::{Context, Result};
+
+use super::loader;
+use super::loaders::{AvailableOfVariant, LevelsOfVariant, ThresholdOfVariant};
+use super::types::LowStockThreshold;
+use crate::error::ResultExt;
+use crate::int::int;
+
+/// Units customers can buy now: on hand minus reserved, summed over all locations.
+pub(crate) async fn available_quantity(ctx: &Context<'_>, variant_id: i64) -> Result<i32> {
+    let available = loader(ctx).load_one(AvailableOfVariant(variant_id)).await.gql()?.unwrap_or(0);
+    Ok(int(available.max(0)))
+}
+
+/// Per-location stock levels, best location first.
+pub(crate) async fn stock_levels(ctx: &Context<'_>, variant_id: i64) -> Result<Vec<stockade_domain::inventory::StockLevel>> {
+    Ok(loader(ctx).load_one(LevelsOfVariant(variant_id)).await.gql()?.unwrap_or_default())
+}
+
+/// The low-stock threshold in force.
+pub(crate) async fn low_stock_threshold(ctx: &Context<'_>, variant_id: i64) -> Result<LowStockThreshold> {
+    let found = loader(ctx).load_one(ThresholdOfVariant(variant_id)).await.gql()?;
+    let threshold = found.unwrap_or(stockade_domain::inventory::LowStockThreshold {
+        value: super::service(ctx).settings().default_low_stock_threshold,
+        is_default: true,
+    });
+    Ok(threshold.into())
+}
