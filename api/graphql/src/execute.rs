@@ -22,9 +22,9 @@ use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{Data, ErrorExtensions, Request, Response, ServerError, Value};
 use futures::stream::{BoxStream, StreamExt};
 
-use super::StockadeSchema;
 use super::error::{ApiError, code};
 use super::guard::{self, DocumentLimits};
+use crate::schema::StockadeSchema;
 use stockade_domain::accounts::ClientInfo;
 use stockade_domain::metrics::Metrics;
 use stockade_domain::ratelimit::{RateLimiter, Scope, Tier};

@@ -1,10 +1,18 @@
-//! The GraphQL API: schema assembly, per-request data, limits.
+//! Stockade's GraphQL API: the schema (`schema`), its resolvers by area (`catalog`,
+//! `commerce`, `inventory`, `accounts`, `node`), the access policy (`access`), request
+//! admission and execution (`guard`, `execute`), batching (`batch`) and the response
+//! cache (`cache`).
+//!
+//! May depend on: `stockade_domain` and async-graphql. Nothing here knows HTTP (the
+//! server binary turns requests into [`Executor`] calls), and the domain never depends
+//! on this crate.
 //!
 //! Resolvers are thin: they decode ids and inputs, call a domain service, and wrap the
 //! result in an API type. Each domain area has its own `XxxQuery` merged at the root.
 
 pub mod access;
 pub mod accounts;
+pub mod actor;
 pub mod batch;
 pub mod cache;
 pub mod catalog;
@@ -19,156 +27,10 @@ pub mod inventory;
 mod limits;
 pub mod money;
 pub mod node;
-mod settings;
-
-use std::sync::Arc;
-
-use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
-
-use stockade_domain::accounts::{AccountService, ClientInfo, Viewer};
-use stockade_domain::catalog::{CatalogEditor, CatalogService};
-use stockade_domain::events::{EventBus, OutboxNotify};
-use stockade_domain::inventory::InventoryService;
-use stockade_domain::metrics::Metrics;
-use stockade_domain::ratelimit::RateLimiter;
+pub mod schema;
+pub mod settings;
+pub mod stock;
 
 pub use execute::Executor;
-pub use settings::GraphqlLimits;
-
-/// The document limits the executor enforces for `limits`.
-pub fn document_limits(limits: &GraphqlLimits) -> guard::DocumentLimits {
-    guard::DocumentLimits {
-        max_depth: limits.max_depth,
-        max_fields: limits.max_fields,
-        max_root_fields: limits.max_root_fields,
-        introspection: limits.introspection,
-    }
-}
-
-/// Reads. Expected failures of mutations come back in their payload's `userErrors`;
-/// everything else is a top-level error (`errors[].extensions.code`), one of:
-/// `BAD_USER_INPUT` (a malformed id or argument; `extensions.field` names it),
-/// `NOT_FOUND` (no such object, or not yours to see), `UNAUTHENTICATED` (sign in: no,
-/// expired or revoked token), `FORBIDDEN` (signed in, but not allowed),
-/// `RATE_LIMITED` (too many requests; `extensions.retryAfter` seconds),
-/// `QUERY_TOO_DEEP` and `QUERY_TOO_COMPLEX` (the operation exceeds the server's
-/// limits), `INTROSPECTION_DISABLED` (introspection is off on this server),
-/// `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`, `OPERATION_NOT_FOUND` (no
-/// operation of that name in the document), `BAD_REQUEST` (the HTTP request itself:
-/// method, media type, body), `SERVICE_UNAVAILABLE` (the database cannot be reached;
-/// retry after `extensions.retryAfter` seconds), and `INTERNAL_SERVER_ERROR` (logged
-/// on the server with the request id; retry later).
-#[derive(MergedObject, Default)]
-#[graphql(name = "Query")]
-pub struct QueryRoot(
-    catalog::CatalogQuery,
-    node::NodeQuery,
-    accounts::AccountQuery,
-    commerce::CommerceQuery,
-    commerce::PaymentQuery,
-    inventory::InventoryQuery,
-);
-
-#[derive(MergedObject, Default)]
-#[graphql(name = "Mutation")]
-pub struct MutationRoot(
-    accounts::AccountMutation,
-    catalog::CatalogMutation,
-    commerce::CartMutation,
-    commerce::OrderMutation,
-    commerce::PaymentMutation,
-    inventory::InventoryMutation,
-);
-
-#[derive(MergedSubscription, Default)]
-#[graphql(name = "Subscription")]
-pub struct SubscriptionRoot(inventory::InventorySubscription, commerce::OrderSubscription, commerce::PaymentIssueSubscription);
-
-pub type StockadeSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
-
-/// What resolvers reach through the context for the life of the server.
-#[derive(Clone)]
-pub struct Services {
-    /// The request limits (`ctx.data::<Arc<GraphqlLimits>>()` in resolvers).
-    pub limits: Arc<GraphqlLimits>,
-    /// The shop's currency (`ctx.data::<Currency>()`).
-    pub currency: stockade_domain::money::Currency,
-    pub catalog: CatalogService,
-    pub catalog_editor: CatalogEditor,
-    pub accounts: AccountService,
-    pub carts: stockade_domain::checkout::CartService,
-    pub orders: stockade_domain::orders::OrderService,
-    pub payments: stockade_domain::payments::PaymentService,
-    pub coupons: stockade_domain::coupons::CouponService,
-    /// Stock levels, reservations and the ledger.
-    pub inventory: InventoryService,
-    pub rate_limiter: Arc<RateLimiter>,
-    pub metrics: Arc<Metrics>,
-    pub response_cache: Arc<cache::ResponseCache>,
-    /// Published events, for subscriptions (`bus.subscribe()`).
-    pub bus: EventBus,
-    /// Wakes the outbox publisher: call after committing a transaction that appended events.
-    pub outbox_notify: OutboxNotify,
-}
-
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
-}
-
-/// Builds the schema with its limits and shared services.
-pub fn build_schema(services: &Services) -> StockadeSchema {
-    let mut builder = configure(builder(), &services.limits)
-        .data(services.limits.clone())
-        .data(services.currency)
-        .data(services.catalog.clone())
-        .data(services.catalog_editor.clone())
-        .data(services.accounts.clone())
-        .data(services.carts.clone())
-        .data(services.orders.clone())
-        .data(services.payments.clone())
-        .data(services.coupons.clone())
-        .data(services.inventory.clone())
-        .data(services.bus.clone())
-        .data(services.outbox_notify.clone())
-        .data(services.rate_limiter.clone())
-        .data(services.response_cache.clone());
-    if !services.limits.introspection {
-        builder = builder.disable_introspection();
-    }
-    builder.finish()
-}
-
-fn configure(
-    builder: SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>,
-    limits: &GraphqlLimits,
-) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    // Depth is checked by `guard::check_document` (it measures introspection apart);
-    // the parser's recursion limit stays as a second line behind `guard::check_text`.
-    builder.limit_complexity(limits.max_complexity).limit_recursive_depth(64).limit_directives(16)
-}
-
-/// The schema in SDL, as committed in `schema.graphql`.
-pub fn sdl() -> String {
-    // `@specifiedBy` on scalars: clients and codegen learn the formats (RFC 3339, ...).
-    builder().finish().sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
-}
-
-/// The client cache configuration for the schema, as committed in
-/// `schema.cache-config.json` (see [`client_cache`]).
-pub fn cache_config() -> String {
-    client_cache::cache_config(&sdl()).unwrap_or_else(|e| panic!("the server's own SDL does not parse: {e}"))
-}
-
-/// Where clients reach this server (`PUBLIC_URL`, or the request's `Host`), for
-/// turning server-relative URLs into absolute ones.
-#[derive(Clone, Debug)]
-pub struct PublicOrigin(pub url::Url);
-
-/// Per-request data: who is asking, from where, and batchers scoped to that viewer,
-/// so nothing loaded for one viewer is served to another.
-pub fn request_data(services: &Services, request: async_graphql::Request, viewer: Viewer, client: ClientInfo) -> async_graphql::Request {
-    let loader = catalog::loaders::CatalogLoader { catalog: services.catalog.clone(), visibility: catalog::visibility_for(&viewer) };
-    let orders = commerce::loaders::OrdersLoader { orders: services.orders.clone(), payments: services.payments.clone() };
-    let stock = inventory::loaders::InventoryLoader { inventory: services.inventory.clone(), accounts: services.accounts.clone() };
-    request.data(batch::Batcher::new(loader)).data(batch::Batcher::new(orders)).data(batch::Batcher::new(stock)).data(viewer).data(client)
-}
+pub use schema::{Services, StockadeSchema, build_schema, cache_config, document_limits, request_data, sdl};
+pub use settings::{GraphqlLimits, PublicOrigin};

@@ -84,6 +84,11 @@ impl GraphqlLimits {
     }
 }
 
+/// Where clients reach this server (`PUBLIC_URL`, or the request's `Host`), for
+/// turning server-relative URLs into absolute ones.
+#[derive(Clone, Debug)]
+pub struct PublicOrigin(pub url::Url);
+
 #[cfg(test)]
 mod tests {
     use super::*;

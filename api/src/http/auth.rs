@@ -6,8 +6,8 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use super::AppState;
 use super::response::request_error;
+use super::state::AppState;
 use stockade_domain::accounts::{ClientInfo, Viewer};
 use stockade_domain::error::{Error, ErrorCode};
 use stockade_domain::ratelimit::{Scope, Tier};

@@ -18,10 +18,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
-use super::AppState;
 use super::auth::{self, browse_limit, client_info};
 use super::request_id::RequestId;
 use super::response::request_error;
+use super::state::AppState;
 use axum::extract::ConnectInfo;
 use std::net::SocketAddr;
 use stockade_graphql::cache::{CacheStatus, CachedResponse};

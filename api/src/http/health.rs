@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::json;
 
-use super::AppState;
+use super::state::AppState;
 
 /// `/healthz`: the process is up and serving.
 pub async fn healthz() -> impl IntoResponse {

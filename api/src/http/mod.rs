@@ -6,6 +6,7 @@ mod graphql;
 mod health;
 pub mod request_id;
 mod response;
+mod state;
 mod webhooks;
 mod ws;
 
@@ -20,20 +21,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use stockade_domain::db::Database;
-use stockade_graphql::{Executor, Services};
-
-#[derive(Clone)]
-pub struct AppState {
-    pub config: std::sync::Arc<crate::config::Config>,
-    pub services: Services,
-    pub executor: Executor,
-    pub db: Database,
-    /// Cancelled when the server starts shutting down: WebSockets close with 1001.
-    pub shutdown: tokio_util::sync::CancellationToken,
-    /// Open WebSocket connections, which shutdown waits for (bounded).
-    pub connections: tokio_util::task::TaskTracker,
-}
+pub use state::AppState;
 
 pub fn router(state: AppState) -> Router {
     let cors = cors(&state.config.cors_allowed_origins);

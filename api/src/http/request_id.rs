@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
-use super::AppState;
+use super::state::AppState;
 
 /// The id of the HTTP request being served: the caller's `x-request-id` if it is
 /// sane, else a fresh UUIDv7. Echoed in the response and put on every log line.

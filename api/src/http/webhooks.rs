@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::AppState;
+use super::state::AppState;
 use stockade_domain::payments::webhook::{self, SignatureError};
 
 /// Stripe's events are a few KiB; anything near this is not one.

@@ -38,8 +38,8 @@ use futures::{FutureExt, SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::auth::{self, AuthFailure};
+use super::state::AppState;
 use stockade_domain::accounts::ClientInfo;
 use stockade_graphql::error::code;
 use stockade_graphql::{PublicOrigin, request_data};

@@ -40,7 +40,7 @@ impl AccountQuery {
         before: Option<String>,
         filter: Option<UsersFilter>,
     ) -> Result<Connection<String, User>> {
-        let max = ctx.data_unchecked::<std::sync::Arc<crate::GraphqlLimits>>().max_page_size;
+        let max = ctx.data_unchecked::<std::sync::Arc<crate::settings::GraphqlLimits>>().max_page_size;
         let page = PageRequest::new(first, after, last, before, max).gql()?;
         let filter = filter.unwrap_or_default();
         let filter = UserFilter { roles: filter.roles.unwrap_or_default().into_iter().map(Into::into).collect(), search: filter.search };

@@ -7,11 +7,11 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Object, Result};
 
 use super::types::{Category, Product, ProductFacets, ProductFilterInput, ProductSort};
-use crate::GraphqlLimits;
 use crate::access::{self, Access};
 use crate::error::{ApiError, ResultExt};
 use crate::ids::{NodeType, decode_as};
 use crate::int::int;
+use crate::settings::GraphqlLimits;
 use stockade_domain::catalog::{self, AttributeFilter, CatalogService, ProductFilter, SearchQuery, Visibility};
 use stockade_domain::pagination::PageRequest;
 

@@ -12,9 +12,9 @@ use crate::batch::Batcher;
 use crate::error::ResultExt;
 use crate::ids::{NodeType, composite_id};
 use crate::int::int;
-use crate::inventory::types::{StockLocation, location};
-use crate::inventory::variant_fields;
 use crate::money::Money;
+use crate::stock::types::{StockLocation, location};
+use crate::stock::variant_fields;
 use stockade_domain::catalog;
 use stockade_domain::inventory::StockLevel as Level;
 
@@ -211,7 +211,7 @@ impl Variant {
     }
     /// Staff: the low-stock threshold in force (the variant's own or the default).
     #[graphql(guard = "allow(\"Variant.lowStockThreshold\")", cache_control(no_cache))]
-    async fn low_stock_threshold(&self, ctx: &Context<'_>) -> Result<crate::inventory::types::LowStockThreshold> {
+    async fn low_stock_threshold(&self, ctx: &Context<'_>) -> Result<crate::stock::types::LowStockThreshold> {
         variant_fields::low_stock_threshold(ctx, self.0.id).await
     }
 }
@@ -283,7 +283,7 @@ pub struct Image(pub catalog::Image);
 impl Image {
     /// Absolute URL of the image.
     async fn url(&self, ctx: &Context<'_>) -> String {
-        match (self.0.url.starts_with('/'), ctx.data_opt::<crate::PublicOrigin>()) {
+        match (self.0.url.starts_with('/'), ctx.data_opt::<crate::settings::PublicOrigin>()) {
             (true, Some(origin)) => origin.0.join(&self.0.url).map(String::from).unwrap_or_else(|_| self.0.url.clone()),
             _ => self.0.url.clone(),
         }

@@ -162,10 +162,10 @@ impl OrderTimelineEvent {
         self.0.to_status.map(Into::into)
     }
     /// Who made the change.
-    async fn actor_type(&self) -> crate::inventory::ActorType {
+    async fn actor_type(&self) -> crate::actor::ActorType {
         stockade_domain::actor::Actor::from_parts(&self.0.actor_type, self.0.actor_id)
             .map(Into::into)
-            .unwrap_or(crate::inventory::ActorType::System)
+            .unwrap_or(crate::actor::ActorType::System)
     }
     /// The staff member or customer, when there is one.
     async fn actor_id(&self) -> Option<ID> {

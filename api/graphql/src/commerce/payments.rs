@@ -115,7 +115,7 @@ impl PaymentQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Connection<String, PaymentIssue, EmptyFields, EmptyFields>> {
-        let max = ctx.data_unchecked::<std::sync::Arc<crate::GraphqlLimits>>().max_page_size;
+        let max = ctx.data_unchecked::<std::sync::Arc<crate::settings::GraphqlLimits>>().max_page_size;
         let page = PageRequest::new(first, after, last, before, max).gql()?;
         let result = service(ctx).issues(filter.into(), &page).await.gql()?;
         let mut connection = Connection::new(result.has_previous_page, result.has_next_page);

@@ -108,7 +108,7 @@ impl CommerceQuery {
         before: Option<String>,
         filter: Option<OrdersFilter>,
     ) -> Result<Connection<String, Order>> {
-        let max = ctx.data_unchecked::<std::sync::Arc<crate::GraphqlLimits>>().max_page_size;
+        let max = ctx.data_unchecked::<std::sync::Arc<crate::settings::GraphqlLimits>>().max_page_size;
         let page = PageRequest::new(first, after, last, before, max).gql()?;
         let f = filter.unwrap_or_default();
         let viewer = viewer(ctx);

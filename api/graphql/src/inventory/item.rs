@@ -57,6 +57,6 @@ impl InventoryItem {
     /// Per-location levels (all locations where the variant is stocked).
     #[graphql(complexity = "5 * child_complexity")]
     async fn levels(&self, ctx: &Context<'_>) -> Result<Vec<StockLevel>> {
-        Ok(super::variant_fields::stock_levels(ctx, self.item.variant_id).await?.into_iter().map(StockLevel).collect())
+        Ok(crate::stock::variant_fields::stock_levels(ctx, self.item.variant_id).await?.into_iter().map(StockLevel).collect())
     }
 }

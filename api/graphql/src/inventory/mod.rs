@@ -8,36 +8,22 @@
 //!   `inventoryTransfer`; `inventoryEvents` streams every ledger movement.
 
 mod item;
-pub mod loaders;
 mod movement;
 mod mutation;
 mod query;
 mod subscription;
-pub(crate) mod types;
-pub(crate) mod variant_fields;
 
+pub(crate) use crate::stock::{loader, service};
 pub use item::InventoryItem;
-pub use movement::{ActorType, StockMovement};
+pub use movement::StockMovement;
 pub use mutation::InventoryMutation;
 pub use query::InventoryQuery;
 pub use subscription::InventorySubscription;
-pub use types::{LowStockThreshold, StockLocation};
 
 use async_graphql::Context;
 
-use crate::batch::Batcher;
-use loaders::InventoryLoader;
 use stockade_domain::actor::Actor;
 use stockade_domain::error::Error;
-use stockade_domain::inventory::InventoryService;
-
-pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> &'a Batcher<InventoryLoader> {
-    ctx.data_unchecked::<Batcher<InventoryLoader>>()
-}
-
-pub(crate) fn service<'a>(ctx: &'a Context<'_>) -> &'a InventoryService {
-    ctx.data_unchecked::<InventoryService>()
-}
 
 /// The signed-in staff member making a change, as recorded in the ledger. The field
 /// guards have already refused everyone else; this only maps the viewer.

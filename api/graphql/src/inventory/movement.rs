@@ -4,14 +4,15 @@ use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::loader;
-use super::loaders::UserById;
-use super::types::{StockLocation, location};
 use crate::accounts::types::User;
+use crate::actor::ActorType;
 use crate::catalog::types::Variant;
 use crate::catalog::types::variant;
 use crate::error::ResultExt;
 use crate::ids::NodeType;
 use crate::int::int;
+use crate::stock::loaders::UserById;
+use crate::stock::types::{StockLocation, location};
 use stockade_domain::actor::Actor;
 use stockade_domain::inventory::{Movement, Reference};
 
@@ -35,31 +36,6 @@ pub enum MovementReason {
     Transfer,
     /// Goods returned by a customer.
     Return,
-}
-
-/// Who made a change.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum ActorType {
-    /// Stockade itself (the reservation sweeper, seeding).
-    System,
-    Staff,
-    Customer,
-    /// An anonymous shopper.
-    Guest,
-    /// The payment gateway (a verified webhook, or what reconciliation read back).
-    Gateway,
-}
-
-impl From<Actor> for ActorType {
-    fn from(actor: Actor) -> Self {
-        match actor {
-            Actor::System => ActorType::System,
-            Actor::Staff { .. } => ActorType::Staff,
-            Actor::Customer { .. } => ActorType::Customer,
-            Actor::Guest => ActorType::Guest,
-            Actor::Gateway => ActorType::Gateway,
-        }
-    }
 }
 
 /// What a ledger row refers to.

@@ -6,13 +6,13 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 
 use super::item::InventoryItem;
-use super::types::LowStockThreshold;
 use super::{service, staff_actor};
 use crate::access::allow;
 use crate::catalog::types::StockLevel;
 use crate::catalog::types::Variant;
 use crate::error::{ApiError, ResultExt, UserError, failed, user_error, with_user_errors};
 use crate::ids::{NodeType, decode_as};
+use crate::stock::LowStockThreshold;
 use stockade_domain::error::Error;
 use stockade_domain::events::OutboxNotify;
 use stockade_domain::inventory::{Adjustment, MovementReason, StockChange};

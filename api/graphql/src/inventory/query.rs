@@ -8,12 +8,12 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use super::item::InventoryItem;
 use super::movement::StockMovement;
 use super::service;
-use super::types::StockLocation;
-use crate::GraphqlLimits;
 use crate::access::allow;
 use crate::catalog::page_cost;
 use crate::error::ResultExt;
 use crate::ids::{NodeType, decode_as};
+use crate::settings::GraphqlLimits;
+use crate::stock::StockLocation;
 use stockade_domain::inventory::InventoryFilter;
 use stockade_domain::pagination::{Page, PageRequest};
 

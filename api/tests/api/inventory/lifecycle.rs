@@ -176,6 +176,7 @@ async fn the_background_sweeper_runs_with_the_server_and_stops_with_it() {
     }
     assert_eq!(status, ReservationStatus::Expired, "the server's sweeper expired it");
     assert_eq!(inv.available_by_variant_ids(&[variant]).await.unwrap()[&variant], available[&variant]);
+    let database = app.db.clone(); // the test database outlives the server
     app.stop().await;
 
     // Stopped with the server: an expired hold now stays until something else sweeps it.
@@ -189,4 +190,5 @@ async fn the_background_sweeper_runs_with_the_server_and_stops_with_it() {
     tokio::time::sleep(Duration::from_millis(2_500)).await; // 2.5 sweep intervals
     assert_eq!(inv.reservations_of(&cart("after")).await.unwrap()[0].status, ReservationStatus::Active, "no sweep after stop");
     db.close().await;
+    drop(database);
 }

@@ -15,11 +15,11 @@ use std::sync::Arc;
 use async_graphql::{Context, ErrorExtensions, ID, Result, Subscription};
 use futures::stream::{BoxStream, StreamExt};
 
-use crate::GraphqlLimits;
 use crate::access::allow;
 use crate::error::{ApiError, ResultExt, code};
 use crate::ids::{NodeType, decode_as};
 use crate::inventory::{StockMovement, service};
+use crate::settings::GraphqlLimits;
 use feed::Feed;
 use stock::{Live, StockAvailability, StockUpdateKind as Kind, Tracker};
 use stockade_domain::catalog::{CatalogService, VariantStatus};

@@ -1,0 +1,21 @@
+//! What every handler sees: the configuration, the services, the executor, and the
+//! server's lifecycle (shutdown, open WebSockets).
+
+use std::sync::Arc;
+
+use stockade_domain::db::Database;
+use stockade_graphql::{Executor, Services};
+
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub services: Services,
+    pub executor: Executor,
+    pub db: Database,
+    /// Cancelled when the server starts shutting down: WebSockets close with 1001.
+    pub shutdown: tokio_util::sync::CancellationToken,
+    /// Open WebSocket connections, which shutdown waits for (bounded).
+    pub connections: tokio_util::task::TaskTracker,
+}
