@@ -6,6 +6,7 @@
 #
 #   bash bench/catalog/run.sh                 # defaults below
 #   BENCH_DATABASE_URL=postgres://... DURATION=10s CONNECTIONS=32 bash bench/catalog/run.sh
+#   STOCKADE_BIN=/path/to/other/stockade bash bench/catalog/run.sh   # another build
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -20,9 +21,15 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
 command -v psql >/dev/null || { echo "psql is required"; exit 1; }
 
-echo "== building the release server"
-cargo build --release -q -p stockade
-BIN="$CARGO_TARGET_DIR/release/stockade"
+# STOCKADE_BIN=path runs a given server binary instead (e.g. one built from the commit
+# before a change, for a before/after comparison in the same session).
+if [ -n "${STOCKADE_BIN:-}" ]; then
+  BIN="$STOCKADE_BIN"
+else
+  echo "== building the release server"
+  cargo build --release -q -p stockade
+  BIN="$CARGO_TARGET_DIR/release/stockade"
+fi
 
 DB_URL="$(python3 -c "import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(path='/$DB_NAME').geturl())" "$ADMIN_URL")"
 psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" -c "CREATE DATABASE $DB_NAME" >/dev/null

@@ -27,9 +27,15 @@ command -v psql >/dev/null || { echo "psql is required"; exit 1; }
 
 # PROFILE=dev gives a quick debug-build smoke run; figures only mean something in release.
 PROFILE="${PROFILE:-release}"
-echo "== building the benchmark ($PROFILE)"
-cargo build --profile "$PROFILE" -q -p stockade-bench-flash-sale
-BIN="$CARGO_TARGET_DIR/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")/stockade-bench-flash-sale"
+# BENCH_BIN=path runs a given build of the benchmark (e.g. one built from the commit
+# before a change, for a before/after comparison in the same session).
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN="$BENCH_BIN"
+else
+  echo "== building the benchmark ($PROFILE)"
+  cargo build --profile "$PROFILE" -q -p stockade-bench-flash-sale
+  BIN="$CARGO_TARGET_DIR/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")/stockade-bench-flash-sale"
+fi
 
 DB_URL="$(python3 -c "import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(path='/$DB_NAME').geturl())" "$ADMIN_URL")"
 psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" -c "CREATE DATABASE $DB_NAME" >/dev/null

@@ -95,6 +95,17 @@ pub fn decode_as(id: &ID, expected: NodeType, field: &str) -> Result<i64, ApiErr
     }
 }
 
+/// [`decode_as`] for mutations, whose refusals are domain errors reported in
+/// `userErrors` (the field named) rather than top-level errors.
+pub fn row_id(id: &ID, expected: NodeType, field: &str) -> Result<i64, stockade_domain::error::Error> {
+    decode_as(id, expected, field).map_err(|ApiError(e)| e)
+}
+
+/// [`row_id`] for a list: the first id that is not one of `expected` fails the lot.
+pub fn row_ids(ids: &[ID], expected: NodeType, field: &str) -> Result<Vec<i64>, stockade_domain::error::Error> {
+    ids.iter().map(|id| row_id(id, expected, field)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

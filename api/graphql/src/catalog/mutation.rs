@@ -7,8 +7,8 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, Si
 use super::types::{Category, Product, ProductStatus, Variant, VariantStatus};
 use crate::access::allow;
 use crate::cache::ResponseCache;
-use crate::error::{ApiError, UserError, WithUserErrors, user_error, with_user_errors};
-use crate::ids::{NodeType, decode_as};
+use crate::error::{UserError, WithUserErrors, user_error, with_user_errors};
+use crate::ids::{NodeType, row_id, row_ids};
 use stockade_domain::catalog::{self, CatalogEditor, CatalogService};
 use stockade_domain::error::Error;
 
@@ -128,14 +128,6 @@ fn editor<'a>(ctx: &'a Context<'_>) -> &'a CatalogEditor {
     ctx.data_unchecked::<CatalogEditor>()
 }
 
-fn ids(raw: &[ID], kind: NodeType, field: &str) -> Result<Vec<i64>, Error> {
-    raw.iter().map(|id| decode_as(id, kind, field).map_err(|ApiError(e)| e)).collect()
-}
-
-fn id(raw: &ID, kind: NodeType, field: &str) -> Result<i64, Error> {
-    decode_as(raw, kind, field).map_err(|ApiError(e)| e)
-}
-
 /// A payload for `result`: the object on success (and the cache cleared), else the
 /// user error plus the object as it is now (for conflicts), fetched by `current`.
 async fn payload<T, P, F, Fut>(ctx: &Context<'_>, result: Result<T, Error>, input: Option<&str>, wrap: fn(T) -> P, current: F) -> Result<P>
@@ -204,7 +196,7 @@ impl CatalogMutation {
     #[graphql(guard = "allow(\"Mutation.productCreate\")")]
     async fn product_create(&self, ctx: &Context<'_>, input: ProductCreateInput) -> Result<ProductPayload> {
         let result = async {
-            let category_ids = ids(&input.category_ids, NodeType::Category, "categoryIds")?;
+            let category_ids = row_ids(&input.category_ids, NodeType::Category, "categoryIds")?;
             editor(ctx)
                 .create_product(catalog::NewProduct {
                     name: input.name,
@@ -224,11 +216,11 @@ impl CatalogMutation {
     /// Changes a product if `expectedVersion` is current.
     #[graphql(guard = "allow(\"Mutation.productUpdate\")")]
     async fn product_update(&self, ctx: &Context<'_>, input: ProductUpdateInput) -> Result<ProductPayload> {
-        let product_id = id(&input.id, NodeType::Product, "id");
+        let product_id = row_id(&input.id, NodeType::Product, "id");
         let pid = product_id.as_ref().ok().copied();
         let result = async {
             let product_id = product_id?;
-            let category_ids = input.category_ids.as_deref().map(|raw| ids(raw, NodeType::Category, "categoryIds")).transpose()?;
+            let category_ids = input.category_ids.as_deref().map(|raw| row_ids(raw, NodeType::Category, "categoryIds")).transpose()?;
             let changes = catalog::ProductChanges {
                 name: input.name,
                 slug: input.slug,
@@ -247,7 +239,7 @@ impl CatalogMutation {
     /// Archives a product: shoppers no longer see it (staff still do).
     #[graphql(guard = "allow(\"Mutation.productArchive\")")]
     async fn product_archive(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ProductPayload> {
-        let product_id = self::id(&id, NodeType::Product, "id");
+        let product_id = row_id(&id, NodeType::Product, "id");
         let pid = product_id.as_ref().ok().copied();
         let result = match product_id {
             Ok(pid) => editor(ctx).archive_product(pid, i64::from(expected_version)).await,
@@ -260,7 +252,7 @@ impl CatalogMutation {
     #[graphql(guard = "allow(\"Mutation.variantCreate\")")]
     async fn variant_create(&self, ctx: &Context<'_>, input: VariantCreateInput) -> Result<VariantPayload> {
         let result = async {
-            let product_id = id(&input.product_id, NodeType::Product, "productId")?;
+            let product_id = row_id(&input.product_id, NodeType::Product, "productId")?;
             editor(ctx)
                 .create_variant(catalog::NewVariant {
                     product_id,
@@ -280,7 +272,7 @@ impl CatalogMutation {
     /// Changes a variant (price, attributes, status, ...) if `expectedVersion` is current.
     #[graphql(guard = "allow(\"Mutation.variantUpdate\")")]
     async fn variant_update(&self, ctx: &Context<'_>, input: VariantUpdateInput) -> Result<VariantPayload> {
-        let variant_id = id(&input.id, NodeType::Variant, "id");
+        let variant_id = row_id(&input.id, NodeType::Variant, "id");
         let vid = variant_id.as_ref().ok().copied();
         let result = async {
             let variant_id = variant_id?;
@@ -307,7 +299,7 @@ impl CatalogMutation {
     #[graphql(guard = "allow(\"Mutation.categoryCreate\")")]
     async fn category_create(&self, ctx: &Context<'_>, input: CategoryCreateInput) -> Result<CategoryPayload> {
         let result = async {
-            let parent_id = input.parent_id.as_ref().map(|p| id(p, NodeType::Category, "parentId")).transpose()?;
+            let parent_id = input.parent_id.as_ref().map(|p| row_id(p, NodeType::Category, "parentId")).transpose()?;
             editor(ctx)
                 .create_category(catalog::NewCategory {
                     name: input.name,
@@ -325,7 +317,7 @@ impl CatalogMutation {
     /// Changes a category if `expectedVersion` is current.
     #[graphql(guard = "allow(\"Mutation.categoryUpdate\")")]
     async fn category_update(&self, ctx: &Context<'_>, input: CategoryUpdateInput) -> Result<CategoryPayload> {
-        let category_id = id(&input.id, NodeType::Category, "id");
+        let category_id = row_id(&input.id, NodeType::Category, "id");
         let cid = category_id.as_ref().ok().copied();
         let result = async {
             let category_id = category_id?;
@@ -340,11 +332,11 @@ impl CatalogMutation {
     /// Moves a category and its sub-categories under `parentId` (top level without).
     #[graphql(guard = "allow(\"Mutation.categoryMove\")")]
     async fn category_move(&self, ctx: &Context<'_>, id: ID, parent_id: Option<ID>, expected_version: i32) -> Result<CategoryPayload> {
-        let category_id = self::id(&id, NodeType::Category, "id");
+        let category_id = row_id(&id, NodeType::Category, "id");
         let cid = category_id.as_ref().ok().copied();
         let result = async {
             let category_id = category_id?;
-            let parent = parent_id.as_ref().map(|p| self::id(p, NodeType::Category, "parentId")).transpose()?;
+            let parent = parent_id.as_ref().map(|p| row_id(p, NodeType::Category, "parentId")).transpose()?;
             editor(ctx).move_category(category_id, i64::from(expected_version), parent).await
         }
         .await;

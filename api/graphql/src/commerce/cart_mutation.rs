@@ -8,7 +8,7 @@ use super::order_types::Order;
 use super::{actor_of, cart_access};
 use crate::access::{allow, viewer};
 use crate::error::{ApiError, UserError, failed, user_error, with_user_errors};
-use crate::ids::{NodeType, decode_as};
+use crate::ids::{NodeType, row_id, row_ids};
 use crate::limits::limit;
 use stockade_domain::checkout::{CartAccess, CartService, CheckoutInput, Completion, LineChange};
 use stockade_domain::error::Error;
@@ -84,11 +84,11 @@ fn carts<'a>(ctx: &'a Context<'_>) -> &'a CartService {
     ctx.data_unchecked::<CartService>()
 }
 
-fn lines(input: &[CartLineInput]) -> Result<Vec<LineChange>, Error> {
+fn line_changes(input: &[CartLineInput]) -> Result<Vec<LineChange>, Error> {
     input
         .iter()
         .map(|l| {
-            let variant_id = decode_as(&l.variant_id, NodeType::Variant, "variantId").map_err(|ApiError(e)| e)?;
+            let variant_id = row_id(&l.variant_id, NodeType::Variant, "variantId")?;
             Ok(LineChange { variant_id, quantity: i64::from(l.quantity) })
         })
         .collect()
@@ -120,6 +120,23 @@ async fn cart_payload(
     }
 }
 
+/// One cart edit: claims the cart (id, guest token, customer), runs `edit` on it and
+/// answers with the cart, or with the refusal (and the cart as it is now when the
+/// refusal is a version conflict).
+async fn edit_cart(
+    ctx: &Context<'_>,
+    cart_id: &ID,
+    cart_token: Option<String>,
+    edit: impl AsyncFnOnce(&CartService, &CartAccess) -> Result<stockade_domain::checkout::Cart, Error>,
+) -> Result<CartPayload> {
+    let access = match cart_access(ctx, cart_id, cart_token) {
+        Ok(a) => a,
+        Err(e) => return failed(e, None),
+    };
+    let result = edit(carts(ctx), &access).await;
+    cart_payload(ctx, Some(&access), result).await
+}
+
 #[derive(Default)]
 pub struct CartMutation;
 
@@ -140,7 +157,7 @@ impl CartMutation {
             return Ok(CartCreatePayload { cart: Some(Cart(cart)), cart_token: token, user_errors: Vec::new() });
         };
         let access = CartAccess { cart_id: cart.id, token: token.clone(), customer_id: customer };
-        let result = match super::cart_mutation::lines(&input) {
+        let result = match line_changes(&input) {
             Ok(changes) => carts(ctx).add_lines(&access, i64::from(cart.version), &changes, actor_of(viewer)).await,
             Err(e) => Err(e),
         };
@@ -162,15 +179,11 @@ impl CartMutation {
         lines: Vec<CartLineInput>,
     ) -> Result<CartPayload> {
         charge(ctx).await?;
-        let access = match cart_access(ctx, &cart_id, cart_token) {
-            Ok(a) => a,
-            Err(e) => return failed(e, None),
-        };
-        let result = match super::cart_mutation::lines(&lines) {
-            Ok(changes) => carts(ctx).add_lines(&access, i64::from(expected_version), &changes, actor_of(viewer(ctx))).await,
-            Err(e) => Err(e),
-        };
-        cart_payload(ctx, Some(&access), result).await
+        let actor = actor_of(viewer(ctx));
+        edit_cart(ctx, &cart_id, cart_token, async |carts, access| {
+            carts.add_lines(access, i64::from(expected_version), &line_changes(&lines)?, actor).await
+        })
+        .await
     }
 
     /// Sets line quantities (0 removes a line), holding or releasing stock.
@@ -183,15 +196,11 @@ impl CartMutation {
         expected_version: i32,
         lines: Vec<CartLineInput>,
     ) -> Result<CartPayload> {
-        let access = match cart_access(ctx, &cart_id, cart_token) {
-            Ok(a) => a,
-            Err(e) => return failed(e, None),
-        };
-        let result = match super::cart_mutation::lines(&lines) {
-            Ok(changes) => carts(ctx).update_lines(&access, i64::from(expected_version), &changes, actor_of(viewer(ctx))).await,
-            Err(e) => Err(e),
-        };
-        cart_payload(ctx, Some(&access), result).await
+        let actor = actor_of(viewer(ctx));
+        edit_cart(ctx, &cart_id, cart_token, async |carts, access| {
+            carts.update_lines(access, i64::from(expected_version), &line_changes(&lines)?, actor).await
+        })
+        .await
     }
 
     /// Removes lines (by variant) and releases their stock.
@@ -204,17 +213,12 @@ impl CartMutation {
         expected_version: i32,
         variant_ids: Vec<ID>,
     ) -> Result<CartPayload> {
-        let access = match cart_access(ctx, &cart_id, cart_token) {
-            Ok(a) => a,
-            Err(e) => return failed(e, None),
-        };
-        let ids: Result<Vec<i64>, Error> =
-            variant_ids.iter().map(|id| decode_as(id, NodeType::Variant, "variantIds").map_err(|ApiError(e)| e)).collect();
-        let result = match ids {
-            Ok(ids) => carts(ctx).remove_lines(&access, i64::from(expected_version), &ids, actor_of(viewer(ctx))).await,
-            Err(e) => Err(e),
-        };
-        cart_payload(ctx, Some(&access), result).await
+        let actor = actor_of(viewer(ctx));
+        edit_cart(ctx, &cart_id, cart_token, async |carts, access| {
+            let ids = row_ids(&variant_ids, NodeType::Variant, "variantIds")?;
+            carts.remove_lines(access, i64::from(expected_version), &ids, actor).await
+        })
+        .await
     }
 
     /// Renews the cart's holds, and holds lapsed lines again where stock allows.
@@ -250,12 +254,8 @@ impl CartMutation {
         expected_version: i32,
         code: String,
     ) -> Result<CartPayload> {
-        let access = match cart_access(ctx, &cart_id, cart_token) {
-            Ok(a) => a,
-            Err(e) => return failed(e, None),
-        };
-        let result = carts(ctx).apply_coupon(&access, i64::from(expected_version), &code).await;
-        cart_payload(ctx, Some(&access), result).await
+        edit_cart(ctx, &cart_id, cart_token, async |carts, access| carts.apply_coupon(access, i64::from(expected_version), &code).await)
+            .await
     }
 
     /// Removes the cart's coupon.
@@ -267,12 +267,7 @@ impl CartMutation {
         cart_token: Option<String>,
         expected_version: i32,
     ) -> Result<CartPayload> {
-        let access = match cart_access(ctx, &cart_id, cart_token) {
-            Ok(a) => a,
-            Err(e) => return failed(e, None),
-        };
-        let result = carts(ctx).remove_coupon(&access, i64::from(expected_version)).await;
-        cart_payload(ctx, Some(&access), result).await
+        edit_cart(ctx, &cart_id, cart_token, async |carts, access| carts.remove_coupon(access, i64::from(expected_version)).await).await
     }
 
     /// Merges a guest cart into the signed-in customer's cart (quantities added, holds

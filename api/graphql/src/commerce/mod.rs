@@ -19,8 +19,7 @@ pub use subscription::{OrderSubscription, PaymentIssueSubscription};
 use async_graphql::{Context, ID};
 
 use crate::access::viewer;
-use crate::error::ApiError;
-use crate::ids::{NodeType, decode_as};
+use crate::ids::{NodeType, row_id};
 use stockade_domain::accounts::Viewer;
 use stockade_domain::actor::Actor;
 use stockade_domain::checkout::CartAccess;
@@ -37,7 +36,7 @@ pub fn actor_of(viewer: &Viewer) -> Actor {
 
 /// An order's global id as its database id (`orderId` in errors).
 pub(super) fn decode_order(id: &ID) -> Result<i64, Error> {
-    decode_as(id, NodeType::Order, "orderId").map_err(|ApiError(e)| e)
+    row_id(id, NodeType::Order, "orderId")
 }
 
 /// The order as it is now, for payloads that report a refusal.
@@ -47,6 +46,6 @@ pub(super) async fn current_order(ctx: &Context<'_>, id: Option<i64>) -> Option<
 
 /// How the request claims a cart: its id, the guest token if given, the customer.
 pub(crate) fn cart_access(ctx: &Context<'_>, cart_id: &ID, token: Option<String>) -> Result<CartAccess, Error> {
-    let cart_id = decode_as(cart_id, NodeType::Cart, "cartId").map_err(|ApiError(e)| e)?;
+    let cart_id = row_id(cart_id, NodeType::Cart, "cartId")?;
     Ok(CartAccess { cart_id, token, customer_id: viewer(ctx).signed_in().map(|s| s.user_id) })
 }

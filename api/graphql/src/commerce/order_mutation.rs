@@ -8,7 +8,7 @@ use super::order_types::{OrderPayload, order_payload};
 use super::{actor_of, decode_order};
 use crate::access::{allow, viewer};
 use crate::error::{ApiError, UserError, failed, user_error, with_user_errors};
-use crate::ids::{NodeType, decode_as};
+use crate::ids::{NodeType, decode_as, row_ids};
 use crate::money::Money;
 use stockade_domain::coupons::{CouponService, Discount, NewCoupon};
 use stockade_domain::error::Error;
@@ -194,12 +194,9 @@ impl OrderMutation {
             (None, None) => None,
             _ => return failed(Error::invalid("percentOff", "give either percentOff or amountOff"), Some("input")),
         };
-        let decode = |ids: &[ID], kind: NodeType, field: &str| -> Result<Vec<i64>, Error> {
-            ids.iter().map(|id| decode_as(id, kind, field).map_err(|ApiError(e)| e)).collect()
-        };
         let result = async {
-            let product_ids = decode(&input.product_ids, NodeType::Product, "productIds")?;
-            let category_ids = decode(&input.category_ids, NodeType::Category, "categoryIds")?;
+            let product_ids = row_ids(&input.product_ids, NodeType::Product, "productIds")?;
+            let category_ids = row_ids(&input.category_ids, NodeType::Category, "categoryIds")?;
             ctx.data_unchecked::<CouponService>()
                 .create(NewCoupon {
                     code: input.code,

@@ -10,8 +10,8 @@ use super::{service, staff_actor};
 use crate::access::allow;
 use crate::catalog::types::StockLevel;
 use crate::catalog::types::Variant;
-use crate::error::{ApiError, ResultExt, UserError, failed, user_error, with_user_errors};
-use crate::ids::{NodeType, decode_as};
+use crate::error::{ResultExt, UserError, failed, user_error, with_user_errors};
+use crate::ids::{NodeType, row_id};
 use crate::stock::LowStockThreshold;
 use stockade_domain::error::Error;
 use stockade_domain::events::OutboxNotify;
@@ -101,10 +101,6 @@ pub struct LowStockThresholdPayload {
 
 with_user_errors!(InventoryAdjustPayload, InventoryTransferPayload, LowStockThresholdPayload);
 
-fn id(raw: &ID, kind: NodeType, field: &str) -> Result<i64, Error> {
-    decode_as(raw, kind, field).map_err(|ApiError(e)| e)
-}
-
 /// The variant's inventory rows over all locations and at each of `locations`.
 async fn items(ctx: &Context<'_>, variant_id: i64, locations: &[i64]) -> Result<Vec<InventoryItem>> {
     let mut out = Vec::new();
@@ -128,8 +124,8 @@ fn adjustment(input: InventoryAdjustInput) -> Result<Adjustment, Error> {
         (None, None) => return Err(Error::invalid("delta", "give `delta` (units to add or remove) or `setOnHand` (the new count)")),
     };
     Ok(Adjustment {
-        variant_id: id(&input.variant_id, NodeType::Variant, "variantId")?,
-        location_id: id(&input.location_id, NodeType::StockLocation, "locationId")?,
+        variant_id: row_id(&input.variant_id, NodeType::Variant, "variantId")?,
+        location_id: row_id(&input.location_id, NodeType::StockLocation, "locationId")?,
         change,
         reason: input.reason.into(),
         expected_version: Some(i64::from(input.expected_version)),
@@ -175,9 +171,9 @@ impl InventoryMutation {
     #[graphql(guard = "allow(\"Mutation.inventoryTransfer\")")]
     async fn inventory_transfer(&self, ctx: &Context<'_>, input: InventoryTransferInput) -> Result<InventoryTransferPayload> {
         let result = async {
-            let variant_id = id(&input.variant_id, NodeType::Variant, "variantId")?;
-            let from = id(&input.from_location_id, NodeType::StockLocation, "fromLocationId")?;
-            let to = id(&input.to_location_id, NodeType::StockLocation, "toLocationId")?;
+            let variant_id = row_id(&input.variant_id, NodeType::Variant, "variantId")?;
+            let from = row_id(&input.from_location_id, NodeType::StockLocation, "fromLocationId")?;
+            let to = row_id(&input.to_location_id, NodeType::StockLocation, "toLocationId")?;
             let actor = staff_actor(ctx)?;
             service(ctx).transfer(variant_id, from, to, i64::from(input.quantity), actor, &input.note).await
         }
@@ -202,7 +198,7 @@ impl InventoryMutation {
     #[graphql(guard = "allow(\"Mutation.lowStockThresholdSet\")")]
     async fn low_stock_threshold_set(&self, ctx: &Context<'_>, variant_id: ID, threshold: Option<i32>) -> Result<LowStockThresholdPayload> {
         let result = async {
-            let variant_id = id(&variant_id, NodeType::Variant, "variantId")?;
+            let variant_id = row_id(&variant_id, NodeType::Variant, "variantId")?;
             let set = service(ctx).set_low_stock_threshold(variant_id, threshold).await?;
             Ok::<_, Error>((variant_id, set))
         }
