@@ -73,13 +73,16 @@ step "component tests (vitest)"
 step "Tauri crate tests (token store)"
 cargo test -p stockade-admin --locked
 
-step "build the app (bundled UI) and the server"
+step "build the app (bundled UI) and, unless given one, the server"
 cargo build -p stockade-admin --features custom-protocol --locked
-cargo build -p stockade --locked
+if [ -z "${STOCKADE_BIN:-}" ]; then
+  cargo build -p stockade --locked
+  STOCKADE_BIN="$TARGET/debug/stockade"
+fi
 
 step "end to end (tauri-driver + WebKitWebDriver under Xvfb)"
 export PATH="$HOME/.cargo/bin:$PATH"
-E2E_APP="$TARGET/debug/stockade-admin" STOCKADE_BIN="$TARGET/debug/stockade" \
+E2E_APP="$TARGET/debug/stockade-admin" STOCKADE_BIN="$STOCKADE_BIN" \
   xvfb-run -a -s "-screen 0 1280x800x24" node "$APP/e2e/run.mjs"
 
 step "done"
