@@ -75,11 +75,6 @@ impl Config {
         Self::read(&env)
     }
 
-    /// Reads configuration through `lookup` alone (a map in tests).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Result<Self, ConfigError> {
-        Self::read(&Env::from_lookup("the given values", lookup))
-    }
-
     /// Reads every area's settings from `env`.
     pub fn read(env: &Env) -> Result<Self, ConfigError> {
         let listen_addr: SocketAddr = match env.get("LISTEN_ADDR") {

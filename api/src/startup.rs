@@ -316,13 +316,7 @@ fn spawn_reconciler(
 ) -> tokio::task::JoinHandle<()> {
     spawn_periodic(interval, stop, move || {
         let payments = payments.clone();
-        async move {
-            match payments.reconcile(100).await {
-                Ok(report) if report.checked == 0 => {}
-                Ok(report) => tracing::info!(%report, "payments reconciled"),
-                Err(e) => tracing::warn!(error = %e, "payment reconciliation failed; will retry"),
-            }
-        }
+        async move { log_pass(payments.reconcile(100).await, "payments reconciled") }
     })
 }
 

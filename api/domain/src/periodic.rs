@@ -28,12 +28,24 @@ where
     })
 }
 
-/// Logs one background pass that changed `n` things (nothing when 0). A failure is
-/// logged; the next pass retries.
-pub fn log_pass(result: crate::error::Result<usize>, what: &'static str) {
+/// What one background pass did, as it should read in the log.
+pub trait PassOutcome: std::fmt::Display {
+    /// True when the pass found nothing to do (such passes are not logged).
+    fn is_nothing(&self) -> bool;
+}
+
+impl PassOutcome for usize {
+    fn is_nothing(&self) -> bool {
+        *self == 0
+    }
+}
+
+/// Logs one background pass, unless it did nothing. A failure is logged; the next
+/// pass retries.
+pub fn log_pass<T: PassOutcome>(result: crate::error::Result<T>, what: &'static str) {
     match result {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(count = n, "{what}"),
+        Ok(outcome) if outcome.is_nothing() => {}
+        Ok(outcome) => tracing::info!(%outcome, "{what}"),
         Err(e) => tracing::warn!(error = %e, "{what}: failed; will retry"),
     }
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use serde_json::{Value, json};
-use stockade::config::Config;
+use stockade::config::{Config, Env};
 use stockade::startup::Application;
 use stockade_domain::accounts::Role;
 use stockade_domain::events::{EventBus, OutboxNotify};
@@ -259,7 +259,7 @@ pub fn config_for(database_url: &str, data_dir: &Path, overrides: &[(&str, &str)
     for (k, v) in overrides {
         vars.insert((*k).into(), (*v).into());
     }
-    Config::from_lookup(move |k| vars.get(k).cloned()).expect("test config")
+    Config::read(&Env::from_lookup("the test's values", move |k| vars.get(k).cloned())).expect("test config")
 }
 
 /// A running server and an HTTP client for it.

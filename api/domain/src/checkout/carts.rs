@@ -185,33 +185,49 @@ impl CartService {
     /// Adds units to the cart, holding their stock.
     #[tracing::instrument(skip(self, access, lines), fields(cart_id = access.cart_id))]
     pub async fn add_lines(&self, access: &CartAccess, expected_version: i64, lines: &[LineChange], actor: Actor) -> Result<Cart> {
-        check_changes(lines, true)?;
-        let ids = lines.iter().map(|l| l.variant_id).collect();
-        self.edit(access, ids, |txn| async move {
-            self.lock(&txn, access, Some(expected_version)).await?;
-            let current = self.quantities(&txn, access.cart_id).await?;
-            let wanted: Vec<LineChange> = lines
-                .iter()
-                .map(|l| LineChange { variant_id: l.variant_id, quantity: current.get(&l.variant_id).copied().unwrap_or(0) + l.quantity })
-                .collect();
-            self.set_lines(&txn, access.cart_id, &current, &wanted, actor).await?;
-            Ok(txn)
-        })
-        .await
+        self.change_lines(access, expected_version, lines, actor, LineEdit::Add).await
     }
 
     /// Sets line quantities (0 removes the line), holding or giving back stock.
     #[tracing::instrument(skip(self, access, lines), fields(cart_id = access.cart_id))]
     pub async fn update_lines(&self, access: &CartAccess, expected_version: i64, lines: &[LineChange], actor: Actor) -> Result<Cart> {
-        check_changes(lines, false)?;
+        self.change_lines(access, expected_version, lines, actor, LineEdit::Set).await
+    }
+
+    /// One line edit under the cart's lock: the quantities `how` asks for, then the
+    /// holds to match.
+    async fn change_lines(
+        &self,
+        access: &CartAccess,
+        expected_version: i64,
+        lines: &[LineChange],
+        actor: Actor,
+        how: LineEdit,
+    ) -> Result<Cart> {
+        check_changes(lines, how == LineEdit::Add)?;
         let ids = lines.iter().map(|l| l.variant_id).collect();
         self.edit(access, ids, |txn| async move {
             self.lock(&txn, access, Some(expected_version)).await?;
             let current = self.quantities(&txn, access.cart_id).await?;
-            if let Some(missing) = lines.iter().find(|l| !current.contains_key(&l.variant_id)) {
-                return Err(Error::invalid("lines", format!("variant {} is not in the cart (use cartLinesAdd)", missing.variant_id)));
-            }
-            self.set_lines(&txn, access.cart_id, &current, lines, actor).await?;
+            let wanted: Vec<LineChange> = match how {
+                LineEdit::Add => lines
+                    .iter()
+                    .map(|l| LineChange {
+                        variant_id: l.variant_id,
+                        quantity: current.get(&l.variant_id).copied().unwrap_or(0) + l.quantity,
+                    })
+                    .collect(),
+                LineEdit::Set => {
+                    if let Some(missing) = lines.iter().find(|l| !current.contains_key(&l.variant_id)) {
+                        return Err(Error::invalid(
+                            "lines",
+                            format!("variant {} is not in the cart (use cartLinesAdd)", missing.variant_id),
+                        ));
+                    }
+                    lines.to_vec()
+                }
+            };
+            self.set_lines(&txn, access.cart_id, &current, &wanted, actor).await?;
             Ok(txn)
         })
         .await
@@ -351,6 +367,15 @@ impl CartService {
     pub fn payment_window(&self) -> Duration {
         self.config.payment_window
     }
+}
+
+/// How a line edit reads its quantities.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LineEdit {
+    /// Units to add to what the cart has.
+    Add,
+    /// The line's new quantity (0 removes it); the line must be in the cart.
+    Set,
 }
 
 /// Quantities must be positive (adding) or not negative (setting), and one change per

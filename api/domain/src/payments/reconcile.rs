@@ -30,6 +30,12 @@ impl fmt::Display for ReconcileReport {
     }
 }
 
+impl crate::periodic::PassOutcome for ReconcileReport {
+    fn is_nothing(&self) -> bool {
+        self.checked == 0
+    }
+}
+
 impl PaymentService {
     /// Checks up to `batch` open payments untouched for `PAYMENT_RECONCILE_AFTER_SECS`.
     #[tracing::instrument(skip(self))]
