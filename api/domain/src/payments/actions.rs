@@ -8,7 +8,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::apply::order_lines;
-use super::gateway::{GatewayError, GatewayEvent, RefundRequest, RefundStatus};
+use super::gateway::{GatewayError, GatewayEvent, RefundRequest};
 use super::{Payment, PaymentService, PaymentStatus, Refund};
 use crate::actor::Actor;
 use crate::db::OnUniqueViolation;
@@ -234,27 +234,19 @@ impl PaymentService {
         let request = RefundRequest { intent_id: payment.intent_id.clone(), amount, idempotency_key: key, order_id, refund_id };
         match self.inner.gateway.refund(&request).await {
             Ok(reply) => {
-                let mut update = refund::Entity::update_many()
-                    .col_expr(refund::Column::GatewayRefundId, Expr::val(reply.id))
-                    .col_expr(refund::Column::UpdatedAt, Expr::val(Utc::now()))
-                    .filter(refund::Column::Id.eq(refund_id));
-                if reply.status == RefundStatus::Failed {
-                    update = update.col_expr(refund::Column::Status, Expr::val("failed"));
-                }
-                update.exec(self.inner.db.conn()).await?;
-                self.deliver(&payment.intent_id).await?;
+                self.record_refund_reply(&payment.intent_id, refund_id, &reply).await?;
+            }
+            // Perhaps made, perhaps not: the refund stays pending and reconciliation sends
+            // the same request again (same key: never a second refund).
+            Err(GatewayError::Unavailable(e)) => {
+                tracing::warn!(order_id, refund_id, error = %e, "the gateway did not answer a refund request; reconciliation will send it again");
+                let cause = "the payment gateway did not answer; the refund request will be sent again";
+                let txn = self.inner.db.begin_write().await?;
+                self.inner.orders.note_in(&*txn, order_id, "refund_unconfirmed", Change { actor, cause }, None).await?;
+                txn.commit().await?;
             }
             Err(e) => {
-                refund::Entity::update_many()
-                    .col_expr(refund::Column::Status, Expr::val("failed"))
-                    .col_expr(refund::Column::UpdatedAt, Expr::val(Utc::now()))
-                    .filter(refund::Column::Id.eq(refund_id))
-                    .exec(self.inner.db.conn())
-                    .await?;
-                let cause = format!("refund failed: {e}");
-                let txn = self.inner.db.begin_write().await?;
-                self.inner.orders.note_in(&*txn, order_id, "refund_failed", Change { actor, cause: &cause }, None).await?;
-                txn.commit().await?;
+                self.refund_refused(order_id, refund_id, &e, actor).await?;
                 return Err(e.into());
             }
         }

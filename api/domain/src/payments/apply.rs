@@ -10,7 +10,7 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 use serde_json::json;
 
-use super::gateway::{Failure, GatewayEvent, PaymentChange};
+use super::gateway::{Failure, GatewayEvent, PaymentChange, RefundStatus};
 use super::model::record_attempt;
 use super::{Payment, PaymentService, PaymentStatus, latest_in};
 use crate::actor::Actor;
@@ -235,7 +235,13 @@ impl PaymentService {
                 self.inner.orders.note_in(&**txn, order.id, kind, Change { actor: ACTOR, cause: &cause }, Some(data)).await?;
                 Ok(Outcome::new(Applied::Applied, id, cause))
             }
-            PaymentChange::Refunded { amount_refunded, .. } => self.refunded(txn, &order, &payment, *amount_refunded).await,
+            PaymentChange::Refunded { amount_refunded, .. } => {
+                let payment = lock_payment(txn, &payment).await?;
+                self.refunded(txn, &order, &payment, *amount_refunded, None).await
+            }
+            PaymentChange::RefundSettled { refund_id, gateway_refund_id, status } => {
+                self.refund_settled(txn, &order, &payment, *refund_id, gateway_refund_id, *status).await
+            }
             PaymentChange::Unhandled => unreachable!("handled above"),
         }
     }
@@ -338,9 +344,55 @@ impl PaymentService {
         self.inner.orders.note_in(&**txn, order.id, "ignored_event", Change { actor: ACTOR, cause }, Some(data)).await
     }
 
+    /// The gateway's answer for one refund of ours (its API's reply, or what
+    /// reconciliation read back): a success counts like `charge.refunded` would, settling
+    /// that refund; a failure gives its amount back to refund.
+    async fn refund_settled(
+        &self,
+        txn: &WriteTxn,
+        order: &Order,
+        payment: &Payment,
+        refund_id: i64,
+        gateway_refund_id: &str,
+        status: RefundStatus,
+    ) -> Result<Outcome> {
+        let id = Some(order.id);
+        let payment = lock_payment(txn, payment).await?;
+        let Some(row) = refund::Entity::find_by_id(refund_id).filter(refund::Column::PaymentId.eq(payment.id)).one(&**txn).await? else {
+            return Ok(Outcome::new(Applied::Unmatched, id, format!("refund {refund_id} is not one of this payment's")));
+        };
+        if row.status != RefundStatus::Pending.as_str() {
+            return Ok(Outcome::new(Applied::Ignored, id, format!("refund {refund_id} was already {}", row.status)));
+        }
+        refund::Entity::update_many()
+            .col_expr(refund::Column::GatewayRefundId, Expr::val(gateway_refund_id))
+            .filter(refund::Column::Id.eq(row.id))
+            .exec(&**txn)
+            .await?;
+        match status {
+            RefundStatus::Succeeded => self.refunded(txn, order, &payment, payment.amount_refunded.amount + row.amount, Some(row.id)).await,
+            RefundStatus::Failed => {
+                refund::Entity::update_many()
+                    .col_expr(refund::Column::Status, Expr::val(RefundStatus::Failed.as_str()))
+                    .col_expr(refund::Column::UpdatedAt, Expr::val(Utc::now()))
+                    .filter(refund::Column::Id.eq(row.id))
+                    .exec(&**txn)
+                    .await?;
+                let money = crate::money::Money::new(row.amount, order.total.currency).formatted();
+                let cause = format!("the gateway could not refund {money}: nothing was given back; refund again or another way");
+                let data = json!({ "refundId": row.id, "gatewayRefundId": gateway_refund_id });
+                self.inner.orders.note_in(&**txn, order.id, "refund_failed", Change { actor: ACTOR, cause: &cause }, Some(data)).await?;
+                Ok(Outcome::new(Applied::Applied, id, cause))
+            }
+            RefundStatus::Pending => Ok(Outcome::new(Applied::Ignored, id, format!("refund {refund_id} is still pending"))),
+        }
+    }
+
     /// A charge's refunded total went up: record it, settle the refunds staff asked
-    /// for, restock if they chose so, and mark the order refunded once all is back.
-    async fn refunded(&self, txn: &WriteTxn, order: &Order, payment: &Payment, amount_refunded: i64) -> Result<Outcome> {
+    /// for (`only` that one, or oldest first up to the total), restock if they chose
+    /// so, and mark the order refunded once all is back. `payment` was read under its
+    /// lock ([`lock_payment`]).
+    async fn refunded(&self, txn: &WriteTxn, order: &Order, payment: &Payment, amount_refunded: i64, only: Option<i64>) -> Result<Outcome> {
         let id = Some(order.id);
         if amount_refunded <= payment.amount_refunded.amount {
             let refunded = crate::money::Money::new(amount_refunded, order.total.currency).formatted();
@@ -368,8 +420,8 @@ impl PaymentService {
             refund::Entity::find().filter(refund::Column::PaymentId.eq(payment.id)).order_by_asc(refund::Column::Id).all(&**txn).await?;
         let mut settled: i64 = pending.iter().filter(|r| r.status == "succeeded").map(|r| r.amount).sum();
         let mut restock_by: Option<Actor> = None;
-        for r in pending.iter().filter(|r| r.status == "pending") {
-            if settled + r.amount > amount_refunded {
+        for r in pending.iter().filter(|r| r.status == "pending" && only.is_none_or(|id| id == r.id)) {
+            if only.is_none() && settled + r.amount > amount_refunded {
                 break;
             }
             settled += r.amount;
@@ -405,6 +457,18 @@ impl PaymentService {
         }
         Ok(Outcome::new(Applied::Applied, id, format!("{total_refunded} refunded in total")))
     }
+}
+
+/// Takes the payment's row lock, so that what changes its refunded total is applied
+/// one at a time, and reads it again under that lock.
+async fn lock_payment(txn: &WriteTxn, payment: &Payment) -> Result<Payment> {
+    payment::Entity::update_many()
+        .col_expr(payment::Column::UpdatedAt, Expr::val(Utc::now()))
+        .filter(payment::Column::Id.eq(payment.id))
+        .exec(&**txn)
+        .await?;
+    let row = payment::Entity::find_by_id(payment.id).one(&**txn).await?.ok_or_else(|| Error::not_found("payment", "paymentId"))?;
+    Payment::from_model(row)
 }
 
 async fn set_payment(

@@ -146,6 +146,16 @@ pub enum RefundStatus {
     Failed,
 }
 
+impl RefundStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundStatus::Pending => "pending",
+            RefundStatus::Succeeded => "succeeded",
+            RefundStatus::Failed => "failed",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefundReply {
     pub id: String,
@@ -191,6 +201,13 @@ pub enum PaymentChange {
     Refunded {
         amount_refunded: i64,
         refund_ids: Vec<String>,
+    },
+    /// The gateway's answer for one of our refunds (`refund_id` is ours): the refund
+    /// API's reply, or what reconciliation read back. Only settled states are events.
+    RefundSettled {
+        refund_id: i64,
+        gateway_refund_id: String,
+        status: RefundStatus,
     },
     /// A type we do not act on (acknowledged and recorded).
     Unhandled,
@@ -241,6 +258,25 @@ impl GatewayEvent {
     }
 }
 
+impl GatewayEvent {
+    /// The event for the gateway's answer about refund `refund_id` of the payment on
+    /// `intent_id`, once the refund is settled (`None` while it is pending). Its id is
+    /// derived from the refund and state, so hearing the same answer twice applies it once.
+    pub fn from_refund(gateway: GatewayKind, intent_id: &str, refund_id: i64, reply: &RefundReply) -> Option<Self> {
+        if reply.status == RefundStatus::Pending {
+            return None;
+        }
+        Some(GatewayEvent {
+            gateway,
+            id: format!("refund:{}:{}", reply.id, reply.status.as_str()),
+            event_type: format!("refund.{}", reply.status.as_str()),
+            intent_id: Some(intent_id.to_owned()),
+            order_ref: None,
+            change: PaymentChange::RefundSettled { refund_id, gateway_refund_id: reply.id.clone(), status: reply.status },
+        })
+    }
+}
+
 /// Metadata keys our intents carry so events can be matched to orders even when the
 /// payment row is missing.
 pub const META_ORDER_ID: &str = "stockade_order_id";
@@ -269,7 +305,11 @@ pub trait PaymentGateway: Send + Sync + 'static {
     /// `Rejected`; callers read it back to learn what happened.
     async fn cancel_intent(&self, intent_id: &str) -> Result<Intent, GatewayError>;
 
+    /// Asks for a refund; the same `idempotency_key` answers with the refund it made first.
     async fn refund(&self, request: &RefundRequest) -> Result<RefundReply, GatewayError>;
+
+    /// A refund as the gateway reports it now (`intent_id` is the payment it refunds).
+    async fn retrieve_refund(&self, intent_id: &str, refund_id: &str) -> Result<RefundReply, GatewayError>;
 
     /// Events this gateway produced for `intent_id` that are to be applied now. Stripe
     /// delivers by webhook, so it has none; the test gateway hands its outcomes over

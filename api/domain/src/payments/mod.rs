@@ -19,6 +19,7 @@ pub mod gateway;
 mod issues;
 mod model;
 mod reconcile;
+mod refunds;
 mod settings;
 mod start;
 pub mod stripe;

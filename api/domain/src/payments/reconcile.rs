@@ -1,7 +1,7 @@
-//! Reconciliation: payments that have waited too long are read back from the gateway
-//! and what it says is applied through the same path as a webhook. Each payment is
-//! claimed with a guarded update before it is checked, so several instances running
-//! this at once check each payment once per period.
+//! Reconciliation: payments (and refunds, see `refunds.rs`) that have waited too long
+//! are read back from the gateway and what it says is applied through the same path as
+//! a webhook. Each is claimed with a guarded update before it is checked, so several
+//! instances running this at once check each once per period.
 
 use std::fmt;
 
@@ -16,7 +16,7 @@ use crate::error::Result;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReconcileReport {
-    /// Payments read back from the gateway.
+    /// Payments and refunds read back from the gateway.
     pub checked: usize,
     /// ... of which the gateway knew something we did not.
     pub changed: usize,
@@ -37,7 +37,8 @@ impl crate::periodic::PassOutcome for ReconcileReport {
 }
 
 impl PaymentService {
-    /// Checks up to `batch` open payments untouched for `PAYMENT_RECONCILE_AFTER_SECS`.
+    /// Checks up to `batch` open payments, and up to `batch` pending refunds, untouched
+    /// for `PAYMENT_RECONCILE_AFTER_SECS`.
     #[tracing::instrument(skip(self))]
     pub async fn reconcile(&self, batch: u64) -> Result<ReconcileReport> {
         let now = Utc::now();
@@ -87,6 +88,7 @@ impl PaymentService {
                 report.changed += 1;
             }
         }
+        self.reconcile_refunds(batch, cutoff, &mut report).await?;
         Ok(report)
     }
 }

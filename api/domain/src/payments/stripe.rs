@@ -12,7 +12,7 @@ use stripe::{ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, Stripe
 use stripe_core::payment_intent::{
     CancelPaymentIntent, CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods, RetrievePaymentIntent,
 };
-use stripe_core::refund::CreateRefund;
+use stripe_core::refund::{CreateRefund, RetrieveRefund};
 
 use super::PaymentsConfig;
 use super::gateway::{
@@ -111,6 +111,17 @@ fn intent_of(pi: stripe_core::PaymentIntent) -> Intent {
     }
 }
 
+/// A Stripe refund in our terms: `requires_action` (some non-card methods) and
+/// `pending` wait; `failed` and `canceled` give nothing back.
+fn refund_reply(refund: &stripe_core::Refund) -> RefundReply {
+    let status = match refund.status.as_deref() {
+        Some("succeeded") => RefundStatus::Succeeded,
+        Some("failed") | Some("canceled") => RefundStatus::Failed,
+        _ => RefundStatus::Pending,
+    };
+    RefundReply { id: refund.id.to_string(), status }
+}
+
 #[async_trait::async_trait]
 impl PaymentGateway for StripeGateway {
     fn kind(&self) -> GatewayKind {
@@ -152,11 +163,12 @@ impl PaymentGateway for StripeGateway {
         let request = CreateRefund::new().payment_intent(r.intent_id.clone()).amount(r.amount).metadata(metadata);
         let strategy = idempotent(&r.idempotency_key)?;
         let refund = self.send("create refund", || request.customize().request_strategy(strategy.clone()).send(&self.client)).await?;
-        let status = match refund.status.as_deref() {
-            Some("succeeded") => RefundStatus::Succeeded,
-            Some("failed") | Some("canceled") => RefundStatus::Failed,
-            _ => RefundStatus::Pending,
-        };
-        Ok(RefundReply { id: refund.id.to_string(), status })
+        Ok(refund_reply(&refund))
+    }
+
+    async fn retrieve_refund(&self, _intent_id: &str, refund_id: &str) -> Result<RefundReply, GatewayError> {
+        let request = RetrieveRefund::new(refund_id);
+        let refund = self.send("retrieve refund", || request.send(&self.client)).await?;
+        Ok(refund_reply(&refund))
     }
 }

@@ -358,6 +358,17 @@ impl PaymentGateway for TestGateway {
         Ok(RefundReply { id: refund_id, status: RefundStatus::Succeeded })
     }
 
+    async fn retrieve_refund(&self, intent_id: &str, refund_id: &str) -> Result<RefundReply, GatewayError> {
+        let m = self.load(intent_id).await?;
+        // This gateway refunds at once: a refund it made has succeeded.
+        let made =
+            m.metadata.get("refunds").and_then(|r| r.as_object()).is_some_and(|r| r.values().any(|id| id.as_str() == Some(refund_id)));
+        if !made {
+            return Err(GatewayError::Rejected { code: "resource_missing".into(), message: format!("No such refund: '{refund_id}'") });
+        }
+        Ok(RefundReply { id: refund_id.to_owned(), status: RefundStatus::Succeeded })
+    }
+
     fn take_deliveries(&self, intent_id: &str) -> Vec<GatewayEvent> {
         self.deliveries.lock().unwrap_or_else(|p| p.into_inner()).remove(intent_id).unwrap_or_default()
     }

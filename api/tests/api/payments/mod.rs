@@ -7,6 +7,7 @@ mod flow;
 mod late;
 mod live;
 mod reconcile;
+mod refunds;
 mod staff;
 mod stand_in;
 mod stripe;

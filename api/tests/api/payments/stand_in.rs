@@ -34,7 +34,11 @@ pub struct Inner {
     pub fail_next: usize,
     /// Answer creates with this 400 error (code, message) instead.
     pub reject_creates: Option<(String, String)>,
-    refunds: usize,
+    /// Refunds by id, as Stripe would return them.
+    pub refunds: HashMap<String, Value>,
+    /// The status new refunds get (`pending` unless set: the webhook or a read-back
+    /// tells the rest).
+    pub refund_status: Option<&'static str>,
 }
 
 #[derive(Clone)]
@@ -51,6 +55,7 @@ impl StripeStandIn {
             .route("/v1/payment_intents/{id}", get(retrieve_intent))
             .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
             .route("/v1/refunds", post(create_refund))
+            .route("/v1/refunds/{id}", get(retrieve_refund))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind stand-in");
         let url = format!("http://{}/", listener.local_addr().unwrap());
@@ -76,6 +81,12 @@ impl StripeStandIn {
 
     pub fn intent(&self, id: &str) -> Value {
         self.state.lock().unwrap().intents.get(id).cloned().expect("known intent")
+    }
+
+    /// Changes a refund as Stripe would when it settles.
+    pub fn set_refund(&self, id: &str, change: impl FnOnce(&mut Value)) {
+        let mut s = self.state.lock().unwrap();
+        change(s.refunds.get_mut(id).expect("known refund"));
     }
 
     /// Changes an intent as Stripe would when the buyer pays (or fails to).
@@ -193,18 +204,29 @@ async fn create_refund(State(state): State<Arc<Mutex<Inner>>>, headers: HeaderMa
     {
         return axum::Json(first.clone()).into_response();
     }
-    s.refunds += 1;
+    let id = format!("re_standin_{}", s.refunds.len() + 1);
     let refund = json!({
-        "id": format!("re_standin_{}", s.refunds),
+        "id": id,
         "object": "refund",
         "amount": call.form.get("amount").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0),
         "created": 1_700_000_000,
         "currency": "usd",
         "payment_intent": call.form.get("payment_intent"),
-        "status": "pending",
+        "status": s.refund_status.unwrap_or("pending"),
     });
+    s.refunds.insert(id, refund.clone());
     if let Some(key) = call.idempotency_key {
         s.replays.insert(key, refund.clone());
     }
     axum::Json(refund).into_response()
+}
+
+async fn retrieve_refund(State(state): State<Arc<Mutex<Inner>>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Some(r) = record(&state, "GET", format!("/v1/refunds/{id}"), &headers, "") {
+        return r;
+    }
+    match state.lock().unwrap().refunds.get(&id) {
+        Some(refund) => axum::Json(refund.clone()).into_response(),
+        None => error(StatusCode::NOT_FOUND, "invalid_request_error", "resource_missing", &format!("No such refund: '{id}'")),
+    }
 }
