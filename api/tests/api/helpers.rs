@@ -255,6 +255,9 @@ pub fn config_for(database_url: &str, data_dir: &Path, overrides: &[(&str, &str)
         // one sweep directly or turn it on with an override.
         ("RESERVATION_SWEEP_INTERVAL_SECS".into(), "0".into()),
         ("COMMERCE_SWEEP_INTERVAL_SECS".into(), "0".into()),
+        // Nor background reconciliation (its first pass would land at a random point
+        // of the test): tests that need it call `reconcile` directly.
+        ("PAYMENT_RECONCILE_INTERVAL_SECS".into(), "0".into()),
     ]);
     for (k, v) in overrides {
         vars.insert((*k).into(), (*v).into());
