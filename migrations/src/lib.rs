@@ -13,6 +13,7 @@ mod m20261121_000004_accounts;
 mod m20261121_000005_commerce;
 mod m20261121_000006_payments;
 mod m20261201_000007_payment_issue_queue;
+mod m20261207_000008_payment_voids;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000005_commerce::Migration),
             Box::new(m20261121_000006_payments::Migration),
             Box::new(m20261201_000007_payment_issue_queue::Migration),
+            Box::new(m20261207_000008_payment_voids::Migration),
         ]
     }
 }

@@ -20,6 +20,9 @@ pub struct Model {
     pub error_message: Option<String>,
     /// When reconciliation last claimed this attempt.
     pub checked_at: Option<DateTimeUtc>,
+    /// Cancelling the intent at the gateway: null (not asked), `requested` (to do;
+    /// reconciliation retries it), `done` (it can take no more money).
+    pub void_state: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

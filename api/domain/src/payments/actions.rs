@@ -8,8 +8,8 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::apply::order_lines;
-use super::gateway::{GatewayError, GatewayEvent, RefundRequest};
-use super::{Payment, PaymentService, PaymentStatus, Refund};
+use super::gateway::{GatewayError, GatewayEvent, IntentStatus, RefundRequest};
+use super::{Payment, PaymentService, PaymentStatus, Refund, VoidState};
 use crate::actor::Actor;
 use crate::db::OnUniqueViolation;
 use crate::entity::{order, payment, refund};
@@ -75,7 +75,7 @@ impl PaymentService {
                     return Err(Error::stale("order", expected_version, i64::from(order.version)));
                 }
                 if let Some(open) = self.latest_payment(order_id).await?.filter(|p| p.status.is_open()) {
-                    self.stop(&open).await?;
+                    self.void(&open).await?;
                 }
                 let order = self.order(order_id).await?;
                 if order.status != OrderStatus::PendingPayment {
@@ -105,10 +105,15 @@ impl PaymentService {
         Ok(RetryOutcome { order: started.order, payment: started.payment, order_token })
     }
 
-    /// Cancels an open attempt at the gateway. If the gateway says it already
-    /// succeeded (or failed), that is applied instead and `IllegalTransition` tells the
-    /// caller the order moved on. An unreachable gateway changes nothing here.
-    async fn stop(&self, payment: &Payment) -> Result<()> {
+    /// Makes sure the intent of `payment` can take no more money. The wish is stored
+    /// first (`void_state = requested`: if this call does not finish, reconciliation
+    /// does), then the intent is cancelled at the gateway and the wish marked done. An
+    /// open attempt becomes cancelled; a declined one stays failed (what the buyer and
+    /// staff were told). If the gateway refuses because the intent already succeeded
+    /// (or failed), what it says is applied instead and the caller finds the order
+    /// moved on. An unreachable gateway leaves the wish stored and answers the error.
+    pub(super) async fn void(&self, payment: &Payment) -> Result<()> {
+        self.set_void(payment.id, VoidState::Requested).await?;
         match self.inner.gateway.cancel_intent(&payment.intent_id).await {
             Ok(_) => {
                 payment::Entity::update_many()
@@ -118,19 +123,36 @@ impl PaymentService {
                     .filter(payment::Column::Status.is_in(PaymentStatus::ALL.into_iter().filter(|s| s.is_open()).map(|s| s.as_str())))
                     .exec(self.inner.db.conn())
                     .await?;
-                self.deliver(&payment.intent_id).await.map(drop)
+                self.set_void(payment.id, VoidState::Done).await?;
+                Box::pin(self.deliver(&payment.intent_id)).await.map(drop)
             }
             Err(GatewayError::Rejected { .. }) => {
                 let intent = self.inner.gateway.retrieve_intent(&payment.intent_id).await?;
-                self.apply_event(&GatewayEvent::from_intent(self.gateway_kind(), &intent)).await?;
+                Box::pin(self.apply_event(&GatewayEvent::from_intent(self.gateway_kind(), &intent))).await?;
+                if matches!(intent.status, IntentStatus::Succeeded | IntentStatus::Canceled) {
+                    self.set_void(payment.id, VoidState::Done).await?;
+                }
                 Ok(())
             }
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Staff: cancels an unpaid order: its open payment is cancelled at the gateway
-    /// first, then its holds are released. Money that already arrived wins.
+    /// Moves an attempt's void work forward (`requested` never undoes `done`).
+    async fn set_void(&self, payment_id: i64, state: VoidState) -> Result<()> {
+        let mut update = payment::Entity::update_many()
+            .col_expr(payment::Column::VoidState, Expr::val(state.as_str()))
+            .filter(payment::Column::Id.eq(payment_id));
+        if state == VoidState::Requested {
+            update = update.filter(payment::Column::VoidState.is_null());
+        }
+        update.exec(self.inner.db.conn()).await?;
+        Ok(())
+    }
+
+    /// Staff: cancels an unpaid order: every attempt the gateway could still take money
+    /// for (open or declined) is cancelled there first, then its holds are released.
+    /// Money that already arrived wins.
     #[tracing::instrument(skip(self, reason), err(level = "debug"))]
     pub async fn cancel_order(&self, order_id: i64, expected_version: i64, actor: Actor, reason: &str) -> Result<Order> {
         let order = self.order(order_id).await?;
@@ -138,8 +160,8 @@ impl PaymentService {
             return Err(Error::stale("order", expected_version, i64::from(order.version)));
         }
         order.status.check(OrderStatus::Cancelled)?;
-        for p in self.payments_of(order_id).await?.into_iter().filter(|p| p.status.is_open()) {
-            self.stop(&p).await?;
+        for p in self.payments_of(order_id).await?.into_iter().filter(Payment::needs_void) {
+            self.void(&p).await?;
         }
         let now = self.order(order_id).await?;
         if now.status != order.status {
@@ -314,8 +336,9 @@ impl PaymentService {
     }
 
     /// Expires orders whose payment window passed (not those with money in flight),
-    /// gives their stock back, and cancels their open intents so a late payment is
-    /// unlikely (one that still arrives is applied like any other).
+    /// gives their stock back, and cancels their open and declined intents at the
+    /// gateway so a late payment is unlikely (one that still arrives is applied like
+    /// any other).
     pub async fn expire_unpaid(&self, batch: u64) -> Result<usize> {
         let mut expired = 0;
         for order_id in self.inner.orders.due_for_expiry(batch).await? {
@@ -331,9 +354,9 @@ impl PaymentService {
                 continue;
             }
             expired += 1;
-            for p in self.payments_of(order_id).await?.into_iter().filter(|p| p.status.is_open()) {
-                if let Err(e) = self.stop(&p).await {
-                    tracing::warn!(order_id, intent_id = %p.intent_id, error = %e, "could not cancel the intent of an expired order");
+            for p in self.payments_of(order_id).await?.into_iter().filter(Payment::needs_void) {
+                if let Err(e) = self.void(&p).await {
+                    tracing::warn!(order_id, intent_id = %p.intent_id, error = %e, "could not cancel the intent of an expired order; reconciliation will retry");
                 }
             }
         }

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::gateway::{Failure, GatewayEvent, PaymentChange, RefundStatus};
 use super::model::record_attempt;
-use super::{Payment, PaymentService, PaymentStatus, latest_in};
+use super::{Payment, PaymentService, PaymentStatus, VoidState, latest_in};
 use crate::actor::Actor;
 use crate::db::WriteTxn;
 use crate::entity::{gateway_event, order, order_line, payment, refund};
@@ -60,11 +60,11 @@ impl Outcome {
     }
 }
 
-/// Work for after the commit: other open attempts of an order just paid are cancelled
-/// at the gateway so the buyer cannot pay twice.
+/// Work for after the commit: the other attempts of an order just paid that the
+/// gateway could still take money for are cancelled there, so the buyer cannot pay twice.
 #[derive(Default)]
 struct After {
-    cancel_intents: Vec<String>,
+    void: Vec<Payment>,
 }
 
 const ACTOR: Actor = Actor::Gateway;
@@ -118,13 +118,9 @@ impl PaymentService {
                 tracing::info!(outcome = outcome.applied.as_str(), order_id = ?outcome.order_id, detail = %outcome.detail, "payment event")
             }
         }
-        for intent_id in after.cancel_intents {
-            if let Err(e) = self.inner.gateway.cancel_intent(&intent_id).await {
-                tracing::warn!(%intent_id, error = %e, "could not cancel a superseded payment intent");
-            }
-            // The test gateway's cancellation events; Stripe sends webhooks.
-            for event in self.inner.gateway.take_deliveries(&intent_id) {
-                Box::pin(self.apply_event(&event)).await?;
+        for payment in after.void {
+            if let Err(e) = Box::pin(self.void(&payment)).await {
+                tracing::warn!(intent_id = %payment.intent_id, error = %e, "could not cancel a superseded payment intent; reconciliation will retry");
             }
         }
         Ok(outcome)
@@ -152,7 +148,7 @@ impl PaymentService {
                 }
                 set_payment(txn, &payment, PaymentStatus::Succeeded, Some(*amount_received), None).await?;
                 let data = json!({ "attempt": attempt, "intentId": intent_id, "amount": amount_received });
-                let others = open_attempts(txn, order.id, payment.id).await?;
+                let others = to_void(txn, order.id, payment.id).await?;
                 let right_amount = *amount_received == order.total.amount && currency.eq_ignore_ascii_case(order.total.currency.code());
                 let outcome = match order.status {
                     _ if !right_amount => {
@@ -183,7 +179,7 @@ impl PaymentService {
                         return Ok(Outcome::new(Applied::Applied, id, cause));
                     }
                 };
-                after.cancel_intents.extend(others);
+                after.void.extend(others);
                 Ok(Outcome::new(Applied::Applied, id, format!("order {outcome}")))
             }
             PaymentChange::Failed(failure) => {
@@ -225,7 +221,9 @@ impl PaymentService {
                 };
                 if !payment.status.is_open() || payment.status == status {
                     let cause = format!("{} arrived with attempt {attempt} {}: ignored", event.event_type, payment.status.as_str());
-                    if !payment.status.is_open() && payment.status != status {
+                    // A declined attempt we cancelled at the gateway is expected news.
+                    let voided = status == PaymentStatus::Canceled && payment.status == PaymentStatus::Failed;
+                    if !payment.status.is_open() && payment.status != status && !voided {
                         self.ignore(txn, &order, &cause, event).await?;
                     }
                     return Ok(Outcome::new(Applied::Ignored, id, cause));
@@ -494,18 +492,30 @@ async fn set_payment(
     Ok(())
 }
 
-/// The intents of an order's other attempts that could still take money.
-async fn open_attempts(txn: &WriteTxn, order_id: i64, except: i64) -> Result<Vec<String>> {
-    let open: Vec<&str> = PaymentStatus::ALL.into_iter().filter(|s| s.is_open()).map(PaymentStatus::as_str).collect();
-    Ok(payment::Entity::find()
+/// An order's other attempts that the gateway could still take money for (open or
+/// declined), marked in this transaction to be cancelled there: if the process stops
+/// before it cancels them, reconciliation does.
+async fn to_void(txn: &WriteTxn, order_id: i64, except: i64) -> Result<Vec<Payment>> {
+    let payable: Vec<&str> = PaymentStatus::ALL.into_iter().filter(|s| s.payable_at_gateway()).map(PaymentStatus::as_str).collect();
+    let others: Vec<Payment> = payment::Entity::find()
         .filter(payment::Column::OrderId.eq(order_id))
         .filter(payment::Column::Id.ne(except))
-        .filter(payment::Column::Status.is_in(open))
+        .filter(payment::Column::Status.is_in(payable))
         .all(&**txn)
         .await?
         .into_iter()
-        .map(|p| p.intent_id)
-        .collect())
+        .map(Payment::from_model)
+        .filter(|p| p.as_ref().map_or(true, Payment::needs_void))
+        .collect::<Result<_>>()?;
+    if !others.is_empty() {
+        payment::Entity::update_many()
+            .col_expr(payment::Column::VoidState, Expr::val(VoidState::Requested.as_str()))
+            .filter(payment::Column::Id.is_in(others.iter().map(|p| p.id)))
+            .filter(payment::Column::VoidState.is_null())
+            .exec(&**txn)
+            .await?;
+    }
+    Ok(others)
 }
 
 /// (variant, quantity) of an order's lines.

@@ -40,7 +40,7 @@ pub use actions::{RefundOutcome, RetryOutcome};
 pub use apply::{Applied, Outcome};
 pub use gateway::{Failure, GatewayEvent, GatewayKind, PaymentChange, PaymentGateway};
 pub use issues::{PaymentIssue, PaymentIssueKind};
-pub use model::{Payment, PaymentStart, PaymentStatus, Refund, RefundState};
+pub use model::{Payment, PaymentStart, PaymentStatus, Refund, RefundState, VoidState};
 pub use reconcile::ReconcileReport;
 pub use settings::{GatewayChoice, PaymentsConfig};
 pub use test_gateway::{CardOutcome, TEST_CARDS, TestCard, TestGateway};

@@ -63,6 +63,12 @@ impl PaymentStatus {
         !matches!(self, PaymentStatus::Succeeded | PaymentStatus::Failed | PaymentStatus::Canceled)
     }
 
+    /// Could still be paid at the gateway: open, or declined (a declined intent waits
+    /// there for another card, `requires_payment_method`), until it is cancelled there.
+    pub fn payable_at_gateway(self) -> bool {
+        self.is_open() || self == PaymentStatus::Failed
+    }
+
     pub(super) fn of_intent(status: IntentStatus) -> Self {
         match status {
             IntentStatus::RequiresPaymentMethod => PaymentStatus::RequiresPaymentMethod,
@@ -89,6 +95,8 @@ pub struct Payment {
     pub status: PaymentStatus,
     /// The gateway's reason for the last failure.
     pub failure: Option<Failure>,
+    /// Whether the intent was (or is to be) cancelled at the gateway.
+    pub void: VoidState,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -112,9 +120,44 @@ impl Payment {
                 (Some(code), Some(message)) => Some(Failure { code, message }),
                 _ => None,
             },
+            void: VoidState::parse(m.void_state.as_deref()),
             created_at: m.created_at,
             updated_at: m.updated_at,
         })
+    }
+
+    /// An attempt the gateway might still take money for, that is not cancelled there yet.
+    pub fn needs_void(&self) -> bool {
+        self.status.payable_at_gateway() && self.void != VoidState::Done
+    }
+}
+
+/// Cancelling an attempt's intent at the gateway, as stored work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VoidState {
+    /// Nobody asked.
+    None,
+    /// To be cancelled (reconciliation retries it until the gateway confirms).
+    Requested,
+    /// The gateway confirmed the intent can take no more money.
+    Done,
+}
+
+impl VoidState {
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            VoidState::None => None,
+            VoidState::Requested => Some("requested"),
+            VoidState::Done => Some("done"),
+        }
+    }
+
+    fn parse(s: Option<&str>) -> Self {
+        match s {
+            Some("done") => VoidState::Done,
+            Some(_) => VoidState::Requested,
+            None => VoidState::None,
+        }
     }
 }
 

@@ -10,9 +10,9 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::gateway::{GatewayError, GatewayEvent};
-use super::{Applied, PaymentService, PaymentStatus};
+use super::{Applied, Payment, PaymentService, PaymentStatus, VoidState};
 use crate::entity::payment;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReconcileReport {
@@ -37,14 +37,45 @@ impl crate::periodic::PassOutcome for ReconcileReport {
 }
 
 impl PaymentService {
-    /// Checks up to `batch` open payments, and up to `batch` pending refunds, untouched
-    /// for `PAYMENT_RECONCILE_AFTER_SECS`.
+    /// Finishes up to `batch` cancellations at the gateway that did not go through,
+    /// then checks up to `batch` open payments, and up to `batch` pending refunds,
+    /// untouched for `PAYMENT_RECONCILE_AFTER_SECS`.
     #[tracing::instrument(skip(self))]
     pub async fn reconcile(&self, batch: u64) -> Result<ReconcileReport> {
         let now = Utc::now();
         let cutoff = now - chrono::Duration::from_std(self.inner.config.reconcile_after).unwrap_or(chrono::Duration::minutes(5));
-        let open: Vec<&str> = PaymentStatus::ALL.into_iter().filter(|s| s.is_open()).map(PaymentStatus::as_str).collect();
         let not_recently_checked = || Condition::any().add(payment::Column::CheckedAt.is_null()).add(payment::Column::CheckedAt.lt(cutoff));
+        let mut report = ReconcileReport::default();
+
+        // Voids first: an open attempt waiting to be cancelled is cancelled, not read back.
+        let voids = payment::Entity::find()
+            .filter(payment::Column::Gateway.eq(self.gateway_kind().as_str()))
+            .filter(payment::Column::VoidState.eq(VoidState::Requested.as_str()))
+            .filter(not_recently_checked())
+            .order_by_asc(payment::Column::UpdatedAt)
+            .limit(batch)
+            .all(self.inner.db.conn())
+            .await?;
+        for m in voids {
+            if !self.claim(m.id, now, not_recently_checked()).await? {
+                continue;
+            }
+            report.checked += 1;
+            let payment = Payment::from_model(m)?;
+            match self.void(&payment).await {
+                Ok(()) => {
+                    tracing::info!(intent_id = %payment.intent_id, order_id = payment.order_id, "reconciliation cancelled an intent at the gateway");
+                    report.changed += 1;
+                }
+                Err(Error::GatewayUnavailable { detail }) => {
+                    tracing::warn!(intent_id = %payment.intent_id, error = %detail, "reconciliation could not reach the gateway to cancel an intent");
+                    report.unreachable += 1;
+                }
+                Err(e) => tracing::warn!(intent_id = %payment.intent_id, error = %e, "reconciliation could not cancel an intent"),
+            }
+        }
+
+        let open: Vec<&str> = PaymentStatus::ALL.into_iter().filter(|s| s.is_open()).map(PaymentStatus::as_str).collect();
         let due: Vec<(i64, String)> = payment::Entity::find()
             .select_only()
             .column(payment::Column::Id)
@@ -58,15 +89,8 @@ impl PaymentService {
             .into_tuple()
             .all(self.inner.db.conn())
             .await?;
-        let mut report = ReconcileReport::default();
         for (id, intent_id) in due {
-            let claimed = payment::Entity::update_many()
-                .col_expr(payment::Column::CheckedAt, Expr::val(now))
-                .filter(payment::Column::Id.eq(id))
-                .filter(not_recently_checked())
-                .exec(self.inner.db.conn())
-                .await?;
-            if claimed.rows_affected != 1 {
+            if !self.claim(id, now, not_recently_checked()).await? {
                 continue; // another instance has it
             }
             report.checked += 1;
@@ -90,5 +114,16 @@ impl PaymentService {
         }
         self.reconcile_refunds(batch, cutoff, &mut report).await?;
         Ok(report)
+    }
+
+    /// Claims a payment for this pass (false: another instance has it).
+    async fn claim(&self, id: i64, now: chrono::DateTime<Utc>, unclaimed: Condition) -> Result<bool> {
+        let claimed = payment::Entity::update_many()
+            .col_expr(payment::Column::CheckedAt, Expr::val(now))
+            .filter(payment::Column::Id.eq(id))
+            .filter(unclaimed)
+            .exec(self.inner.db.conn())
+            .await?;
+        Ok(claimed.rows_affected == 1)
     }
 }

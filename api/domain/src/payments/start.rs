@@ -12,8 +12,9 @@ use crate::error::{Error, Result};
 use crate::orders::{Order, OrderStatus};
 
 impl PaymentService {
-    /// Starts (or resumes) paying an order: its open attempt, or a new one. A failed
-    /// order is reopened first (its stock held again, all or nothing).
+    /// Starts (or resumes) paying an order: its open attempt, or a new one (the declined
+    /// one before it cancelled at the gateway first). A failed order is reopened first
+    /// (its stock held again, all or nothing).
     #[tracing::instrument(skip(self), err(level = "debug"))]
     pub async fn start(&self, order_id: i64, actor: Actor) -> Result<PaymentStart> {
         let order = self.order(order_id).await?;
@@ -23,15 +24,31 @@ impl PaymentService {
             other if other.is_paid() => return Err(Error::AlreadyPaid),
             other => return Err(Error::invalid("orderId", format!("this order is {other}: there is nothing to pay"))),
         }
-        let mut replaced = false;
+        let (mut replaced, mut voided) = (false, false);
         loop {
             let order = self.order(order_id).await?;
+            if order.status.is_paid() {
+                return Err(Error::AlreadyPaid);
+            }
             if order.status != OrderStatus::PendingPayment {
                 return Err(Error::invalid("orderId", format!("this order is {}: there is nothing to pay", order.status)));
             }
             let latest = self.latest_payment(order_id).await?;
             let payment = match latest {
                 Some(p) if p.status.is_open() => p,
+                // A declined intent can still be paid at the gateway: cancel it there
+                // before making another, so one attempt at most can take the money.
+                // (If it was paid meanwhile, that is applied and the loop sees it.)
+                Some(p) if p.needs_void() && !voided => {
+                    voided = true;
+                    // On a task of its own: voiding may apply events, a deep call chain
+                    // that would otherwise sit on top of this request's.
+                    let service = self.clone();
+                    tokio::spawn(async move { service.void(&p).await })
+                        .await
+                        .map_err(|e| Error::Internal(anyhow::anyhow!("voiding a payment attempt stopped: {e}")))??;
+                    continue;
+                }
                 other => self.new_attempt(&order, other.map(|p| p.attempt).unwrap_or(0) + 1).await?,
             };
             // The gateway's view, for the client secret; it may know more than we do

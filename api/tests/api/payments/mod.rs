@@ -11,6 +11,7 @@ mod refunds;
 mod staff;
 mod stand_in;
 mod stripe;
+mod voids;
 mod webhook;
 
 use serde_json::{Value, json};

@@ -236,20 +236,13 @@ async fn sales_count_paid_orders_and_leave_out_refunded_and_unpaid_ones() {
 
 #[tokio::test]
 async fn a_failed_order_nobody_retries_expires_after_the_retry_window() {
-    use sea_orm::sea_query::Expr;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let app = TestApp::spawn().await;
     let b = pending_order(&app, 5, 1).await;
     let secret = pay(&app, &b).await["clientSecret"].as_str().unwrap().to_owned();
     confirm(&app, &secret, DECLINED).await;
     assert_eq!(app.services.payments.expire_unpaid(100).await.unwrap(), 0, "a failed order waits a day for its retry");
 
-    stockade_domain::entity::order::Entity::update_many()
-        .col_expr(stockade_domain::entity::order::Column::PaymentDeadline, Expr::val(chrono::Utc::now() - chrono::Duration::seconds(1)))
-        .filter(stockade_domain::entity::order::Column::Id.eq(db_id(&b.order["id"])))
-        .exec(app.database.conn())
-        .await
-        .unwrap();
+    super::late::deadline_passes(&app, &b).await;
     assert_eq!(app.services.payments.expire_unpaid(100).await.unwrap(), 1);
     let order = order_of(&app, &b).await;
     assert_eq!(order["status"], "EXPIRED", "{order}");
