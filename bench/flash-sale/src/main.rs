@@ -20,7 +20,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, EntityTrait};
-use stockade::config::Config;
+use stockade::config::{Config, Env};
 use stockade_domain::actor::Actor;
 use stockade_domain::entity::{product, variant};
 use stockade_domain::inventory::{InventoryService, InventorySettings};
@@ -45,13 +45,14 @@ async fn main() -> anyhow::Result<()> {
     let clients = env_number("CLIENTS", 64)?;
     let duration = Duration::from_secs(env_number("DURATION_SECS", 10)? as u64);
     let skus = env_number("SKUS", 1000)?;
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", url),
-        ("DATABASE_MAX_CONNECTIONS", clients.to_string()),
-        ("SEED_DEMO", "false".to_owned()),
-        ("LOG_FORMAT", "pretty".to_owned()),
+    let max_connections = clients.to_string();
+    let env = Env::from_pairs(&[
+        ("DATABASE_URL", url.as_str()),
+        ("DATABASE_MAX_CONNECTIONS", max_connections.as_str()),
+        ("SEED_DEMO", "false"),
+        ("LOG_FORMAT", "pretty"),
     ]);
-    let config = Config::from_lookup(move |k| vars.get(k).cloned())?;
+    let config = Config::read(&env)?;
     if !matches!(config.database.target, stockade_domain::db::DatabaseTarget::Postgres { .. }) {
         bail!("the flash-sale benchmark runs on Postgres");
     }
