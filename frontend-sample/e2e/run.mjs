@@ -456,6 +456,39 @@ const stories = {
     await ctx.close();
   },
 
+  async 'graphiql-offline'({ browser, api }) {
+    // The API's own GraphiQL with no network beyond this machine: the page, its
+    // scripts and styles all come from the server.
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await ctx.newPage();
+    const outside = [];
+    const problems = [];
+    await ctx.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (url.hostname === '127.0.0.1') return route.continue();
+      outside.push(url.href);
+      return route.abort('internetdisconnected');
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('requestfailed', (r) => problems.push(`${r.url()}: ${r.failure()?.errorText}`));
+    await page.goto(api.url);
+    await page.locator('.graphiql-container').waitFor();
+    await page.locator('.graphiql-query-editor .CodeMirror').waitFor();
+    await page.evaluate((q) => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(q),
+      '{\n  products(first: 2, sortBy: NAME_ASC) {\n    totalCount\n    edges { node { name } }\n  }\n}\n');
+    await page.getByRole('button', { name: /Execute query/ }).click();
+    const response = page.locator('.graphiql-response');
+    await response.getByText('"totalCount"').waitFor();
+    const shown = await response.innerText();
+    const expected = (await gql(api.url, '{ products(first: 2, sortBy: NAME_ASC) { totalCount edges { node { name } } } }')).products;
+    assert.match(shown, new RegExp(`"totalCount": ${expected.totalCount}`), shown);
+    for (const e of expected.edges) assert.ok(shown.includes(e.node.name), `${e.node.name} in ${shown}`);
+    await shot(page, '22-graphiql-offline');
+    assert.deepEqual(outside, [], 'asked for nothing beyond the server');
+    assert.deepEqual(problems, [], 'no script errors or failed requests');
+    await ctx.close();
+  },
+
   async 'axe-main-pages'({ browser, app, products }) {
     const p = products[5];
     for (const [label, viewport] of [['desktop', { width: 1280, height: 900 }], ['phone', { width: 390, height: 844 }]]) {

@@ -11,11 +11,10 @@
 
 use std::collections::HashMap;
 
-use async_graphql::http::GraphiQLSource;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Query, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::auth::{self, browse_limit, client_info};
@@ -159,10 +158,7 @@ pub async fn get(
     let Some(query) = params.get("query") else {
         let html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
         if html && state.config.graphql.graphiql {
-            return Html(
-                GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").title("Stockade GraphiQL").finish(),
-            )
-            .into_response();
+            return super::graphiql::page();
         }
         return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, "missing `query` parameter");
     };

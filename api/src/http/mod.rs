@@ -2,6 +2,7 @@
 
 mod auth;
 mod demo_images;
+mod graphiql;
 mod graphql;
 mod health;
 pub mod request_id;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/demo-images/{file}", get(demo_images::image))
+        .route("/graphiql/{file}", get(graphiql::asset))
         .route("/webhooks/stripe", axum::routing::post(webhooks::stripe).layer(axum::extract::DefaultBodyLimit::max(webhooks::MAX_BODY)))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(limit_head))

@@ -138,11 +138,45 @@ async fn get_runs_queries_refuses_mutations_and_serves_graphiql() {
     assert_eq!(res.status(), 405);
 }
 
+/// GraphiQL needs nothing from the internet: the page names only this server's assets,
+/// each with the integrity of what the server then serves, under a policy that allows
+/// nothing else. (`frontend-sample/e2e` runs it in Chromium with the network cut off.)
+#[tokio::test]
+async fn graphiql_is_served_from_the_server_itself() {
+    use base64::Engine;
+    use sha2::Digest;
+    let app = TestApp::spawn().await;
+    let res = app.client.get(app.url("/graphql")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    let page = res.text().await.unwrap();
+    assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("//unpkg"), "{page}");
+    let mut assets = 0;
+    for part in page.split("=\"/graphiql/").skip(1) {
+        let (file, rest) = part.split_once('"').unwrap();
+        let integrity = rest.split("integrity=\"").nth(1).and_then(|r| r.split('"').next()).expect("an integrity");
+        let res = app.client.get(app.url(&format!("/graphiql/{file}"))).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{file}");
+        assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
+        let kind = if file.ends_with(".css") { "text/css" } else { "text/javascript" };
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with(kind), "{file}");
+        let body = res.bytes().await.unwrap();
+        let sha384 = base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&body));
+        assert_eq!(integrity, format!("sha384-{sha384}"), "{file}");
+        assets += 1;
+    }
+    assert_eq!(assets, 5, "GraphiQL's script and style, React, React DOM, and the start script");
+    assert_eq!(app.client.get(app.url("/graphiql/../Cargo.toml")).send().await.unwrap().status(), 404);
+    assert_eq!(app.client.get(app.url("/graphiql/graphiql.min.js")).send().await.unwrap().status(), 404);
+}
+
 #[tokio::test]
 async fn graphiql_and_introspection_can_be_switched_off() {
     let app = TestApp::spawn_with(crate::helpers::TestDb::seeded(), &[("GRAPHIQL", "false"), ("GRAPHQL_INTROSPECTION", "false")]).await;
     let res = app.client.get(app.url("/graphql")).header("accept", "text/html").send().await.unwrap();
     assert_eq!(res.status(), 400);
+    assert_eq!(app.client.get(app.url("/graphiql/start.js")).send().await.unwrap().status(), 404, "nor its assets");
     let body = app.gql("{ __schema { types { name } } }", json!({})).await;
     assert_eq!(body["data"]["__schema"], Value::Null, "introspection answers nothing: {body}");
     assert!(app.gql_ok("{ categories { slug } }", json!({})).await["categories"].is_array());
