@@ -136,6 +136,12 @@ impl PaymentService {
         let Some(payment) = self.payment_for(txn, event, intent_id).await? else {
             return Ok(Outcome::new(Applied::Unmatched, None, format!("no payment has intent {intent_id}")));
         };
+        // Events of one order are applied one at a time, each seeing what the one before
+        // it did: without this, a failure read the order as unpaid while a success of the
+        // same intent committed (IllegalTransition), and a late `processing` overwrote a
+        // payment just marked succeeded. Order first, then payment, everywhere.
+        lock_order(txn, payment.order_id).await?;
+        let payment = lock_payment(txn, &payment).await?;
         let row = order::Entity::find_by_id(payment.order_id).one(&**txn).await?.ok_or_else(|| Error::not_found("order", "orderId"))?;
         let order = Order::try_from(row)?;
         let id = Some(order.id);
@@ -233,10 +239,7 @@ impl PaymentService {
                 self.inner.orders.note_in(&**txn, order.id, kind, Change { actor: ACTOR, cause: &cause }, Some(data)).await?;
                 Ok(Outcome::new(Applied::Applied, id, cause))
             }
-            PaymentChange::Refunded { amount_refunded, .. } => {
-                let payment = lock_payment(txn, &payment).await?;
-                self.refunded(txn, &order, &payment, *amount_refunded, None).await
-            }
+            PaymentChange::Refunded { amount_refunded, .. } => self.refunded(txn, &order, &payment, *amount_refunded, None).await,
             PaymentChange::RefundSettled { refund_id, gateway_refund_id, status } => {
                 self.refund_settled(txn, &order, &payment, *refund_id, gateway_refund_id, *status).await
             }
@@ -355,7 +358,6 @@ impl PaymentService {
         status: RefundStatus,
     ) -> Result<Outcome> {
         let id = Some(order.id);
-        let payment = lock_payment(txn, payment).await?;
         let Some(row) = refund::Entity::find_by_id(refund_id).filter(refund::Column::PaymentId.eq(payment.id)).one(&**txn).await? else {
             return Ok(Outcome::new(Applied::Unmatched, id, format!("refund {refund_id} is not one of this payment's")));
         };
@@ -368,7 +370,7 @@ impl PaymentService {
             .exec(&**txn)
             .await?;
         match status {
-            RefundStatus::Succeeded => self.refunded(txn, order, &payment, payment.amount_refunded.amount + row.amount, Some(row.id)).await,
+            RefundStatus::Succeeded => self.refunded(txn, order, payment, payment.amount_refunded.amount + row.amount, Some(row.id)).await,
             RefundStatus::Failed => {
                 refund::Entity::update_many()
                     .col_expr(refund::Column::Status, Expr::val(RefundStatus::Failed.as_str()))
@@ -389,7 +391,7 @@ impl PaymentService {
     /// A charge's refunded total went up: record it, settle the refunds staff asked
     /// for (`only` that one, or oldest first up to the total), restock if they chose
     /// so, and mark the order refunded once all is back. `payment` was read under its
-    /// lock ([`lock_payment`]).
+    /// lock (see `decide`).
     async fn refunded(&self, txn: &WriteTxn, order: &Order, payment: &Payment, amount_refunded: i64, only: Option<i64>) -> Result<Outcome> {
         let id = Some(order.id);
         if amount_refunded <= payment.amount_refunded.amount {
@@ -457,8 +459,17 @@ impl PaymentService {
     }
 }
 
-/// Takes the payment's row lock, so that what changes its refunded total is applied
-/// one at a time, and reads it again under that lock.
+/// Takes the order's row lock (a no-op update): events for one order apply one at a time.
+async fn lock_order(txn: &WriteTxn, order_id: i64) -> Result<()> {
+    order::Entity::update_many()
+        .col_expr(order::Column::Id, Expr::col(order::Column::Id))
+        .filter(order::Column::Id.eq(order_id))
+        .exec(&**txn)
+        .await?;
+    Ok(())
+}
+
+/// Takes the payment's row lock and reads it again under that lock.
 async fn lock_payment(txn: &WriteTxn, payment: &Payment) -> Result<Payment> {
     payment::Entity::update_many()
         .col_expr(payment::Column::UpdatedAt, Expr::val(Utc::now()))

@@ -10,6 +10,7 @@ mod reconcile;
 mod refunds;
 mod staff;
 mod stand_in;
+mod storm;
 mod stripe;
 mod voids;
 mod webhook;
