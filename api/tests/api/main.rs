@@ -19,4 +19,5 @@ mod outage;
 mod outbox;
 mod payments;
 mod schema;
+mod signals;
 mod ws;
