@@ -9,6 +9,7 @@ mod catalog_edit;
 mod cli;
 mod commerce;
 mod events;
+mod faults;
 mod fuzz;
 mod helpers;
 mod hostile;

@@ -1,0 +1,231 @@
+//! Faults with real processes: two `stockade` binaries on one database sell the last
+//! units of a drop, and one of them is killed with SIGKILL in the middle of the sale.
+//! No buyer told "paid" is without a paid order, nothing is oversold, every hold the
+//! dead instance stranded is released once it expires, and the ledger reconciles. Runs
+//! on both backends (two processes share the SQLite file the way they share Postgres).
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use stockade_domain::entity::order;
+
+use crate::commerce::{ADDRESS, assert_reconciles, stock, stocked_variant};
+use crate::helpers::{TestApp, TestDb};
+
+const BIN: &str = env!("CARGO_BIN_EXE_stockade");
+const UNITS: i64 = 12;
+const BUYERS: usize = 32;
+
+struct Instance {
+    base: String,
+    child: tokio::process::Child,
+    _data: tempfile::TempDir,
+}
+
+async fn instance(db: &TestDb) -> Instance {
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let log = std::fs::File::create(data.path().join("server.log")).unwrap();
+    let child = tokio::process::Command::new(BIN)
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db.url())
+        .env("DATA_DIR", data.path())
+        .env("LISTEN_ADDR", addr.to_string())
+        .env("SEED_DEMO", "false")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "warn")
+        .env("RATE_LIMIT_BROWSE_PER_MINUTE", "0")
+        .env("RATE_LIMIT_CHECKOUT_PER_MINUTE", "0")
+        .env("RATE_LIMIT_CHECKOUT_ACCOUNT_PER_MINUTE", "0")
+        // The test runs the expiry itself, as if the holds' time had passed.
+        .env("RESERVATION_SWEEP_INTERVAL_SECS", "0")
+        .env("COMMERCE_SWEEP_INTERVAL_SECS", "0")
+        .env("PAYMENT_RECONCILE_INTERVAL_SECS", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+        assert!(Instant::now() < deadline, "instance not ready in 120 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Instance { base, child, _data: data }
+}
+
+/// What one buyer was told.
+#[derive(Debug)]
+enum Told {
+    /// The order is paid (its id).
+    Paid(String),
+    OutOfStock,
+    /// The instance went away mid-way: the buyer was told nothing final.
+    LostContact,
+}
+
+async fn call(client: &reqwest::Client, base: &str, query: &str, variables: Value) -> Result<Value, String> {
+    let res = client
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let body: Value = res.json().await.map_err(|e| e.to_string())?;
+    assert!(body["errors"].is_null(), "{body}");
+    Ok(body["data"].clone())
+}
+
+/// A guest buying one unit: cart, checkout, payment with a card that succeeds.
+async fn buy(client: reqwest::Client, base: String, variant: String, n: usize) -> Told {
+    let go = async {
+        let created = call(
+            &client,
+            &base,
+            "mutation($l: [CartLineInput!]) { cartCreate(lines: $l) { cart { id } cartToken userErrors { code } } }",
+            json!({ "l": [{ "variantId": variant, "quantity": 1 }] }),
+        )
+        .await?;
+        let created = &created["cartCreate"];
+        if created["userErrors"][0]["code"] == "OUT_OF_STOCK" {
+            return Ok(Told::OutOfStock);
+        }
+        assert_eq!(created["userErrors"], json!([]), "{created}");
+        let (cart, token) = (created["cart"]["id"].clone(), created["cartToken"].clone());
+        let started = call(&client, &base, &format!("mutation($c: ID!, $t: String) {{ checkoutStart(cartId: $c, cartToken: $t, email: \"buyer{n}@example.com\", shippingAddress: {ADDRESS}) {{ userErrors {{ code }} }} }}"),
+            json!({ "c": cart, "t": token })).await?;
+        assert_eq!(started["checkoutStart"]["userErrors"], json!([]), "{started}");
+        let done = call(&client, &base, "mutation($c: ID!, $t: String, $k: String!) { checkoutComplete(cartId: $c, cartToken: $t, idempotencyKey: $k) { order { id } orderToken problems { code } userErrors { code message } } }",
+            json!({ "c": cart, "t": token, "k": format!("buyer-{n}-{}", uuid::Uuid::new_v4()) })).await?;
+        let done = &done["checkoutComplete"];
+        if done["problems"][0]["code"] == "OUT_OF_STOCK" {
+            return Ok(Told::OutOfStock);
+        }
+        let order_id = done["order"]["id"].as_str().unwrap_or_else(|| panic!("{done}")).to_owned();
+        let intent = call(
+            &client,
+            &base,
+            "mutation($o: ID!, $t: String) { paymentIntentCreate(orderId: $o, token: $t) { clientSecret userErrors { code } } }",
+            json!({ "o": order_id, "t": done["orderToken"] }),
+        )
+        .await?;
+        let secret = intent["paymentIntentCreate"]["clientSecret"].clone();
+        assert!(secret.is_string(), "{intent}");
+        let paid = call(&client, &base, "mutation($s: String!) { testPaymentConfirm(clientSecret: $s, cardNumber: \"4242 4242 4242 4242\") { order { status } userErrors { code } } }",
+            json!({ "s": secret })).await?;
+        let status = paid["testPaymentConfirm"]["order"]["status"].as_str().unwrap_or_default().to_owned();
+        assert!(status == "PAID" || status == "NEEDS_ATTENTION", "{paid}");
+        Ok::<_, String>(if status == "PAID" { Told::Paid(order_id) } else { Told::LostContact })
+    };
+    go.await.unwrap_or(Told::LostContact)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_of_two_instances_killed_mid_sale_loses_no_paid_order_and_oversells_nothing() {
+    let db = Arc::new(TestDb::seeded());
+    let setup = TestApp::spawn_on(db.clone(), &[]).await;
+    let (variant, variant_id) = stocked_variant(&setup, UNITS, 2_000).await;
+    let mut doomed = instance(&db).await;
+    let survivor = instance(&db).await;
+
+    // Buyers on both instances at once. Those of the instance to be killed keep coming
+    // (a new buyer after each answer) until it is gone, so the kill lands in traffic.
+    let client = reqwest::Client::new();
+    let buyers: Vec<_> = (0..BUYERS)
+        .map(|n| {
+            let (client, variant) = (client.clone(), variant.clone());
+            if n % 2 == 0 {
+                let base = doomed.base.clone();
+                tokio::spawn(async move {
+                    let mut told = Vec::new();
+                    for round in 0.. {
+                        let t = buy(client.clone(), base.clone(), variant.clone(), n * 1_000 + round).await;
+                        let gone = matches!(t, Told::LostContact);
+                        told.push(t);
+                        if gone {
+                            return told;
+                        }
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    told
+                })
+            } else {
+                let base = survivor.base.clone();
+                tokio::spawn(async move { vec![buy(client, base, variant, n).await] })
+            }
+        })
+        .collect();
+    // Mid-sale: the first orders paid, others between cart and payment.
+    let started = Instant::now();
+    loop {
+        let paid = order::Entity::find().filter(order::Column::Status.eq("paid")).all(setup.database.conn()).await.unwrap().len();
+        if paid >= 2 || started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    doomed.child.start_kill().expect("SIGKILL");
+    doomed.child.wait().await.unwrap();
+
+    let mut told = Vec::new();
+    for (n, b) in buyers.into_iter().enumerate() {
+        for t in b.await.unwrap() {
+            if n % 2 == 1 {
+                assert!(!matches!(t, Told::LostContact), "buyer {n} on the surviving instance got no final answer");
+            }
+            told.push(t);
+        }
+    }
+    let count = |f: fn(&Told) -> bool| told.iter().filter(|t| f(t)).count();
+    let (paid_count, out_of_stock, lost) =
+        (count(|t| matches!(t, Told::Paid(_))), count(|t| matches!(t, Told::OutOfStock)), count(|t| matches!(t, Told::LostContact)));
+    eprintln!("kill -9 mid-sale: {paid_count} buyers told paid, {out_of_stock} out of stock, {lost} cut off");
+
+    // Time passes: whatever the dead instance held expires, on the survivor's schedule.
+    order::Entity::update_many()
+        .col_expr(order::Column::PaymentDeadline, Expr::val(chrono::Utc::now() - chrono::Duration::seconds(1)))
+        .filter(order::Column::Status.eq("pending_payment"))
+        .exec(setup.database.conn())
+        .await
+        .unwrap();
+    setup.services.payments.expire_unpaid(1_000).await.unwrap();
+    setup.inventory.sweep_expired_as_of(chrono::Utc::now() + chrono::Duration::hours(1), 1_000).await.unwrap();
+
+    // Every buyer told "paid" has a paid order; nothing is oversold or left held.
+    let orders_now = order::Entity::find().all(setup.database.conn()).await.unwrap();
+    let status_of = |id: &str| {
+        let row = crate::payments::db_id(&json!(id));
+        orders_now.iter().find(|o| o.id == row).map(|o| o.status.clone())
+    };
+    let paid_told: Vec<&String> = told.iter().filter_map(|t| if let Told::Paid(id) = t { Some(id) } else { None }).collect();
+    for id in &paid_told {
+        assert_eq!(status_of(id).as_deref(), Some("paid"), "a buyer was told paid: {id}");
+    }
+    let paid = orders_now.iter().filter(|o| o.status == "paid").count() as i64;
+    assert!(paid >= paid_told.len() as i64 && paid <= UNITS, "{paid} paid orders, {} buyers told paid", paid_told.len());
+    assert_eq!(stock(&setup, variant_id).await, (UNITS - paid, 0), "sold once per paid order; no hold left");
+    assert!(
+        orders_now.iter().all(|o| matches!(o.status.as_str(), "paid" | "expired")),
+        "{:?}",
+        orders_now.iter().map(|o| &o.status).collect::<Vec<_>>()
+    );
+    // The survivor still sells: whatever is left goes to the next buyer.
+    let next = buy(reqwest::Client::new(), survivor.base.clone(), variant.clone(), 1_000).await;
+    if paid < UNITS {
+        assert!(matches!(next, Told::Paid(_)), "{next:?}");
+    } else {
+        assert!(matches!(next, Told::OutOfStock), "{next:?}");
+    }
+    assert_reconciles(&setup).await;
+}
