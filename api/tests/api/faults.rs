@@ -4,8 +4,6 @@
 //! dead instance stranded is released once it expires, and the ledger reconciles. Runs
 //! on both backends (two processes share the SQLite file the way they share Postgres).
 
-use std::net::SocketAddr;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,53 +14,26 @@ use stockade_domain::entity::order;
 
 use crate::commerce::{ADDRESS, assert_reconciles, stock, stocked_variant};
 use crate::helpers::{TestApp, TestDb};
+use crate::process::ServerProcess;
 
-const BIN: &str = env!("CARGO_BIN_EXE_stockade");
 const UNITS: i64 = 12;
 const BUYERS: usize = 32;
 
-struct Instance {
-    base: String,
-    child: tokio::process::Child,
-    _data: tempfile::TempDir,
-}
-
-async fn instance(db: &TestDb) -> Instance {
-    let data = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let log = std::fs::File::create(data.path().join("server.log")).unwrap();
-    let child = tokio::process::Command::new(BIN)
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", db.url())
-        .env("DATA_DIR", data.path())
-        .env("LISTEN_ADDR", addr.to_string())
-        .env("SEED_DEMO", "false")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn")
-        .env("RATE_LIMIT_BROWSE_PER_MINUTE", "0")
-        .env("RATE_LIMIT_CHECKOUT_PER_MINUTE", "0")
-        .env("RATE_LIMIT_CHECKOUT_ACCOUNT_PER_MINUTE", "0")
+async fn instance(db: &TestDb) -> ServerProcess {
+    let url = db.url();
+    ServerProcess::start(&[
+        ("DATABASE_URL", url.as_str()),
+        ("SEED_DEMO", "false"),
+        ("RUST_LOG", "warn"),
+        ("RATE_LIMIT_BROWSE_PER_MINUTE", "0"),
+        ("RATE_LIMIT_CHECKOUT_PER_MINUTE", "0"),
+        ("RATE_LIMIT_CHECKOUT_ACCOUNT_PER_MINUTE", "0"),
         // The test runs the expiry itself, as if the holds' time had passed.
-        .env("RESERVATION_SWEEP_INTERVAL_SECS", "0")
-        .env("COMMERCE_SWEEP_INTERVAL_SECS", "0")
-        .env("PAYMENT_RECONCILE_INTERVAL_SECS", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary starts");
-    let base = format!("http://{addr}");
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
-        assert!(Instant::now() < deadline, "instance not ready in 120 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Instance { base, child, _data: data }
+        ("RESERVATION_SWEEP_INTERVAL_SECS", "0"),
+        ("COMMERCE_SWEEP_INTERVAL_SECS", "0"),
+        ("PAYMENT_RECONCILE_INTERVAL_SECS", "0"),
+    ])
+    .await
 }
 
 /// What one buyer was told.

@@ -19,6 +19,7 @@ mod inventory_api;
 mod outage;
 mod outbox;
 mod payments;
+mod process;
 mod schema;
 mod signals;
 mod ws;

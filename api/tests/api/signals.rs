@@ -4,8 +4,6 @@
 //! signal path does not depend on the backend, and the in-process shutdown test in
 //! `hostile.rs` runs on both.)
 
-use std::net::SocketAddr;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -13,9 +11,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use stockade_graphql::ids::NodeType;
 
+use crate::process::ServerProcess;
 use crate::ws::Ws;
 
-const BIN: &str = env!("CARGO_BIN_EXE_stockade");
 const LISTING: &str = "{ products(first: 48) { totalCount edges { node { name variants { sku availableQuantity price { amount } } } } } }";
 const STOCK: &str = "subscription($ids: [ID!]!) { stockChanged(variantIds: $ids) { kind } }";
 
@@ -28,36 +26,9 @@ struct Sent {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_under_load_answers_requests_in_flight_closes_sockets_with_1001_and_exits_0() {
-    let data = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    // The log goes to a file: a pipe nobody reads while it runs could fill and stall it.
-    let log_path = data.path().join("server.log");
-    let log_file = std::fs::File::create(&log_path).unwrap();
-    let mut server = tokio::process::Command::new(BIN)
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATA_DIR", data.path())
-        .env("LISTEN_ADDR", addr.to_string())
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .env("RATE_LIMIT_BROWSE_PER_MINUTE", "0")
-        .env("RESPONSE_CACHE_ENTRIES", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log_file.try_clone().unwrap()))
-        .stderr(Stdio::from(log_file))
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary starts");
-    let client = reqwest::Client::new();
-    let base = format!("http://{addr}");
-    let ready = Instant::now() + Duration::from_secs(120);
-    while !client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
-        assert!(Instant::now() < ready, "not ready in 120 s");
-        assert!(server.try_wait().unwrap().is_none(), "the server exited while starting");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let mut server =
+        ServerProcess::start(&[("RUST_LOG", "info"), ("RATE_LIMIT_BROWSE_PER_MINUTE", "0"), ("RESPONSE_CACHE_ENTRIES", "0")]).await;
+    let (addr, base, client) = (server.addr, server.base.clone(), reqwest::Client::new());
 
     // Shoppers watching stock.
     let variant = NodeType::Variant.id(1).0;
@@ -98,14 +69,14 @@ async fn sigterm_under_load_answers_requests_in_flight_closes_sockets_with_1001_
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
     let signalled = Instant::now();
-    let pid = server.id().expect("running").to_string();
+    let pid = server.child.id().expect("running").to_string();
     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
 
     for ws in &mut sockets {
         assert_eq!(ws.closed_with(Duration::from_secs(15)).await.map(|c| c.0), Some(1001), "closed as going away");
     }
-    let status = tokio::time::timeout(Duration::from_secs(30), server.wait()).await.expect("exits in bounded time").unwrap();
-    let log = std::fs::read_to_string(&log_path).unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), server.child.wait()).await.expect("exits in bounded time").unwrap();
+    let log = server.log();
     assert_eq!(status.code(), Some(0), "a clean exit:\n{log}");
     assert!(log.contains("shutting down"), "{log}");
     assert!(!log.contains("panicked"), "{log}");
