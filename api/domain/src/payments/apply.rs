@@ -10,7 +10,7 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 use serde_json::json;
 
-use super::gateway::{Failure, GatewayEvent, PaymentChange, RefundStatus};
+use super::gateway::{Failure, GatewayEvent, PaymentChange, RefundState};
 use super::model::record_attempt;
 use super::{Payment, PaymentService, PaymentStatus, VoidState, latest_in};
 use crate::actor::Actor;
@@ -355,13 +355,13 @@ impl PaymentService {
         payment: &Payment,
         refund_id: i64,
         gateway_refund_id: &str,
-        status: RefundStatus,
+        status: RefundState,
     ) -> Result<Outcome> {
         let id = Some(order.id);
         let Some(row) = refund::Entity::find_by_id(refund_id).filter(refund::Column::PaymentId.eq(payment.id)).one(&**txn).await? else {
             return Ok(Outcome::new(Applied::Unmatched, id, format!("refund {refund_id} is not one of this payment's")));
         };
-        if row.status != RefundStatus::Pending.as_str() {
+        if row.status != RefundState::Pending.as_str() {
             return Ok(Outcome::new(Applied::Ignored, id, format!("refund {refund_id} was already {}", row.status)));
         }
         refund::Entity::update_many()
@@ -370,10 +370,10 @@ impl PaymentService {
             .exec(&**txn)
             .await?;
         match status {
-            RefundStatus::Succeeded => self.refunded(txn, order, payment, payment.amount_refunded.amount + row.amount, Some(row.id)).await,
-            RefundStatus::Failed => {
+            RefundState::Succeeded => self.refunded(txn, order, payment, payment.amount_refunded.amount + row.amount, Some(row.id)).await,
+            RefundState::Failed => {
                 refund::Entity::update_many()
-                    .col_expr(refund::Column::Status, Expr::val(RefundStatus::Failed.as_str()))
+                    .col_expr(refund::Column::Status, Expr::val(RefundState::Failed.as_str()))
                     .col_expr(refund::Column::UpdatedAt, Expr::val(Utc::now()))
                     .filter(refund::Column::Id.eq(row.id))
                     .exec(&**txn)
@@ -384,7 +384,7 @@ impl PaymentService {
                 self.inner.orders.note_in(&**txn, order.id, "refund_failed", Change { actor: ACTOR, cause: &cause }, Some(data)).await?;
                 Ok(Outcome::new(Applied::Applied, id, cause))
             }
-            RefundStatus::Pending => Ok(Outcome::new(Applied::Ignored, id, format!("refund {refund_id} is still pending"))),
+            RefundState::Pending => Ok(Outcome::new(Applied::Ignored, id, format!("refund {refund_id} is still pending"))),
         }
     }
 
@@ -420,7 +420,7 @@ impl PaymentService {
             refund::Entity::find().filter(refund::Column::PaymentId.eq(payment.id)).order_by_asc(refund::Column::Id).all(&**txn).await?;
         let mut settled: i64 = pending.iter().filter(|r| r.status == "succeeded").map(|r| r.amount).sum();
         let mut restock_by: Option<Actor> = None;
-        for r in pending.iter().filter(|r| r.status == "pending" && only.is_none_or(|id| id == r.id)) {
+        for r in pending.iter().filter(|r| r.status == RefundState::Pending.as_str() && only.is_none_or(|id| id == r.id)) {
             if only.is_none() && settled + r.amount > amount_refunded {
                 break;
             }
@@ -469,10 +469,10 @@ async fn lock_order(txn: &WriteTxn, order_id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Takes the payment's row lock and reads it again under that lock.
+/// Takes the payment's row lock (a no-op update) and reads it again under that lock.
 async fn lock_payment(txn: &WriteTxn, payment: &Payment) -> Result<Payment> {
     payment::Entity::update_many()
-        .col_expr(payment::Column::UpdatedAt, Expr::val(Utc::now()))
+        .col_expr(payment::Column::Id, Expr::col(payment::Column::Id))
         .filter(payment::Column::Id.eq(payment.id))
         .exec(&**txn)
         .await?;

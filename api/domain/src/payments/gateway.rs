@@ -139,19 +139,28 @@ pub struct RefundRequest {
     pub refund_id: i64,
 }
 
+/// Where a refund stands, at the gateway and in our `refunds` table alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RefundStatus {
+pub enum RefundState {
     Pending,
     Succeeded,
     Failed,
 }
 
-impl RefundStatus {
+impl RefundState {
     pub fn as_str(self) -> &'static str {
         match self {
-            RefundStatus::Pending => "pending",
-            RefundStatus::Succeeded => "succeeded",
-            RefundStatus::Failed => "failed",
+            RefundState::Pending => "pending",
+            RefundState::Succeeded => "succeeded",
+            RefundState::Failed => "failed",
+        }
+    }
+
+    pub(super) fn parse(s: &str) -> Self {
+        match s {
+            "succeeded" => RefundState::Succeeded,
+            "failed" => RefundState::Failed,
+            _ => RefundState::Pending,
         }
     }
 }
@@ -159,7 +168,7 @@ impl RefundStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefundReply {
     pub id: String,
-    pub status: RefundStatus,
+    pub status: RefundState,
 }
 
 /// What a gateway call can fail with.
@@ -207,7 +216,7 @@ pub enum PaymentChange {
     RefundSettled {
         refund_id: i64,
         gateway_refund_id: String,
-        status: RefundStatus,
+        status: RefundState,
     },
     /// A type we do not act on (acknowledged and recorded).
     Unhandled,
@@ -263,7 +272,7 @@ impl GatewayEvent {
     /// `intent_id`, once the refund is settled (`None` while it is pending). Its id is
     /// derived from the refund and state, so hearing the same answer twice applies it once.
     pub fn from_refund(gateway: GatewayKind, intent_id: &str, refund_id: i64, reply: &RefundReply) -> Option<Self> {
-        if reply.status == RefundStatus::Pending {
+        if reply.status == RefundState::Pending {
             return None;
         }
         Some(GatewayEvent {

@@ -38,9 +38,9 @@ use sha2::Sha256;
 
 pub use actions::{RefundOutcome, RetryOutcome};
 pub use apply::{Applied, Outcome};
-pub use gateway::{Failure, GatewayEvent, GatewayKind, PaymentChange, PaymentGateway};
+pub use gateway::{Failure, GatewayEvent, GatewayKind, PaymentChange, PaymentGateway, RefundState};
 pub use issues::{PaymentIssue, PaymentIssueKind};
-pub use model::{Payment, PaymentStart, PaymentStatus, Refund, RefundState, VoidState};
+pub use model::{Payment, PaymentStart, PaymentStatus, Refund, VoidState};
 pub use reconcile::ReconcileReport;
 pub use settings::{GatewayChoice, PaymentsConfig};
 pub use test_gateway::{CardOutcome, TEST_CARDS, TestCard, TestGateway};

@@ -5,8 +5,8 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
 use super::GatewayKind;
-use super::gateway::Failure;
 use super::gateway::IntentStatus;
+use super::gateway::{Failure, RefundState};
 use crate::actor::Actor;
 use crate::entity::{payment, refund};
 use crate::error::{Error, Result};
@@ -157,30 +157,6 @@ impl VoidState {
             Some("done") => VoidState::Done,
             Some(_) => VoidState::Requested,
             None => VoidState::None,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RefundState {
-    Pending,
-    Succeeded,
-    Failed,
-}
-
-impl RefundState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RefundState::Pending => "pending",
-            RefundState::Succeeded => "succeeded",
-            RefundState::Failed => "failed",
-        }
-    }
-    pub(super) fn parse(s: &str) -> Self {
-        match s {
-            "succeeded" => RefundState::Succeeded,
-            "failed" => RefundState::Failed,
-            _ => RefundState::Pending,
         }
     }
 }

@@ -8,7 +8,7 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::gateway::{GatewayError, GatewayEvent, RefundReply, RefundRequest, RefundStatus};
+use super::gateway::{GatewayError, GatewayEvent, RefundReply, RefundRequest, RefundState};
 use super::reconcile::ReconcileReport;
 use super::{Applied, PaymentService};
 use crate::actor::Actor;
@@ -40,10 +40,10 @@ impl PaymentService {
     pub(super) async fn refund_refused(&self, order_id: i64, refund_id: i64, error: &GatewayError, actor: Actor) -> Result<()> {
         let txn = self.inner.db.begin_write().await?;
         refund::Entity::update_many()
-            .col_expr(refund::Column::Status, Expr::val(RefundStatus::Failed.as_str()))
+            .col_expr(refund::Column::Status, Expr::val(RefundState::Failed.as_str()))
             .col_expr(refund::Column::UpdatedAt, Expr::val(Utc::now()))
             .filter(refund::Column::Id.eq(refund_id))
-            .filter(refund::Column::Status.eq(RefundStatus::Pending.as_str()))
+            .filter(refund::Column::Status.eq(RefundState::Pending.as_str()))
             .exec(&*txn)
             .await?;
         let cause = format!("refund failed: {error}");
@@ -56,7 +56,7 @@ impl PaymentService {
     /// since `cutoff` are claimed (a guarded update, so instances running this at once
     /// take each once) and asked after at the gateway.
     pub(super) async fn reconcile_refunds(&self, batch: u64, cutoff: chrono::DateTime<Utc>, report: &mut ReconcileReport) -> Result<()> {
-        let pending = || refund::Column::Status.eq(RefundStatus::Pending.as_str());
+        let pending = || refund::Column::Status.eq(RefundState::Pending.as_str());
         let due = refund::Entity::find()
             .filter(pending())
             .filter(refund::Column::UpdatedAt.lt(cutoff))

@@ -17,7 +17,7 @@ use stripe_core::refund::{CreateRefund, RetrieveRefund};
 use super::PaymentsConfig;
 use super::gateway::{
     Failure, GatewayError, GatewayKind, Intent, IntentRequest, IntentStatus, META_ATTEMPT, META_ORDER_ID, PaymentGateway, RefundReply,
-    RefundRequest, RefundStatus, order_ref_from,
+    RefundRequest, RefundState, order_ref_from,
 };
 
 /// Calls per request, the first included.
@@ -115,9 +115,9 @@ fn intent_of(pi: stripe_core::PaymentIntent) -> Intent {
 /// `pending` wait; `failed` and `canceled` give nothing back.
 fn refund_reply(refund: &stripe_core::Refund) -> RefundReply {
     let status = match refund.status.as_deref() {
-        Some("succeeded") => RefundStatus::Succeeded,
-        Some("failed") | Some("canceled") => RefundStatus::Failed,
-        _ => RefundStatus::Pending,
+        Some("succeeded") => RefundState::Succeeded,
+        Some("failed") | Some("canceled") => RefundState::Failed,
+        _ => RefundState::Pending,
     };
     RefundReply { id: refund.id.to_string(), status }
 }

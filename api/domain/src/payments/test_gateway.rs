@@ -24,7 +24,7 @@ use sha2::Sha256;
 
 use super::gateway::{
     Failure, GatewayError, GatewayEvent, GatewayKind, Intent, IntentRequest, IntentStatus, META_ATTEMPT, META_ORDER_ID, PaymentChange,
-    PaymentGateway, RefundReply, RefundRequest, RefundStatus, order_ref_from,
+    PaymentGateway, RefundReply, RefundRequest, RefundState, order_ref_from,
 };
 use crate::db::Database;
 use crate::entity::test_gateway_intent as row;
@@ -326,7 +326,7 @@ impl PaymentGateway for TestGateway {
         }
         // Like Stripe, the same key answers with the refund it made first.
         if let Some(id) = m.metadata.get("refunds").and_then(|refunds| refunds.get(&r.idempotency_key)).and_then(|v| v.as_str()) {
-            return Ok(RefundReply { id: id.to_owned(), status: RefundStatus::Succeeded });
+            return Ok(RefundReply { id: id.to_owned(), status: RefundState::Succeeded });
         }
         let refund_id = format!("re_test_{}", &uuid::Uuid::new_v4().simple().to_string()[..24]);
         let mut metadata = m.metadata.clone();
@@ -355,7 +355,7 @@ impl PaymentGateway for TestGateway {
         let now = self.load(&r.intent_id).await?;
         let change = PaymentChange::Refunded { amount_refunded: now.amount_refunded, refund_ids: vec![refund_id.clone()] };
         self.deliver(&r.intent_id, "charge.refunded", change, self.intent(&m).order_ref);
-        Ok(RefundReply { id: refund_id, status: RefundStatus::Succeeded })
+        Ok(RefundReply { id: refund_id, status: RefundState::Succeeded })
     }
 
     async fn retrieve_refund(&self, intent_id: &str, refund_id: &str) -> Result<RefundReply, GatewayError> {
@@ -366,7 +366,7 @@ impl PaymentGateway for TestGateway {
         if !made {
             return Err(GatewayError::Rejected { code: "resource_missing".into(), message: format!("No such refund: '{refund_id}'") });
         }
-        Ok(RefundReply { id: refund_id.to_owned(), status: RefundStatus::Succeeded })
+        Ok(RefundReply { id: refund_id.to_owned(), status: RefundState::Succeeded })
     }
 
     fn take_deliveries(&self, intent_id: &str) -> Vec<GatewayEvent> {
