@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde_json::{Value, json};
+use serde_json::json;
 use stockade_domain::entity::order;
 
-use crate::commerce::{ADDRESS, assert_reconciles, stock, stocked_variant};
+use crate::buyers::{Shop, Told};
+use crate::commerce::{assert_reconciles, stock, stocked_variant};
 use crate::helpers::{TestApp, TestDb};
 use crate::process::ServerProcess;
 
@@ -36,72 +37,6 @@ async fn instance(db: &TestDb) -> ServerProcess {
     .await
 }
 
-/// What one buyer was told.
-#[derive(Debug)]
-enum Told {
-    /// The order is paid (its id).
-    Paid(String),
-    OutOfStock,
-    /// The instance went away mid-way: the buyer was told nothing final.
-    LostContact,
-}
-
-async fn call(client: &reqwest::Client, base: &str, query: &str, variables: Value) -> Result<Value, String> {
-    let res = client
-        .post(format!("{base}/graphql"))
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let body: Value = res.json().await.map_err(|e| e.to_string())?;
-    assert!(body["errors"].is_null(), "{body}");
-    Ok(body["data"].clone())
-}
-
-/// A guest buying one unit: cart, checkout, payment with a card that succeeds.
-async fn buy(client: reqwest::Client, base: String, variant: String, n: usize) -> Told {
-    let go = async {
-        let created = call(
-            &client,
-            &base,
-            "mutation($l: [CartLineInput!]) { cartCreate(lines: $l) { cart { id } cartToken userErrors { code } } }",
-            json!({ "l": [{ "variantId": variant, "quantity": 1 }] }),
-        )
-        .await?;
-        let created = &created["cartCreate"];
-        if created["userErrors"][0]["code"] == "OUT_OF_STOCK" {
-            return Ok(Told::OutOfStock);
-        }
-        assert_eq!(created["userErrors"], json!([]), "{created}");
-        let (cart, token) = (created["cart"]["id"].clone(), created["cartToken"].clone());
-        let started = call(&client, &base, &format!("mutation($c: ID!, $t: String) {{ checkoutStart(cartId: $c, cartToken: $t, email: \"buyer{n}@example.com\", shippingAddress: {ADDRESS}) {{ userErrors {{ code }} }} }}"),
-            json!({ "c": cart, "t": token })).await?;
-        assert_eq!(started["checkoutStart"]["userErrors"], json!([]), "{started}");
-        let done = call(&client, &base, "mutation($c: ID!, $t: String, $k: String!) { checkoutComplete(cartId: $c, cartToken: $t, idempotencyKey: $k) { order { id } orderToken problems { code } userErrors { code message } } }",
-            json!({ "c": cart, "t": token, "k": format!("buyer-{n}-{}", uuid::Uuid::new_v4()) })).await?;
-        let done = &done["checkoutComplete"];
-        if done["problems"][0]["code"] == "OUT_OF_STOCK" {
-            return Ok(Told::OutOfStock);
-        }
-        let order_id = done["order"]["id"].as_str().unwrap_or_else(|| panic!("{done}")).to_owned();
-        let intent = call(
-            &client,
-            &base,
-            "mutation($o: ID!, $t: String) { paymentIntentCreate(orderId: $o, token: $t) { clientSecret userErrors { code } } }",
-            json!({ "o": order_id, "t": done["orderToken"] }),
-        )
-        .await?;
-        let secret = intent["paymentIntentCreate"]["clientSecret"].clone();
-        assert!(secret.is_string(), "{intent}");
-        let paid = call(&client, &base, "mutation($s: String!) { testPaymentConfirm(clientSecret: $s, cardNumber: \"4242 4242 4242 4242\") { order { status } userErrors { code } } }",
-            json!({ "s": secret })).await?;
-        let status = paid["testPaymentConfirm"]["order"]["status"].as_str().unwrap_or_default().to_owned();
-        assert!(status == "PAID" || status == "NEEDS_ATTENTION", "{paid}");
-        Ok::<_, String>(if status == "PAID" { Told::Paid(order_id) } else { Told::LostContact })
-    };
-    go.await.unwrap_or(Told::LostContact)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_of_two_instances_killed_mid_sale_loses_no_paid_order_and_oversells_nothing() {
     let db = Arc::new(TestDb::seeded());
@@ -112,16 +47,16 @@ async fn one_of_two_instances_killed_mid_sale_loses_no_paid_order_and_oversells_
 
     // Buyers on both instances at once. Those of the instance to be killed keep coming
     // (a new buyer after each answer) until it is gone, so the kill lands in traffic.
-    let client = reqwest::Client::new();
+    let (to_doomed, to_survivor) = (Arc::new(Shop::new(&doomed.base)), Arc::new(Shop::new(&survivor.base)));
     let buyers: Vec<_> = (0..BUYERS)
         .map(|n| {
-            let (client, variant) = (client.clone(), variant.clone());
+            let variant = variant.clone();
             if n % 2 == 0 {
-                let base = doomed.base.clone();
+                let shop = to_doomed.clone();
                 tokio::spawn(async move {
                     let mut told = Vec::new();
                     for round in 0.. {
-                        let t = buy(client.clone(), base.clone(), variant.clone(), n * 1_000 + round).await;
+                        let t = shop.buy(&variant, n * 1_000 + round).await;
                         let gone = matches!(t, Told::LostContact);
                         told.push(t);
                         if gone {
@@ -132,8 +67,8 @@ async fn one_of_two_instances_killed_mid_sale_loses_no_paid_order_and_oversells_
                     told
                 })
             } else {
-                let base = survivor.base.clone();
-                tokio::spawn(async move { vec![buy(client, base, variant, n).await] })
+                let shop = to_survivor.clone();
+                tokio::spawn(async move { vec![shop.buy(&variant, n).await] })
             }
         })
         .collect();
@@ -192,7 +127,7 @@ async fn one_of_two_instances_killed_mid_sale_loses_no_paid_order_and_oversells_
         orders_now.iter().map(|o| &o.status).collect::<Vec<_>>()
     );
     // The survivor still sells: whatever is left goes to the next buyer.
-    let next = buy(reqwest::Client::new(), survivor.base.clone(), variant.clone(), 1_000).await;
+    let next = to_survivor.buy(&variant, 1_000).await;
     if paid < UNITS {
         assert!(matches!(next, Told::Paid(_)), "{next:?}");
     } else {

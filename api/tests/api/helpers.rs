@@ -27,8 +27,19 @@ pub fn postgres_admin_url() -> Option<String> {
 
 /// A throwaway database for one test; removed on drop.
 pub enum TestDb {
-    Sqlite { _dir: tempfile::TempDir, path: PathBuf },
-    Postgres { admin_url: String, name: String, url: String },
+    Sqlite {
+        _dir: tempfile::TempDir,
+        path: PathBuf,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
+    /// A database the test runs itself (e.g. on its own Postgres cluster); left alone.
+    External {
+        url: String,
+    },
 }
 
 impl TestDb {
@@ -84,12 +95,16 @@ impl TestDb {
     pub fn url(&self) -> String {
         match self {
             TestDb::Sqlite { path, .. } => format!("sqlite:{}", path.display()),
-            TestDb::Postgres { url, .. } => url.clone(),
+            TestDb::Postgres { url, .. } | TestDb::External { url } => url.clone(),
         }
     }
 
     pub fn is_postgres(&self) -> bool {
-        matches!(self, TestDb::Postgres { .. })
+        match self {
+            TestDb::Sqlite { .. } => false,
+            TestDb::Postgres { .. } => true,
+            TestDb::External { url } => url.starts_with("postgres"),
+        }
     }
 }
 

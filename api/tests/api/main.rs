@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod buyers;
 mod cache;
 mod catalog;
 mod catalog_edit;
@@ -19,6 +20,7 @@ mod inventory_api;
 mod outage;
 mod outbox;
 mod payments;
+mod pg_restart;
 mod process;
 mod schema;
 mod signals;
