@@ -13,7 +13,8 @@ import { SignInForm } from "./auth/SignIn";
 import type { PaymentIssueKind } from "./gql/graphql";
 import { HomeScreen } from "./home/HomeScreen";
 import { InventoryScreen } from "./inventory/InventoryScreen";
-import { OrderByNumberQuery } from "./payments/operations";
+import type { OrderRef } from "./inventory/VariantPanel";
+import { OrderByIdQuery } from "./payments/operations";
 import { OrderView } from "./payments/OrderView";
 import { PaymentsScreen } from "./payments/PaymentsScreen";
 import { Dialog } from "./ui/Dialog";
@@ -60,7 +61,7 @@ export function App() {
 function Shell(props: { server: string; userName: string }) {
   const [screen, setScreen] = useState<Screen>({ name: "home" });
   const [toast, setToast] = useState<string | null>(null);
-  const [orderNumber, setOrderNumber] = useState<string | null>(null);
+  const [openOrder, setOpenOrder] = useState<OrderRef | null>(null);
   // Bumped by Home's "low stock" link: the inventory then shows low stock only.
   const [lowStockAsk, setLowStockAsk] = useState(0);
 
@@ -137,7 +138,7 @@ function Shell(props: { server: string; userName: string }) {
         <div hidden={screen.name !== "inventory"} className="screen-slot">
           <InventoryScreen
             lowStockAsk={lowStockAsk}
-            onOpenOrder={setOrderNumber}
+            onOpenOrder={setOpenOrder}
             notify={setToast}
           />
         </div>
@@ -150,7 +151,7 @@ function Shell(props: { server: string; userName: string }) {
           {toast}
         </div>
       ) : null}
-      {orderNumber ? <OrderLookup number={orderNumber} onClose={() => setOrderNumber(null)} /> : null}
+      {openOrder ? <OrderLookup order={openOrder} onClose={() => setOpenOrder(null)} /> : null}
     </div>
   );
 }
@@ -188,11 +189,11 @@ function OfflineBanner(props: { server: string }) {
   );
 }
 
-function OrderLookup(props: { number: string; onClose: () => void }) {
-  const q = useQuery(OrderByNumberQuery, { search: `#${props.number}` });
-  const order = q.data?.orders.nodes.find((o) => o.number === `#${props.number}`);
+function OrderLookup(props: { order: OrderRef; onClose: () => void }) {
+  const q = useQuery(OrderByIdQuery, { id: props.order.id });
+  const order = q.data?.order;
   return (
-    <Dialog title={`Order #${props.number}`} onClose={props.onClose} wide>
+    <Dialog title={`Order ${props.order.number}`} onClose={props.onClose} wide>
       {q.error ? <p className="form-error">{q.error}</p> : null}
       {order ? <OrderView order={order} /> : <p className="muted">{q.loading ? "Loading…" : "This order was not found."}</p>}
       <div className="actions">

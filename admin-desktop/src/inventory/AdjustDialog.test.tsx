@@ -92,7 +92,7 @@ describe("AdjustDialog", () => {
               id: "m1", reason: "ADJUSTMENT", deltaOnHand: 2, deltaReserved: 0, onHandAfter: 12, reservedAfter: 4,
               availableAfter: 8, versionAfter: 7, note: "recount", at: "2026-12-01T10:00:00Z",
               location: MAIN, actor: { type: "STAFF", user: { id: "u2", name: "Dana", email: "dana@x.test" } },
-              reference: { type: "ADJUSTMENT", id: null },
+              reference: { type: "ADJUSTMENT", id: null, order: null },
             },
           ],
         },

@@ -9,14 +9,14 @@ import { useDebounced, useQuery } from "../api/hooks";
 import { StockLocationsQuery } from "./operations";
 import { SORTS, sortRows, variantLabel, type SortKey } from "./model";
 import { PAGE, useInventory } from "./useInventory";
-import { VariantPanel } from "./VariantPanel";
+import { VariantPanel, type OrderRef } from "./VariantPanel";
 
 const ROW_HEIGHT = 34;
 
 export function InventoryScreen(props: {
   /** Changes when another screen asks for low stock only (Home's link). */
   lowStockAsk?: number;
-  onOpenOrder: (orderNumber: string) => void;
+  onOpenOrder: (order: OrderRef) => void;
   notify: (msg: string) => void;
 }) {
   const [search, setSearch] = useState("");

@@ -15,13 +15,15 @@ import { InventoryTransferMutation, LowStockThresholdMutation, StockMovementsQue
 import { actorText, reasonText } from "./words";
 
 type MovementNode = StockMovementsQuery["stockMovements"]["nodes"][number];
+/** The order a ledger row refers to (a sale, or a return on refund). */
+export type OrderRef = NonNullable<MovementNode["reference"]["order"]>;
 
 export function VariantPanel(props: {
   row: Row;
   locations: { id: string; code: string; name: string }[];
   onClose: () => void;
   onLevel: (level: Omit<Level, "updatedAt"> & { updatedAt?: string | null }) => void;
-  onOpenOrder: (orderNumber: string) => void;
+  onOpenOrder: (order: OrderRef) => void;
   notify: (msg: string) => void;
 }) {
   const { row } = props;
@@ -279,7 +281,7 @@ function ThresholdForm(props: {
   );
 }
 
-function MovementHistory(props: { variantId: string; refreshKey: string; onOpenOrder: (n: string) => void }) {
+function MovementHistory(props: { variantId: string; refreshKey: string; onOpenOrder: (order: OrderRef) => void }) {
   const [items, setItems] = useState<MovementNode[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [more, setMore] = useState(false);
@@ -344,9 +346,9 @@ function MovementHistory(props: { variantId: string; refreshKey: string; onOpenO
               </td>
               <td>{actorText(m.actor)}</td>
               <td>
-                {m.reference.type === "ORDER" && m.reference.id ? (
-                  <button type="button" className="link" onClick={() => props.onOpenOrder(m.reference.id ?? "")}>
-                    Order #{m.reference.id}
+                {m.reference.order ? (
+                  <button type="button" className="link" onClick={() => m.reference.order && props.onOpenOrder(m.reference.order)}>
+                    Order {m.reference.order.number}
                   </button>
                 ) : m.reference.type !== "ADJUSTMENT" && m.reference.type !== "NOTE" ? (
                   <span className="muted">{m.reference.type.toLowerCase()}</span>

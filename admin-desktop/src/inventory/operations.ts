@@ -73,7 +73,7 @@ export const StockMovementFields = graphql(`
     at
     location { id code name }
     actor { type user { id name email } }
-    reference { type id }
+    reference { type id order { id number } }
   }
 `);
 

@@ -47,9 +47,9 @@ export const OrderQuery = graphql(`
   query OrderById($id: ID!) { order(id: $id) { ...OrderFields } }
 `);
 
-export const OrderByNumberQuery = graphql(`
-  query OrderByNumber($search: String!) {
-    orders(first: 5, filter: { search: $search }) { nodes { ...OrderFields } }
+export const OrderByIdQuery = graphql(`
+  query OrderById($id: ID!) {
+    order(id: $id) { ...OrderFields }
   }
 `);
 

@@ -17,10 +17,12 @@ pub enum NodeType {
     Category,
     User,
     Cart,
+    CartLine,
     Order,
     Coupon,
     Payment,
     Refund,
+    PaymentIssue,
     StockLocation,
     StockMovement,
 }
@@ -33,25 +35,29 @@ impl NodeType {
             NodeType::Category => "Category",
             NodeType::User => "User",
             NodeType::Cart => "Cart",
+            NodeType::CartLine => "CartLine",
             NodeType::Order => "Order",
             NodeType::Coupon => "Coupon",
             NodeType::Payment => "Payment",
             NodeType::Refund => "Refund",
+            NodeType::PaymentIssue => "PaymentIssue",
             NodeType::StockLocation => "StockLocation",
             NodeType::StockMovement => "StockMovement",
         }
     }
 
-    const ALL: [NodeType; 11] = [
+    const ALL: [NodeType; 13] = [
         NodeType::Product,
         NodeType::Variant,
         NodeType::Category,
         NodeType::User,
         NodeType::Cart,
+        NodeType::CartLine,
         NodeType::Order,
         NodeType::Coupon,
         NodeType::Payment,
         NodeType::Refund,
+        NodeType::PaymentIssue,
         NodeType::StockLocation,
         NodeType::StockMovement,
     ];
@@ -61,11 +67,58 @@ impl NodeType {
     }
 }
 
-/// The global id of something keyed by several row ids (`StockLevel:<variant>:<location>`),
-/// opaque like the others. Such objects are fetched through their parts, not `node`.
-pub fn composite_id(type_name: &str, parts: &[i64]) -> ID {
-    let parts: Vec<String> = parts.iter().map(i64::to_string).collect();
-    ID(URL_SAFE_NO_PAD.encode(format!("{type_name}:{}", parts.join(":"))))
+/// The types whose global id is made of several row ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CompositeType {
+    /// `StockLevel:<variant>:<location>`.
+    StockLevel,
+    /// `InventoryItem:<variant>` (all locations) or `InventoryItem:<variant>:<location>`.
+    InventoryItem,
+    /// `Reservation:<id>`: a key that ledger rows share, not an object of the API.
+    Reservation,
+}
+
+impl CompositeType {
+    fn name(self) -> &'static str {
+        match self {
+            CompositeType::StockLevel => "StockLevel",
+            CompositeType::InventoryItem => "InventoryItem",
+            CompositeType::Reservation => "Reservation",
+        }
+    }
+
+    const ALL: [CompositeType; 3] = [CompositeType::StockLevel, CompositeType::InventoryItem, CompositeType::Reservation];
+
+    /// The global id of the object keyed by `parts`, opaque like the others.
+    pub fn id(self, parts: &[i64]) -> ID {
+        let parts: Vec<String> = parts.iter().map(i64::to_string).collect();
+        ID(URL_SAFE_NO_PAD.encode(format!("{}:{}", self.name(), parts.join(":"))))
+    }
+}
+
+/// What a global id names, for `node`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeKey {
+    Row(NodeType, i64),
+    Composite(CompositeType, Vec<i64>),
+}
+
+/// Decodes any global id, single or composite.
+pub fn decode_key(id: &ID, field: &str) -> Result<NodeKey, ApiError> {
+    if let Ok((kind, raw)) = decode(id, field) {
+        return Ok(NodeKey::Row(kind, raw));
+    }
+    let invalid = || ApiError::bad_input(field, format!("`{field}` is not a valid id"));
+    let bytes = URL_SAFE_NO_PAD.decode(id.as_str()).map_err(|_| invalid())?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| invalid())?;
+    let mut parts = text.split(':');
+    let kind = parts.next().ok_or_else(invalid)?;
+    let kind = CompositeType::ALL.into_iter().find(|t| t.name() == kind).ok_or_else(invalid)?;
+    let rows = parts.map(|p| p.parse::<i64>().ok().filter(|n| *n > 0)).collect::<Option<Vec<_>>>().ok_or_else(invalid)?;
+    if rows.is_empty() || rows.len() > 2 {
+        return Err(invalid());
+    }
+    Ok(NodeKey::Composite(kind, rows))
 }
 
 /// Decodes any global id into its type and row id.

@@ -17,6 +17,7 @@ mod hostile;
 mod http;
 mod inventory;
 mod inventory_api;
+mod nodes;
 mod outage;
 mod outbox;
 mod payments;

@@ -122,6 +122,17 @@ impl CartService {
         cart::load(self.db.conn(), row, self.currency).await
     }
 
+    /// The cart holding line `line_id`, as [`CartService::get`] would show it to `access`
+    /// (whose `cart_id` is ignored), and the line's place in it.
+    pub async fn with_line(&self, line_id: i64, access: &CartAccess) -> Result<Option<Cart>> {
+        let Some(line) = cart_line::Entity::find_by_id(line_id).one(self.db.conn()).await? else { return Ok(None) };
+        match self.get(&CartAccess { cart_id: line.cart_id, ..access.clone() }).await {
+            Ok(cart) => Ok(Some(cart)),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The customer's active cart, if any.
     pub async fn of_customer(&self, customer_id: i64) -> Result<Option<Cart>> {
         let row = cart_entity::Entity::find()

@@ -137,6 +137,11 @@ impl InventoryService {
     }
 
     /// The ledger of a variant (at one location, or all), newest first.
+    /// One ledger row by id.
+    pub async fn movement(&self, id: i64) -> Result<Option<Movement>> {
+        stock_movement::Entity::find_by_id(id).one(self.db.conn()).await?.map(Movement::try_from).transpose()
+    }
+
     pub async fn movements(&self, variant_id: i64, location_id: Option<i64>, page: &PageRequest) -> Result<Page<Movement>> {
         let mut q = stock_movement::Entity::find().filter(stock_movement::Column::VariantId.eq(variant_id));
         if let Some(l) = location_id {

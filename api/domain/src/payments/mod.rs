@@ -156,6 +156,16 @@ impl PaymentService {
         latest_in(self.inner.db.conn(), order_id).await
     }
 
+    /// One payment attempt by id.
+    pub async fn payment_by_id(&self, id: i64) -> Result<Option<Payment>> {
+        payment::Entity::find_by_id(id).one(self.inner.db.conn()).await?.map(Payment::from_model).transpose()
+    }
+
+    /// One refund by id.
+    pub async fn refund_by_id(&self, id: i64) -> Result<Option<Refund>> {
+        Ok(refund::Entity::find_by_id(id).one(self.inner.db.conn()).await?.map(|m| Refund::from_model(m, self.inner.currency)))
+    }
+
     pub async fn payments_by_order_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<Payment>>> {
         let rows = payment::Entity::find()
             .filter(payment::Column::OrderId.is_in(ids.iter().copied()))

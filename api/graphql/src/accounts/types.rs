@@ -33,7 +33,7 @@ pub struct User(pub accounts::User);
 #[Object]
 impl User {
     /// Opaque global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         NodeType::User.id(self.0.id)
     }
     async fn email(&self) -> &str {

@@ -10,7 +10,7 @@ use super::loaders::{
 use crate::access::allow;
 use crate::batch::Batcher;
 use crate::error::ResultExt;
-use crate::ids::{NodeType, composite_id};
+use crate::ids::{CompositeType, NodeType};
 use crate::int::int;
 use crate::money::Money;
 use crate::stock::types::{StockLocation, location};
@@ -420,8 +420,8 @@ pub struct StockLevel(pub Level);
 impl StockLevel {
     /// Opaque id of this (variant, location) pair: the same for every read of the
     /// level, so a client cache updates a cached level from a mutation's answer.
-    async fn id(&self) -> ID {
-        composite_id("StockLevel", &[self.0.variant_id, self.0.location_id])
+    pub async fn id(&self) -> ID {
+        CompositeType::StockLevel.id(&[self.0.variant_id, self.0.location_id])
     }
     async fn location(&self, ctx: &Context<'_>) -> Result<StockLocation> {
         location(ctx, self.0.location_id).await

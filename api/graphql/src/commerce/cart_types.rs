@@ -128,7 +128,7 @@ pub struct Cart(pub checkout::Cart);
 #[Object]
 impl Cart {
     /// Opaque global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         NodeType::Cart.id(self.0.id)
     }
     /// Send it back as `expectedVersion` when editing the cart.
@@ -180,8 +180,8 @@ pub struct CartLine(pub checkout::CartLine);
 impl CartLine {
     /// Opaque id of the line: stable while the line is in the cart (a quantity change
     /// keeps it), so a client cache updates the cached line in place.
-    async fn id(&self) -> ID {
-        crate::ids::composite_id("CartLine", &[self.0.id])
+    pub async fn id(&self) -> ID {
+        NodeType::CartLine.id(self.0.id)
     }
     /// The variant (null if it is no longer sold).
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<Variant>> {

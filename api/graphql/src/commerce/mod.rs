@@ -11,7 +11,7 @@ mod subscription;
 
 pub(crate) use cart_mutation::charge as limit_checkout;
 pub use cart_mutation::{CartMutation, GuestCartInput};
-pub use order_mutation::OrderMutation;
+pub use order_mutation::{Coupon, OrderMutation};
 pub use payments::{PaymentMutation, PaymentQuery};
 pub use query::CommerceQuery;
 pub use subscription::{OrderSubscription, PaymentIssueSubscription};

@@ -27,7 +27,7 @@ pub struct Coupon(pub stockade_domain::coupons::Coupon);
 
 #[Object]
 impl Coupon {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         NodeType::Coupon.id(self.0.id)
     }
     async fn code(&self) -> &str {

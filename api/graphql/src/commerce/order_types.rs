@@ -41,7 +41,7 @@ pub struct Order(pub orders::Order);
 #[Object]
 impl Order {
     /// Opaque global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         NodeType::Order.id(self.0.id)
     }
     /// Human-friendly number, e.g. `#1042`.
@@ -235,7 +235,7 @@ pub struct Payment(pub payments::Payment);
 
 #[Object]
 impl Payment {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         NodeType::Payment.id(self.0.id)
     }
     /// 1 for the first attempt, then 2, ...
@@ -290,7 +290,7 @@ pub struct Refund(pub payments::Refund);
 
 #[Object]
 impl Refund {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         NodeType::Refund.id(self.0.id)
     }
     async fn amount(&self) -> Money {
@@ -368,8 +368,8 @@ pub struct PaymentIssue(pub payments::PaymentIssue);
 impl PaymentIssue {
     /// Opaque id of the order's place in the review queue (one issue per order at a
     /// time): the same across kinds, so a client cache updates the cached issue.
-    async fn id(&self) -> ID {
-        crate::ids::composite_id("PaymentIssue", &[self.0.order.id])
+    pub async fn id(&self) -> ID {
+        NodeType::PaymentIssue.id(self.0.order.id)
     }
     async fn kind(&self) -> PaymentIssueKind {
         self.0.kind.into()

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Object, Result};
 use crate::catalog::loaders::ProductById;
 use crate::catalog::types::{Product, StockLevel, Variant, loader as catalog_loader, variant};
 use crate::error::{ResultExt, vanished};
-use crate::ids::composite_id;
+use crate::ids::CompositeType;
 use crate::int::int;
 use stockade_domain::inventory;
 
@@ -21,10 +21,10 @@ pub struct InventoryItem {
 impl InventoryItem {
     /// Opaque id of this row: the variant, and the location counted when the list is
     /// filtered by one (its sums differ from the all-locations row).
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         match self.location_id {
-            None => composite_id("InventoryItem", &[self.item.variant_id]),
-            Some(l) => composite_id("InventoryItem", &[self.item.variant_id, l]),
+            None => CompositeType::InventoryItem.id(&[self.item.variant_id]),
+            Some(l) => CompositeType::InventoryItem.id(&[self.item.variant_id, l]),
         }
     }
     async fn variant(&self, ctx: &Context<'_>) -> Result<Variant> {

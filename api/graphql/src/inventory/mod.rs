@@ -7,8 +7,8 @@
 //!   with `inventoryAdjust` (optimistic locking on the level's `version`) and
 //!   `inventoryTransfer`; `inventoryEvents` streams every ledger movement.
 
-mod item;
-mod movement;
+pub(crate) mod item;
+pub(crate) mod movement;
 mod mutation;
 mod query;
 mod subscription;

@@ -1,6 +1,6 @@
 //! A row of the stock ledger as staff see it, in `stockMovements` and `inventoryEvents`.
 
-use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
 use super::loader;
@@ -8,13 +8,15 @@ use crate::accounts::types::User;
 use crate::actor::ActorType;
 use crate::catalog::types::Variant;
 use crate::catalog::types::variant;
+use crate::commerce::order_types::Order;
 use crate::error::ResultExt;
-use crate::ids::NodeType;
+use crate::ids::{CompositeType, NodeType};
 use crate::int::int;
 use crate::stock::loaders::UserById;
 use crate::stock::types::{StockLocation, location};
 use stockade_domain::actor::Actor;
 use stockade_domain::inventory::{Movement, Reference};
+use stockade_domain::orders::OrderService;
 
 /// Why stock changed.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -72,27 +74,46 @@ impl MovementActor {
 
 /// The reservation, order, adjustment or transfer behind a change.
 ///
-/// A value, not an entity: it has no id, and a client cache keeps it inside the object
-/// that holds it (see `schema.cache-config.json`).
-#[derive(SimpleObject)]
-pub struct MovementReference {
-    #[graphql(name = "type")]
-    pub kind: MovementReferenceType,
-    /// The reservation or order id, or the transfer's shared id; null otherwise.
-    pub id: Option<String>,
-}
+/// A value, not an entity: a client cache keeps it inside the object that holds it
+/// (see `schema.cache-config.json`).
+pub struct MovementReference(Reference);
 
-impl From<&Reference> for MovementReference {
-    fn from(r: &Reference) -> Self {
-        let kind = match r {
+#[Object]
+impl MovementReference {
+    #[graphql(name = "type")]
+    async fn kind(&self) -> MovementReferenceType {
+        match self.0 {
             Reference::Reservation(_) => MovementReferenceType::Reservation,
             Reference::Order(_) => MovementReferenceType::Order,
             Reference::Adjustment => MovementReferenceType::Adjustment,
             Reference::Transfer(_) => MovementReferenceType::Transfer,
             Reference::Note => MovementReferenceType::Note,
-        };
-        MovementReference { kind, id: r.parts().1 }
+        }
     }
+
+    /// For an order, the order's global id (as in `Order.id`). For a reservation, an
+    /// opaque key shared by the rows of one hold (reserve, then release, expire or
+    /// sale). For a transfer, the key both of its rows share. Null otherwise.
+    async fn id(&self) -> Option<ID> {
+        match &self.0 {
+            Reference::Reservation(id) => Some(CompositeType::Reservation.id(&[*id])),
+            Reference::Order(id) => Some(order_row(id).map_or_else(|| ID(id.clone()), |row| NodeType::Order.id(row))),
+            Reference::Transfer(id) => Some(ID(id.clone())),
+            Reference::Adjustment | Reference::Note => None,
+        }
+    }
+
+    /// The order, for an order reference (a sale, or a return on refund).
+    async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
+        let Reference::Order(id) = &self.0 else { return Ok(None) };
+        let Some(row) = order_row(id) else { return Ok(None) };
+        Ok(ctx.data_unchecked::<OrderService>().by_id(row).await.gql()?.map(Order))
+    }
+}
+
+/// The order row an order reference names (the ledger stores it as text).
+fn order_row(reference: &str) -> Option<i64> {
+    reference.parse().ok().filter(|n: &i64| *n > 0)
 }
 
 /// One change to one stock level: what changed, why, by whom, and the level after it.
@@ -101,7 +122,7 @@ pub struct StockMovement(pub Movement);
 #[Object]
 impl StockMovement {
     /// Opaque global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         NodeType::StockMovement.id(self.0.id)
     }
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<Variant>> {
@@ -138,7 +159,7 @@ impl StockMovement {
         MovementActor(self.0.actor)
     }
     async fn reference(&self) -> MovementReference {
-        (&self.0.reference).into()
+        MovementReference(self.0.reference.clone())
     }
     async fn note(&self) -> &str {
         &self.0.note

@@ -17,7 +17,7 @@ pub struct StockLocation(pub inventory::StockLocation);
 #[Object]
 impl StockLocation {
     /// Opaque global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         NodeType::StockLocation.id(self.0.id)
     }
     /// Short stable code, e.g. `main`.
