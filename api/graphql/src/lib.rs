@@ -18,6 +18,7 @@ pub mod cache;
 pub mod catalog;
 pub mod client_cache;
 pub mod commerce;
+pub mod connection;
 pub mod error;
 mod execute;
 pub mod guard;

@@ -9,6 +9,7 @@ mod catalog;
 mod catalog_edit;
 mod cli;
 mod commerce;
+mod connections;
 mod events;
 mod faults;
 mod fuzz;

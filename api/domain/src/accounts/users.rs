@@ -151,24 +151,7 @@ impl AccountService {
 
     /// Users, newest first.
     pub async fn list_users(&self, filter: &UserFilter, page: &PageRequest) -> Result<Page<User>> {
-        let mut q = user::Entity::find();
-        if !filter.roles.is_empty() {
-            q = q.filter(user::Column::Role.is_in(filter.roles.iter().map(|r| r.as_str())));
-        }
-        if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            if search.chars().count() > 100 {
-                return Err(Error::invalid("search", "search text is too long (at most 100 characters)"));
-            }
-            let pattern = format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            q = q.filter(
-                sea_orm::Condition::any()
-                    .add(Expr::col(user::Column::Email).like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')))
-                    .add(
-                        Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(user::Column::Name)))
-                            .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
-                    ),
-            );
-        }
+        let mut q = users_matching(filter)?;
         for (cursor, newer) in [(&page.after, false), (&page.before, true)] {
             if let Some(c) = cursor {
                 let id: i64 = decode_cursor(c, if newer { "before" } else { "after" })?;
@@ -184,6 +167,11 @@ impl AccountService {
         Ok(Page::from_rows(page, items))
     }
 
+    /// How many accounts match `filter` in all.
+    pub async fn count_users(&self, filter: &UserFilter) -> Result<u64> {
+        Ok(users_matching(filter)?.count(self.db.conn()).await?)
+    }
+
     /// How many active admins exist (the CLI refuses to create a second first admin by accident).
     pub async fn admin_count(&self) -> Result<u64> {
         Ok(user::Entity::find()
@@ -192,4 +180,27 @@ impl AccountService {
             .count(self.db.conn())
             .await?)
     }
+}
+
+/// The accounts `filter` selects, unordered and unpaged.
+fn users_matching(filter: &UserFilter) -> Result<sea_orm::Select<user::Entity>> {
+    let mut q = user::Entity::find();
+    if !filter.roles.is_empty() {
+        q = q.filter(user::Column::Role.is_in(filter.roles.iter().map(|r| r.as_str())));
+    }
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if search.chars().count() > 100 {
+            return Err(Error::invalid("search", "search text is too long (at most 100 characters)"));
+        }
+        let pattern = format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(Expr::col(user::Column::Email).like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')))
+                .add(
+                    Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(user::Column::Name)))
+                        .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
+                ),
+        );
+    }
+    Ok(q)
 }

@@ -10,11 +10,12 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::db::{Database, OnUniqueViolation};
 use crate::entity::{coupon, coupon_category, coupon_product, coupon_redemption};
 use crate::error::{Error, Result};
+use crate::pagination::{Direction, Page, PageRequest, decode_cursor, encode_cursor};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Discount {
@@ -225,13 +226,31 @@ impl CouponService {
     }
 
     /// All coupons, newest first (staff).
-    pub async fn list(&self) -> Result<Vec<Coupon>> {
-        let models = coupon::Entity::find().order_by_desc(coupon::Column::Id).all(self.db.conn()).await?;
-        let mut out = Vec::with_capacity(models.len());
-        for m in models {
-            out.push(load(self.db.conn(), m).await?);
+    /// One page of coupons, newest first.
+    pub async fn list(&self, page: &PageRequest) -> Result<Page<Coupon>> {
+        let mut q = coupon::Entity::find();
+        for (cursor, newer) in [(&page.after, false), (&page.before, true)] {
+            if let Some(c) = cursor {
+                let id: i64 = decode_cursor(c, if newer { "before" } else { "after" })?;
+                q = q.filter(if newer { coupon::Column::Id.gt(id) } else { coupon::Column::Id.lt(id) });
+            }
         }
-        Ok(out)
+        let forward = page.direction == Direction::Forward;
+        let models = (if forward { q.order_by_desc(coupon::Column::Id) } else { q.order_by_asc(coupon::Column::Id) })
+            .limit(page.size as u64 + 1)
+            .all(self.db.conn())
+            .await?;
+        let mut items = Vec::with_capacity(models.len());
+        for m in models {
+            let coupon = load(self.db.conn(), m).await?;
+            items.push((encode_cursor(&coupon.id), coupon));
+        }
+        Ok(Page::from_rows(page, items))
+    }
+
+    /// How many coupons there are.
+    pub async fn count(&self) -> Result<u64> {
+        Ok(coupon::Entity::find().count(self.db.conn()).await?)
     }
 }
 

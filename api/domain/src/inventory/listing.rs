@@ -56,6 +56,22 @@ impl InventoryService {
     /// One page of the inventory list, in SKU order.
     #[tracing::instrument(skip(self), err(level = "debug"))]
     pub async fn inventory(&self, filter: &InventoryFilter, page: &PageRequest) -> Result<Page<InventoryItem>> {
+        let (sql, values) = self.inventory_sql(filter, Some(page))?;
+        let rows = InventoryItem::find_by_statement(stmt(self.db.backend(), &sql, values)).all(self.db.conn()).await?;
+        let items = rows.into_iter().map(|item| (encode_cursor(&Cursor { sku: item.sku.clone(), id: item.variant_id }), item)).collect();
+        Ok(Page::from_rows(page, items))
+    }
+
+    /// How many rows the inventory list has under `filter`, over all pages.
+    pub async fn count_inventory(&self, filter: &InventoryFilter) -> Result<u64> {
+        let (sql, values) = self.inventory_sql(filter, None)?;
+        let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM ({sql}) AS listed");
+        let row = Count::find_by_statement(stmt(self.db.backend(), &sql, values)).one(self.db.conn()).await?;
+        Ok(row.map_or(0, |c| u64::try_from(c.n).unwrap_or(0)))
+    }
+
+    /// The list's statement: one page of it, or (`page` None) every row, unordered.
+    fn inventory_sql(&self, filter: &InventoryFilter, page: Option<&PageRequest>) -> Result<(String, Vec<Value>)> {
         let mut values: Vec<Value> = vec![self.settings.default_low_stock_threshold.into()];
         let param = |v: Value, values: &mut Vec<Value>| {
             values.push(v);
@@ -76,15 +92,20 @@ impl InventoryService {
         if let Some(v) = filter.variant_id {
             conditions.push(format!("v.id = {}", param(v.into(), &mut values)));
         }
-        let (cursor, cmp, order) = match page.direction {
-            Direction::Forward => (page.after.as_deref().map(|c| (c, "after")), ">", "ASC"),
-            Direction::Backward => (page.before.as_deref().map(|c| (c, "before")), "<", "DESC"),
-        };
-        if let Some((raw, field)) = cursor {
-            let c: Cursor = decode_cursor(raw, field)?;
-            let sku = param(c.sku.into(), &mut values);
-            let id = param(c.id.into(), &mut values);
-            conditions.push(format!("(v.sku {cmp} {sku} OR (v.sku = {sku} AND v.id {cmp} {id}))"));
+        let mut tail = String::new();
+        if let Some(page) = page {
+            let (cursor, cmp, order) = match page.direction {
+                Direction::Forward => (page.after.as_deref().map(|c| (c, "after")), ">", "ASC"),
+                Direction::Backward => (page.before.as_deref().map(|c| (c, "before")), "<", "DESC"),
+            };
+            if let Some((raw, field)) = cursor {
+                let c: Cursor = decode_cursor(raw, field)?;
+                let sku = param(c.sku.into(), &mut values);
+                let id = param(c.id.into(), &mut values);
+                conditions.push(format!("(v.sku {cmp} {sku} OR (v.sku = {sku} AND v.id {cmp} {id}))"));
+            }
+            let limit = param((page.size as i64 + 1).into(), &mut values);
+            tail = format!(" ORDER BY v.sku {order}, v.id {order} LIMIT {limit}");
         }
         let available = "COALESCE(SUM(sl.on_hand - sl.reserved), 0)";
         let threshold = "COALESCE(v.low_stock_threshold, $1)";
@@ -93,7 +114,6 @@ impl InventoryService {
             Some(false) => format!("HAVING {available} > {threshold}"),
             None => String::new(),
         };
-        let limit = param((page.size as i64 + 1).into(), &mut values);
         let sql = format!(
             "SELECT v.id AS variant_id, v.sku AS sku, v.title AS variant_title, p.id AS product_id, p.name AS product_name, \
              CAST(COALESCE(SUM(sl.on_hand), 0) AS BIGINT) AS on_hand, CAST(COALESCE(SUM(sl.reserved), 0) AS BIGINT) AS reserved, \
@@ -101,14 +121,16 @@ impl InventoryService {
              FROM variants v JOIN products p ON p.id = v.product_id \
              LEFT JOIN stock_levels sl ON sl.variant_id = v.id{location} \
              {where_} \
-             GROUP BY v.id, v.sku, v.title, p.id, p.name, v.low_stock_threshold {having} \
-             ORDER BY v.sku {order}, v.id {order} LIMIT {limit}",
+             GROUP BY v.id, v.sku, v.title, p.id, p.name, v.low_stock_threshold {having}{tail}",
             where_ = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) },
         );
-        let rows = InventoryItem::find_by_statement(stmt(self.db.backend(), &sql, values)).all(self.db.conn()).await?;
-        let items = rows.into_iter().map(|item| (encode_cursor(&Cursor { sku: item.sku.clone(), id: item.variant_id }), item)).collect();
-        Ok(Page::from_rows(page, items))
+        Ok((sql, values))
     }
+}
+
+#[derive(FromQueryResult)]
+struct Count {
+    n: i64,
 }
 
 impl InventoryService {

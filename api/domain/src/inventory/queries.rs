@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::levels::{placeholders, stmt};
 use super::limits::{self, MAX_LOW_STOCK_THRESHOLD};
@@ -143,10 +143,7 @@ impl InventoryService {
     }
 
     pub async fn movements(&self, variant_id: i64, location_id: Option<i64>, page: &PageRequest) -> Result<Page<Movement>> {
-        let mut q = stock_movement::Entity::find().filter(stock_movement::Column::VariantId.eq(variant_id));
-        if let Some(l) = location_id {
-            q = q.filter(stock_movement::Column::LocationId.eq(l));
-        }
+        let mut q = movements_of(variant_id, location_id);
         if let Some(after) = &page.after {
             q = q.filter(stock_movement::Column::Id.lt(decode_cursor::<i64>(after, "after")?));
         }
@@ -160,5 +157,19 @@ impl InventoryService {
         let models = q.limit(page.size as u64 + 1).all(self.db.conn()).await?;
         let items = models.into_iter().map(|m| Movement::try_from(m).map(|mv| (encode_cursor(&mv.id), mv))).collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(page, items))
+    }
+
+    /// How many ledger rows the variant has (at one location, or all).
+    pub async fn count_movements(&self, variant_id: i64, location_id: Option<i64>) -> Result<u64> {
+        Ok(movements_of(variant_id, location_id).count(self.db.conn()).await?)
+    }
+}
+
+/// The ledger rows of a variant (at one location, or all), unordered and unpaged.
+fn movements_of(variant_id: i64, location_id: Option<i64>) -> sea_orm::Select<stock_movement::Entity> {
+    let q = stock_movement::Entity::find().filter(stock_movement::Column::VariantId.eq(variant_id));
+    match location_id {
+        Some(l) => q.filter(stock_movement::Column::LocationId.eq(l)),
+        None => q,
     }
 }

@@ -12,7 +12,10 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use hmac::{KeyInit, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Value};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Value,
+};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
@@ -284,32 +287,7 @@ impl OrderService {
     /// Orders newest first, narrowed by `filter` (a customer's own list sets
     /// `customer_id`).
     pub async fn list(&self, filter: &OrderFilter, page: &PageRequest) -> Result<Page<Order>> {
-        let mut q = order::Entity::find();
-        if !filter.statuses.is_empty() {
-            q = q.filter(order::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
-        }
-        if let Some(customer) = filter.customer_id {
-            q = q.filter(order::Column::CustomerId.eq(customer));
-        }
-        if let Some(from) = filter.created_from {
-            q = q.filter(order::Column::CreatedAt.gte(from));
-        }
-        if let Some(until) = filter.created_until {
-            q = q.filter(order::Column::CreatedAt.lt(until));
-        }
-        if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            if search.chars().count() > 100 {
-                return Err(Error::invalid("search", "search text is too long (at most 100 characters)"));
-            }
-            let number = search.trim_start_matches('#').parse::<i64>().ok();
-            let pattern = format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            let mut any = sea_orm::Condition::any()
-                .add(Expr::col(order::Column::Email).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')));
-            if let Some(n) = number {
-                any = any.add(order::Column::Id.eq(n));
-            }
-            q = q.filter(any);
-        }
+        let mut q = orders_matching(filter)?;
         for (cursor, newer) in [(&page.after, false), (&page.before, true)] {
             if let Some(c) = cursor {
                 let id: i64 = decode_cursor(c, if newer { "before" } else { "after" })?;
@@ -323,6 +301,11 @@ impl OrderService {
             .await?;
         let items = rows.into_iter().map(|m| Order::try_from(m).map(|o| (encode_cursor(&o.id), o))).collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(page, items))
+    }
+
+    /// How many orders match `filter` in all.
+    pub async fn count(&self, filter: &OrderFilter) -> Result<u64> {
+        Ok(orders_matching(filter)?.count(self.db.conn()).await?)
     }
 
     pub async fn lines_by_order_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<OrderLine>>> {
@@ -433,4 +416,35 @@ impl OrderService {
             at: row.changed_at.unwrap_or(row.created_at),
         }))
     }
+}
+
+/// The orders `filter` selects, unordered and unpaged.
+fn orders_matching(filter: &OrderFilter) -> Result<sea_orm::Select<order::Entity>> {
+    let mut q = order::Entity::find();
+    if !filter.statuses.is_empty() {
+        q = q.filter(order::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(customer) = filter.customer_id {
+        q = q.filter(order::Column::CustomerId.eq(customer));
+    }
+    if let Some(from) = filter.created_from {
+        q = q.filter(order::Column::CreatedAt.gte(from));
+    }
+    if let Some(until) = filter.created_until {
+        q = q.filter(order::Column::CreatedAt.lt(until));
+    }
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if search.chars().count() > 100 {
+            return Err(Error::invalid("search", "search text is too long (at most 100 characters)"));
+        }
+        let number = search.trim_start_matches('#').parse::<i64>().ok();
+        let pattern = format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let mut any =
+            sea_orm::Condition::any().add(Expr::col(order::Column::Email).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')));
+        if let Some(n) = number {
+            any = any.add(order::Column::Id.eq(n));
+        }
+        q = q.filter(any);
+    }
+    Ok(q)
 }

@@ -1,13 +1,12 @@
 //! Account queries: the viewer's own account, and the user list for admins.
 
-use async_graphql::connection::{Connection, Edge};
+use crate::connection::{Counted, CountedConnection, counted, page_request};
 use async_graphql::{Context, InputObject, Object, Result};
 
 use super::types::{Role, User};
 use crate::access::{allow, viewer};
 use crate::error::ResultExt;
 use stockade_domain::accounts::{AccountService, UserFilter};
-use stockade_domain::pagination::PageRequest;
 
 #[derive(InputObject, Default)]
 pub struct UsersFilter {
@@ -39,14 +38,16 @@ impl AccountQuery {
         last: Option<i32>,
         before: Option<String>,
         filter: Option<UsersFilter>,
-    ) -> Result<Connection<String, User>> {
-        let max = ctx.data_unchecked::<std::sync::Arc<crate::settings::GraphqlLimits>>().max_page_size;
-        let page = PageRequest::new(first, after, last, before, max).gql()?;
+    ) -> Result<CountedConnection<User>> {
+        let page = page_request(ctx, first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let filter = UserFilter { roles: filter.roles.unwrap_or_default().into_iter().map(Into::into).collect(), search: filter.search };
-        let result = ctx.data_unchecked::<AccountService>().list_users(&filter, &page).await.gql()?;
-        let mut connection = Connection::new(result.has_previous_page, result.has_next_page);
-        connection.edges.extend(result.items.into_iter().map(|(c, u)| Edge::new(c, User(u))));
-        Ok(connection)
+        let accounts = ctx.data_unchecked::<AccountService>().clone();
+        let result = accounts.list_users(&filter, &page).await.gql()?;
+        let total = Counted::new(move || {
+            let (accounts, filter) = (accounts.clone(), filter.clone());
+            async move { accounts.count_users(&filter).await }
+        });
+        Ok(counted(result, User, total))
     }
 }

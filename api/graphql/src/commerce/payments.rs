@@ -1,7 +1,7 @@
 //! Paying for orders (buyers), the test gateway's card form, and the failed-payment
 //! review for staff.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use crate::connection::{Counted, CountedConnection, counted, page_request};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 
 use super::order_types::{
@@ -14,7 +14,6 @@ use crate::ids::NodeType;
 use crate::int::int;
 use stockade_domain::error::Error;
 use stockade_domain::orders::OrderService;
-use stockade_domain::pagination::PageRequest;
 use stockade_domain::payments::{self, PaymentService};
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a PaymentService {
@@ -114,13 +113,16 @@ impl PaymentQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<Connection<String, PaymentIssue, EmptyFields, EmptyFields>> {
-        let max = ctx.data_unchecked::<std::sync::Arc<crate::settings::GraphqlLimits>>().max_page_size;
-        let page = PageRequest::new(first, after, last, before, max).gql()?;
-        let result = service(ctx).issues(filter.into(), &page).await.gql()?;
-        let mut connection = Connection::new(result.has_previous_page, result.has_next_page);
-        connection.edges.extend(result.items.into_iter().map(|(c, i)| Edge::new(c, PaymentIssue(i))));
-        Ok(connection)
+    ) -> Result<CountedConnection<PaymentIssue>> {
+        let page = page_request(ctx, first, after, last, before)?;
+        let kind: payments::PaymentIssueKind = filter.into();
+        let payments = service(ctx).clone();
+        let result = payments.issues(kind, &page).await.gql()?;
+        let total = Counted::new(move || {
+            let payments = payments.clone();
+            async move { Ok(payments.issue_counts().await?.get(&kind).copied().unwrap_or(0)) }
+        });
+        Ok(counted(result, PaymentIssue, total))
     }
 
     /// How many orders have each kind of payment issue (staff).

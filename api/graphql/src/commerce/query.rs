@@ -1,6 +1,6 @@
 //! Reading carts and orders (buyers their own, staff any), coupons and sales figures.
 
-use async_graphql::connection::{Connection, Edge};
+use crate::connection::{Counted, CountedConnection, counted, page_request};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -14,7 +14,6 @@ use crate::int::int;
 use crate::money::Money;
 use stockade_domain::error::Error;
 use stockade_domain::orders::OrderFilter;
-use stockade_domain::pagination::PageRequest;
 
 #[derive(InputObject, Default)]
 pub struct OrdersFilter {
@@ -107,9 +106,8 @@ impl CommerceQuery {
         last: Option<i32>,
         before: Option<String>,
         filter: Option<OrdersFilter>,
-    ) -> Result<Connection<String, Order>> {
-        let max = ctx.data_unchecked::<std::sync::Arc<crate::settings::GraphqlLimits>>().max_page_size;
-        let page = PageRequest::new(first, after, last, before, max).gql()?;
+    ) -> Result<CountedConnection<Order>> {
+        let page = page_request(ctx, first, after, last, before)?;
         let f = filter.unwrap_or_default();
         let viewer = viewer(ctx);
         let staff = viewer.is_staff();
@@ -128,10 +126,13 @@ impl CommerceQuery {
             created_until: f.created_until,
             search: f.search,
         };
-        let result = ctx.data_unchecked::<stockade_domain::orders::OrderService>().list(&filter, &page).await.gql()?;
-        let mut connection = Connection::new(result.has_previous_page, result.has_next_page);
-        connection.edges.extend(result.items.into_iter().map(|(c, o)| Edge::new(c, Order(o))));
-        Ok(connection)
+        let orders = ctx.data_unchecked::<stockade_domain::orders::OrderService>().clone();
+        let result = orders.list(&filter, &page).await.gql()?;
+        let total = Counted::new(move || {
+            let (orders, filter) = (orders.clone(), filter.clone());
+            async move { orders.count(&filter).await }
+        });
+        Ok(counted(result, Order, total))
     }
 
     /// Revenue, orders, units, average order value and best sellers, by day, for
@@ -166,9 +167,23 @@ impl CommerceQuery {
         })
     }
 
-    /// Every coupon, newest first (staff).
-    #[graphql(guard = "allow(\"Query.coupons\")")]
-    async fn coupons(&self, ctx: &Context<'_>) -> Result<Vec<Coupon>> {
-        Ok(ctx.data_unchecked::<stockade_domain::coupons::CouponService>().list().await.gql()?.into_iter().map(Coupon).collect())
+    /// Coupons, newest first (staff; Relay connection).
+    #[graphql(guard = "allow(\"Query.coupons\")", complexity = "crate::catalog::page_cost(first, last, child_complexity)")]
+    async fn coupons(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<CountedConnection<Coupon>> {
+        let page = page_request(ctx, first, after, last, before)?;
+        let coupons = ctx.data_unchecked::<stockade_domain::coupons::CouponService>().clone();
+        let result = coupons.list(&page).await.gql()?;
+        let total = Counted::new(move || {
+            let coupons = coupons.clone();
+            async move { coupons.count().await }
+        });
+        Ok(counted(result, Coupon, total))
     }
 }

@@ -1,8 +1,6 @@
 //! Staff inventory queries: the inventory list, the ledger and the locations.
 
-use std::sync::Arc;
-
-use async_graphql::connection::{Connection, Edge};
+use crate::connection::{Counted, CountedConnection, counted, page_request};
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
 use super::item::InventoryItem;
@@ -12,10 +10,8 @@ use crate::access::allow;
 use crate::catalog::page_cost;
 use crate::error::ResultExt;
 use crate::ids::{NodeType, decode_as};
-use crate::settings::GraphqlLimits;
 use crate::stock::StockLocation;
 use stockade_domain::inventory::InventoryFilter;
-use stockade_domain::pagination::{Page, PageRequest};
 
 /// Narrows the inventory list. All given conditions must hold.
 #[derive(InputObject, Default)]
@@ -30,22 +26,8 @@ pub struct InventoryFilterInput {
     pub low_stock: Option<bool>,
 }
 
-pub type InventoryConnection = Connection<String, InventoryItem>;
-pub type StockMovementConnection = Connection<String, StockMovement>;
-
-fn page(ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<PageRequest> {
-    let max = ctx.data_unchecked::<Arc<GraphqlLimits>>().max_page_size;
-    PageRequest::new(first, after, last, before, max).gql()
-}
-
-fn connection<T, U>(page: Page<T>, wrap: impl Fn(T) -> U) -> Connection<String, U>
-where
-    U: async_graphql::OutputType,
-{
-    let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
-    connection.edges.extend(page.items.into_iter().map(|(cursor, item)| Edge::new(cursor, wrap(item))));
-    connection
-}
+pub type InventoryConnection = CountedConnection<InventoryItem>;
+pub type StockMovementConnection = CountedConnection<StockMovement>;
 
 /// Staff inventory reads: `inventory`, `stockMovements`, `stockLocations`.
 #[derive(Default)]
@@ -64,12 +46,17 @@ impl InventoryQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<InventoryConnection> {
-        let page = page(ctx, first, after, last, before)?;
+        let page = page_request(ctx, first, after, last, before)?;
         let input = filter.unwrap_or_default();
         let location_id = input.location_id.as_ref().map(|id| decode_as(id, NodeType::StockLocation, "locationId")).transpose().gql()?;
         let filter = InventoryFilter { search: input.search, location_id, low_stock: input.low_stock, variant_id: None };
-        let found = service(ctx).inventory(&filter, &page).await.gql()?;
-        Ok(connection(found, |item| InventoryItem { item, location_id }))
+        let inventory = service(ctx).clone();
+        let found = inventory.inventory(&filter, &page).await.gql()?;
+        let total = Counted::new(move || {
+            let (inventory, filter) = (inventory.clone(), filter.clone());
+            async move { inventory.count_inventory(&filter).await }
+        });
+        Ok(counted(found, |item| InventoryItem { item, location_id }, total))
     }
 
     /// Staff: the stock ledger of a variant (at one location, or all), newest first.
@@ -85,11 +72,16 @@ impl InventoryQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<StockMovementConnection> {
-        let page = page(ctx, first, after, last, before)?;
+        let page = page_request(ctx, first, after, last, before)?;
         let variant_id = decode_as(&variant_id, NodeType::Variant, "variantId").gql()?;
         let location_id = location_id.as_ref().map(|id| decode_as(id, NodeType::StockLocation, "locationId")).transpose().gql()?;
-        let found = service(ctx).movements(variant_id, location_id, &page).await.gql()?;
-        Ok(connection(found, StockMovement))
+        let inventory = service(ctx).clone();
+        let found = inventory.movements(variant_id, location_id, &page).await.gql()?;
+        let total = Counted::new(move || {
+            let inventory = inventory.clone();
+            async move { inventory.count_movements(variant_id, location_id).await }
+        });
+        Ok(counted(found, StockMovement, total))
     }
 
     /// Staff: all stock locations, preferred (lowest priority number) first.
