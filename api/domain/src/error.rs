@@ -223,7 +223,9 @@ impl Error {
         matches!(self, Error::Db { source, .. } if db_unavailable(source))
     }
 
-    /// The input field to blame, if any.
+    /// The input field to blame, if any: a path from the operation's argument, its
+    /// segments (field names, and list indexes counted from 0) joined by `.`, e.g.
+    /// `lines.1.quantity` or `shippingAddress.city`.
     pub fn field(&self) -> Option<&str> {
         match self {
             Error::Invalid { field, .. } | Error::NotFound { field, .. } => field.as_deref(),

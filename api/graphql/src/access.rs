@@ -171,6 +171,8 @@ pub const POLICY: &[(&str, Access)] = &[
     ("OrderPayload", Staff),
     ("CouponPayload", Staff),
     ("Coupon", Staff),
+    ("CouponConnection", Staff),
+    ("CouponEdge", Staff),
     ("SalesSummary", Staff),
     ("TopVariant", Staff),
     ("DaySales", Staff),

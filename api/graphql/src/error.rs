@@ -151,7 +151,9 @@ pub enum UserErrorCode {
 #[derive(SimpleObject, Clone, Debug)]
 pub struct UserError {
     pub code: UserErrorCode,
-    /// Path to the input field to blame, e.g. `["input", "price"]`; null if none.
+    /// Path to the input field to blame, from the mutation's argument: field names and
+    /// list indexes (as decimal strings, since a GraphQL list has one item type), e.g.
+    /// `["input", "price"]` or `["lines", "1", "variantId"]`; null if none.
     pub field: Option<Vec<String>>,
     /// A message for people, in English.
     pub message: String,
@@ -161,8 +163,15 @@ pub struct UserError {
 
 impl UserError {
     pub fn new(code: ErrorCode, field: Option<&str>, message: impl Into<String>) -> Self {
-        UserError { code: code.into(), field: field.map(|f| vec![f.to_owned()]), message: message.into(), current_version: None }
+        UserError { code: code.into(), field: field.map(|f| field_path(None, f)), message: message.into(), current_version: None }
     }
+}
+
+/// A domain field path (`lines.1.quantity`, see `Error::field`) as the API's list of
+/// segments, under `input` when the mutation takes one input object.
+pub fn field_path(input: Option<&str>, field: &str) -> Vec<String> {
+    let prefix = input.filter(|_| field != "expectedVersion");
+    prefix.into_iter().chain(field.split('.')).map(str::to_owned).collect()
 }
 
 /// Splits a domain error into a `UserError` for the payload, or a top-level error for
@@ -172,10 +181,7 @@ pub fn user_error(err: Error, input: Option<&str>) -> async_graphql::Result<User
     match err.code() {
         Some(ErrorCode::Unauthenticated | ErrorCode::Forbidden | ErrorCode::RateLimited) | None => Err(ApiError(err).extend()),
         Some(code) => {
-            let field = err.field().map(|f| match input {
-                Some(prefix) if f != "expectedVersion" => vec![prefix.to_owned(), f.to_owned()],
-                _ => vec![f.to_owned()],
-            });
+            let field = err.field().map(|f| field_path(input, f));
             let current_version = err.current_version();
             Ok(UserError { code: code.into(), field, message: err.to_string(), current_version })
         }

@@ -154,9 +154,10 @@ pub fn row_id(id: &ID, expected: NodeType, field: &str) -> Result<i64, stockade_
     decode_as(id, expected, field).map_err(|ApiError(e)| e)
 }
 
-/// [`row_id`] for a list: the first id that is not one of `expected` fails the lot.
+/// [`row_id`] for a list: the first id that is not one of `expected` fails the lot,
+/// naming its place (`variantIds.2`).
 pub fn row_ids(ids: &[ID], expected: NodeType, field: &str) -> Result<Vec<i64>, stockade_domain::error::Error> {
-    ids.iter().map(|id| row_id(id, expected, field)).collect()
+    ids.iter().enumerate().map(|(i, id)| row_id(id, expected, &format!("{field}.{i}"))).collect()
 }
 
 #[cfg(test)]

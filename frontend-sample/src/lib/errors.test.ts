@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CombinedError } from '@urql/core';
-import { errorsByField, fieldProblemMessage, sentence, problemFieldKey, requestErrorMessage, userErrorMessage } from './errors';
+import { errorsByField, fieldKey, fieldProblemMessage, sentence, requestErrorMessage, userErrorMessage } from './errors';
 
 describe('user errors', () => {
   it('keeps the server message, which says how many are left', () => {
@@ -22,8 +22,8 @@ describe('user errors', () => {
     ).toEqual({ email: 'Enter a valid email.', password: 'Too short.', _form: 'Wrong email or password.' });
   });
   it('maps checkout problem fields to form fields', () => {
-    expect(problemFieldKey('shippingAddress.city')).toBe('city');
-    expect(problemFieldKey(null)).toBeNull();
+    expect(fieldKey(['shippingAddress', 'city'])).toBe('city');
+    expect(fieldKey(null)).toBeNull();
   });
 });
 

@@ -36,7 +36,10 @@ export function userErrorMessage(e: UserErrorLike): string {
   return FALLBACK[e.code] ?? 'That did not work. Please try again.';
 }
 
-/** The last segment of a user error's field path (`["input","email"]` -> `email`). */
+/**
+ * The last segment of a field path, the same for user errors and checkout problems
+ * (`["input","email"]` -> `email`, `["shippingAddress","city"]` -> `city`).
+ */
 export function fieldKey(field: readonly string[] | null | undefined): string | null {
   if (!field || field.length === 0) return null;
   return field[field.length - 1] ?? null;
@@ -52,12 +55,6 @@ export function errorsByField(errors: readonly UserErrorLike[]): Record<string, 
   return out;
 }
 
-/** A checkout problem field such as `shippingAddress.city` -> `city`. */
-export function problemFieldKey(field: string | null | undefined): string | null {
-  if (!field) return null;
-  const parts = field.split('.');
-  return parts[parts.length - 1] ?? null;
-}
 
 /** Words for a failed request (network down, rate limited, server error). */
 export function requestErrorMessage(error: CombinedError | undefined | null): string | null {

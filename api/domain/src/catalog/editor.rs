@@ -217,13 +217,10 @@ impl CatalogEditor {
             return Err(Error::invalid("categoryIds", "at most 20 categories per product"));
         }
         let found = category::Entity::find().filter(category::Column::Id.is_in(ids.iter().copied())).all(&**txn).await?;
-        let mut wanted = ids.to_vec();
-        wanted.sort_unstable();
-        wanted.dedup();
-        if found.len() != wanted.len() {
-            return Err(Error::not_found("category", "categoryIds"));
+        match ids.iter().position(|id| !found.iter().any(|c| c.id == *id)) {
+            Some(i) => Err(Error::not_found("category", format!("categoryIds.{i}"))),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     async fn link_categories(&self, txn: &WriteTxn, product_id: i64, ids: &[i64]) -> Result<()> {

@@ -59,20 +59,52 @@ impl CartService {
         chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::hours(24))
     }
 
-    /// A new cart: a guest cart with its secret token, or (for a customer) their active
-    /// cart, created if they have none.
-    pub async fn create(&self, customer_id: Option<i64>) -> Result<(Cart, Option<String>)> {
-        if let Some(customer) = customer_id {
-            let txn = self.db.begin_write().await?;
-            let row = self.customer_cart_in(&txn, customer).await?;
-            txn.commit().await?;
-            return Ok((cart::load(self.db.conn(), row, self.currency).await?, None));
+    /// A new guest cart (with its token), or a signed-in customer's active cart (created
+    /// if there is none), holding `lines` (units added to what it has). All or nothing:
+    /// if a line cannot be had, no cart is created and nothing changes.
+    pub async fn create(&self, customer_id: Option<i64>, lines: &[LineChange], actor: Actor) -> Result<(Cart, Option<String>)> {
+        if !lines.is_empty() {
+            check_changes(lines, true)?;
         }
-        let token = random_token(24)?;
+        let token = match customer_id {
+            Some(_) => None,
+            None => Some(random_token(24)?),
+        };
+        let _places = self.inventory.admit(lines.iter().map(|l| l.variant_id)).await;
+        let cart_id = retry_transaction("cart create", || async {
+            let txn = self.db.begin_write().await?;
+            let row = match customer_id {
+                Some(customer) => self.customer_cart_in(&txn, customer).await?,
+                None => self.insert_guest_cart(&txn, token.as_deref().unwrap_or_default()).await?,
+            };
+            if !lines.is_empty() {
+                let access = CartAccess { cart_id: row.id, token: token.clone(), customer_id };
+                self.lock(&txn, &access, None).await?;
+                let current = self.quantities(&txn, row.id).await?;
+                let wanted: Vec<LineChange> = lines
+                    .iter()
+                    .map(|l| LineChange {
+                        variant_id: l.variant_id,
+                        quantity: current.get(&l.variant_id).copied().unwrap_or(0) + l.quantity,
+                    })
+                    .collect();
+                self.set_lines(&txn, row.id, &current, &wanted, actor).await?;
+            }
+            txn.commit().await?;
+            Ok(row.id)
+        })
+        .await?;
+        if !lines.is_empty() {
+            self.notify.notify();
+        }
+        let cart = self.get(&CartAccess { cart_id, token: token.clone(), customer_id }).await?;
+        Ok((cart, token))
+    }
+
+    async fn insert_guest_cart(&self, txn: &WriteTxn, token: &str) -> Result<cart_entity::Model> {
         let now = Utc::now();
-        let txn = self.db.begin_write().await?;
-        let row = cart_entity::Entity::insert(cart_entity::ActiveModel {
-            token_hash: Set(Some(token_hash(&token))),
+        Ok(cart_entity::Entity::insert(cart_entity::ActiveModel {
+            token_hash: Set(Some(token_hash(token))),
             customer_id: Set(None),
             status: Set(CartStatus::Active.as_str().into()),
             version: Set(1),
@@ -81,10 +113,8 @@ impl CartService {
             expires_at: Set(now + self.idle(None)),
             ..Default::default()
         })
-        .exec_with_returning(&*txn)
-        .await?;
-        txn.commit().await?;
-        Ok((cart::load(self.db.conn(), row, self.currency).await?, Some(token)))
+        .exec_with_returning(&**txn)
+        .await?)
     }
 
     /// The customer's active cart, created if there is none (the partial unique index
@@ -229,11 +259,8 @@ impl CartService {
                     })
                     .collect(),
                 LineEdit::Set => {
-                    if let Some(missing) = lines.iter().find(|l| !current.contains_key(&l.variant_id)) {
-                        return Err(Error::invalid(
-                            "lines",
-                            format!("variant {} is not in the cart (use cartLinesAdd)", missing.variant_id),
-                        ));
+                    if let Some(i) = lines.iter().position(|l| !current.contains_key(&l.variant_id)) {
+                        return Err(Error::invalid(line_field(i, "variantId"), "this variant is not in the cart (use cartLinesAdd)"));
                     }
                     lines.to_vec()
                 }
@@ -264,7 +291,8 @@ impl CartService {
 
     /// Makes each line's quantity `wanted` (0 removes it) and its holds match, in variant
     /// order. `existing` is the cart's current quantities (read under its lock). New
-    /// lines remember the current price.
+    /// lines remember the current price. Errors name the line by its place in `wanted`
+    /// (the request's order).
     async fn set_lines(
         &self,
         txn: &WriteTxn,
@@ -273,6 +301,7 @@ impl CartService {
         wanted: &[LineChange],
         actor: Actor,
     ) -> Result<()> {
+        let place: std::collections::HashMap<i64, usize> = wanted.iter().enumerate().map(|(i, l)| (l.variant_id, i)).collect();
         let mut wanted = wanted.to_vec();
         wanted.sort_by_key(|l| l.variant_id);
         let info = variants::load(&**txn, &wanted.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await?;
@@ -283,15 +312,19 @@ impl CartService {
         }
         let now = Utc::now();
         for line in &wanted {
+            let at = |name: &str| line_field(place.get(&line.variant_id).copied().unwrap_or(0), name);
             if line.quantity > self.config.max_line_quantity {
                 return Err(Error::invalid(
-                    "quantity",
+                    at("quantity"),
                     format!("at most {} of one item per order (asked for {})", self.config.max_line_quantity, line.quantity),
                 ));
             }
-            let variant = info.get(&line.variant_id).ok_or_else(|| Error::not_found("variant", "variantId"))?;
+            let variant = info.get(&line.variant_id).ok_or_else(|| Error::not_found("variant", at("variantId")))?;
             if line.quantity > 0 && !variant.purchasable() {
-                return Err(Error::invalid("variantId", format!("{} ({}) is no longer sold", variant.product_name, variant.variant_title)));
+                return Err(Error::invalid(
+                    at("variantId"),
+                    format!("{} ({}) is no longer sold", variant.product_name, variant.variant_title),
+                ));
             }
             self.sync_holds(&**txn, cart_id, line.variant_id, line.quantity, actor).await?;
             if line.quantity == 0 {
@@ -389,6 +422,11 @@ enum LineEdit {
     Set,
 }
 
+/// The path of field `name` of input line `index` (see [`Error::field`]).
+pub fn line_field(index: usize, name: &str) -> String {
+    format!("lines.{index}.{name}")
+}
+
 /// Quantities must be positive (adding) or not negative (setting), and one change per
 /// variant.
 fn check_changes(lines: &[LineChange], adding: bool) -> Result<()> {
@@ -402,10 +440,10 @@ fn check_changes(lines: &[LineChange], adding: bool) -> Result<()> {
         let min = if adding { 1 } else { 0 };
         if l.quantity < min || l.quantity > 1_000_000 {
             let what = if adding { "positive" } else { "0 or more" };
-            return Err(Error::invalid("quantity", format!("quantity must be {what} (got {})", l.quantity)));
+            return Err(Error::invalid(line_field(i, "quantity"), format!("quantity must be {what} (got {})", l.quantity)));
         }
         if lines[..i].iter().any(|o| o.variant_id == l.variant_id) {
-            return Err(Error::invalid("lines", format!("variant {} appears twice", l.variant_id)));
+            return Err(Error::invalid(line_field(i, "variantId"), "this variant is already in another line of the request"));
         }
     }
     Ok(())

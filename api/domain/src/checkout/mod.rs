@@ -11,7 +11,7 @@ mod settings;
 mod variants;
 
 pub use cart::{Cart, CartAccess, CartLine, CartStatus};
-pub use carts::{CartService, LineChange};
+pub use carts::{CartService, LineChange, line_field};
 pub use complete::{CheckoutInput, Completion};
 pub use review::{Problem, Review};
 pub use settings::CommerceConfig;

@@ -7,10 +7,10 @@ use super::cart_types::{AddressInput, Cart, CheckoutProblem, CheckoutReview};
 use super::order_types::Order;
 use super::{actor_of, cart_access};
 use crate::access::{allow, viewer};
-use crate::error::{ApiError, UserError, failed, user_error, with_user_errors};
+use crate::error::{ApiError, UserError, failed, with_user_errors};
 use crate::ids::{NodeType, row_id, row_ids};
 use crate::limits::limit;
-use stockade_domain::checkout::{CartAccess, CartService, CheckoutInput, Completion, LineChange};
+use stockade_domain::checkout::{CartAccess, CartService, CheckoutInput, Completion, LineChange, line_field};
 use stockade_domain::error::Error;
 use stockade_domain::ratelimit::Tier;
 
@@ -87,8 +87,9 @@ fn carts<'a>(ctx: &'a Context<'_>) -> &'a CartService {
 fn line_changes(input: &[CartLineInput]) -> Result<Vec<LineChange>, Error> {
     input
         .iter()
-        .map(|l| {
-            let variant_id = row_id(&l.variant_id, NodeType::Variant, "variantId")?;
+        .enumerate()
+        .map(|(i, l)| {
+            let variant_id = row_id(&l.variant_id, NodeType::Variant, &line_field(i, "variantId"))?;
             Ok(LineChange { variant_id, quantity: i64::from(l.quantity) })
         })
         .collect()
@@ -149,22 +150,14 @@ impl CartMutation {
         charge(ctx).await?;
         let viewer = viewer(ctx);
         let customer = viewer.signed_in().map(|s| s.user_id);
-        let (cart, token) = match carts(ctx).create(customer).await {
-            Ok(created) => created,
+        let changes = match line_changes(lines.as_deref().unwrap_or_default()) {
+            Ok(changes) => changes,
             Err(e) => return failed(e, None),
         };
-        let Some(input) = lines.filter(|l| !l.is_empty()) else {
-            return Ok(CartCreatePayload { cart: Some(Cart(cart)), cart_token: token, user_errors: Vec::new() });
-        };
-        let access = CartAccess { cart_id: cart.id, token: token.clone(), customer_id: customer };
-        let result = match line_changes(&input) {
-            Ok(changes) => carts(ctx).add_lines(&access, i64::from(cart.version), &changes, actor_of(viewer)).await,
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(cart) => Ok(CartCreatePayload { cart: Some(Cart(cart)), cart_token: token, user_errors: Vec::new() }),
-            // The cart exists (empty); say why the lines were not added.
-            Err(e) => Ok(CartCreatePayload { cart: Some(Cart(cart)), cart_token: token, user_errors: vec![user_error(e, Some("lines"))?] }),
+        // All or nothing: a line that cannot be had leaves no cart behind.
+        match carts(ctx).create(customer, &changes, actor_of(viewer)).await {
+            Ok((cart, token)) => Ok(CartCreatePayload { cart: Some(Cart(cart)), cart_token: token, user_errors: Vec::new() }),
+            Err(e) => failed(e, None),
         }
     }
 

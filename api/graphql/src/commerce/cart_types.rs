@@ -253,11 +253,12 @@ impl CheckoutProblem {
     async fn message(&self) -> String {
         self.0.message()
     }
-    /// The input field concerned (e.g. `shippingAddress.city`).
-    async fn field(&self) -> Option<&str> {
+    /// Path to the input field concerned, in the form of `UserError.field` (e.g.
+    /// `["shippingAddress", "city"]`); null for problems with the cart's contents.
+    async fn field(&self) -> Option<Vec<String>> {
         match &self.0 {
-            Problem::AddressIncomplete { field, .. } => Some(field),
-            Problem::EmailRequired => Some("email"),
+            Problem::AddressIncomplete { field, .. } => Some(crate::error::field_path(None, field)),
+            Problem::EmailRequired => Some(vec!["email".to_owned()]),
             _ => None,
         }
     }

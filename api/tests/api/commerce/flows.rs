@@ -240,15 +240,54 @@ async fn bad_cart_and_checkout_input_gets_typed_errors_and_changes_nothing() {
     let (cart, token) = guest_cart(&app).await;
     let cart = add(&app, None, &cart, Some(&token), &variant, 1).await["cart"].clone();
 
-    for (quantity, field) in [(0, "quantity"), (-3, "quantity"), (11, "quantity"), (5_000_000, "quantity")] {
+    for quantity in [0, -3, 11, 5_000_000] {
         let payload = add(&app, None, &cart, Some(&token), &variant, quantity).await;
         assert_eq!(payload["userErrors"][0]["code"], "INVALID", "{quantity}: {payload}");
-        assert_eq!(payload["userErrors"][0]["field"], json!([field]), "{quantity}");
+        assert_eq!(payload["userErrors"][0]["field"], json!(["lines", "0", "quantity"]), "{quantity}");
     }
     let unknown = add(&app, None, &cart, Some(&token), &stockade_id("Variant", 999_999), 1).await;
     assert_eq!(unknown["userErrors"][0]["code"], "NOT_FOUND");
+    assert_eq!(unknown["userErrors"][0]["field"], json!(["lines", "0", "variantId"]));
     let wrong_kind = add(&app, None, &cart, Some(&token), cart["id"].as_str().unwrap(), 1).await;
     assert_eq!(wrong_kind["userErrors"][0]["code"], "INVALID");
+    assert_eq!(wrong_kind["userErrors"][0]["field"], json!(["lines", "0", "variantId"]));
+
+    // The line to blame is named by its place in the request.
+    let (second, _) = stocked_variant(&app, 5, 500).await;
+    let q = "mutation($c: ID!, $t: String, $v: Int!, $l: [CartLineInput!]!) { cartLinesAdd(cartId: $c, cartToken: $t, expectedVersion: $v, lines: $l) { userErrors { code field } } }";
+    for (lines, code, field) in [
+        (
+            json!([{ "variantId": variant, "quantity": 1 }, { "variantId": second, "quantity": 0 }]),
+            "INVALID",
+            json!(["lines", "1", "quantity"]),
+        ),
+        (
+            json!([{ "variantId": second, "quantity": 1 }, { "variantId": second, "quantity": 2 }]),
+            "INVALID",
+            json!(["lines", "1", "variantId"]),
+        ),
+        (
+            json!([{ "variantId": variant, "quantity": 1 }, { "variantId": stockade_id("Variant", 999_999), "quantity": 1 }]),
+            "NOT_FOUND",
+            json!(["lines", "1", "variantId"]),
+        ),
+        (
+            json!([{ "variantId": second, "quantity": 1 }, { "variantId": variant, "quantity": 50 }]),
+            "INVALID",
+            json!(["lines", "1", "quantity"]),
+        ),
+    ] {
+        let got = app.gql_ok(q, json!({ "c": cart["id"], "t": token, "v": cart["version"], "l": lines })).await;
+        assert_eq!(got["cartLinesAdd"]["userErrors"][0]["code"], code, "{lines}: {got}");
+        assert_eq!(got["cartLinesAdd"]["userErrors"][0]["field"], field, "{lines}: {got}");
+    }
+    let update = "mutation($c: ID!, $t: String, $v: Int!, $l: [CartLineInput!]!) { cartLinesUpdate(cartId: $c, cartToken: $t, expectedVersion: $v, lines: $l) { userErrors { code field } } }";
+    let got = app.gql_ok(update, json!({ "c": cart["id"], "t": token, "v": cart["version"], "l": [{ "variantId": variant, "quantity": 2 }, { "variantId": second, "quantity": 1 }] })).await;
+    assert_eq!(got["cartLinesUpdate"]["userErrors"][0]["field"], json!(["lines", "1", "variantId"]), "not in the cart: {got}");
+    let remove = "mutation($c: ID!, $t: String, $v: Int!, $ids: [ID!]!) { cartLinesRemove(cartId: $c, cartToken: $t, expectedVersion: $v, variantIds: $ids) { userErrors { code field } } }";
+    let got = app.gql_ok(remove, json!({ "c": cart["id"], "t": token, "v": cart["version"], "ids": [variant, cart["id"]] })).await;
+    assert_eq!(got["cartLinesRemove"]["userErrors"][0]["field"], json!(["variantIds", "1"]), "{got}");
+    assert_eq!(stock(&app, vid).await, (20, 1), "none of it held anything");
 
     // Someone else's cart, or the right cart with a wrong token: not found.
     let (other, _) = guest_cart(&app).await;
@@ -260,10 +299,9 @@ async fn bad_cart_and_checkout_input_gets_typed_errors_and_changes_nothing() {
     let bad_address = "mutation($c: ID!, $t: String) { checkoutStart(cartId: $c, cartToken: $t, email: \"a@example.com\", shippingAddress: { name: \"A\", country: \"US\", postalCode: \"ABCDE\" }) {
         review { ready problems { code field } } userErrors { code field } } }";
     let review = app.gql_ok(bad_address, json!({ "c": cart["id"], "t": token })).await;
-    let fields: Vec<&str> =
-        review["checkoutStart"]["review"]["problems"].as_array().unwrap().iter().filter_map(|p| p["field"].as_str()).collect();
-    for f in ["shippingAddress.line1", "shippingAddress.city", "shippingAddress.region", "shippingAddress.postalCode"] {
-        assert!(fields.contains(&f), "{f} missing from {fields:?}");
+    let fields: Vec<&Value> = review["checkoutStart"]["review"]["problems"].as_array().unwrap().iter().map(|p| &p["field"]).collect();
+    for f in ["line1", "city", "region", "postalCode"] {
+        assert!(fields.contains(&&json!(["shippingAddress", f])), "{f} missing from {fields:?}");
     }
     let bad_email =
         "mutation($c: ID!, $t: String) { checkoutStart(cartId: $c, cartToken: $t, email: \"nope\") { userErrors { code field } } }";
@@ -292,4 +330,52 @@ async fn bad_cart_and_checkout_input_gets_typed_errors_and_changes_nothing() {
     assert_eq!(after["cart"]["lines"][0]["quantity"], 1, "nothing changed");
     assert_eq!(stock(&app, vid).await, (20, 1));
     assert_reconciles(&app).await;
+}
+
+#[tokio::test]
+async fn cart_create_with_a_line_that_cannot_be_had_creates_nothing() {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    use stockade_domain::entity::cart;
+    let app = TestApp::spawn().await;
+    let customer = app.user(Role::Customer).await;
+    let (plenty, plenty_id) = stocked_variant(&app, 10, 1_000).await;
+    let (scarce, scarce_id) = stocked_variant(&app, 1, 1_000).await;
+    let create = "mutation($l: [CartLineInput!]) { cartCreate(lines: $l) { cart { id } cartToken userErrors { code field } } }";
+    let carts = async || cart::Entity::find().count(app.database.conn()).await.unwrap();
+    let before = carts().await;
+    for (lines, code, field) in [
+        (json!([{ "variantId": plenty, "quantity": 1 }, { "variantId": scarce, "quantity": 2 }]), "OUT_OF_STOCK", Value::Null),
+        (
+            json!([{ "variantId": plenty, "quantity": 1 }, { "variantId": scarce, "quantity": -1 }]),
+            "INVALID",
+            json!(["lines", "1", "quantity"]),
+        ),
+        (
+            json!([{ "variantId": plenty, "quantity": 1 }, { "variantId": stockade_id("Variant", 999_999), "quantity": 1 }]),
+            "NOT_FOUND",
+            json!(["lines", "1", "variantId"]),
+        ),
+        (
+            json!([{ "variantId": plenty, "quantity": 1 }, { "variantId": stockade_id("Cart", 1), "quantity": 1 }]),
+            "INVALID",
+            json!(["lines", "1", "variantId"]),
+        ),
+    ] {
+        for token in [None, Some(customer.access_token.as_str())] {
+            let got = match token {
+                Some(t) => app.gql_as(t, create, json!({ "l": lines })).await,
+                None => app.gql(create, json!({ "l": lines })).await,
+            };
+            let payload = &got["data"]["cartCreate"];
+            assert_eq!(payload["userErrors"][0]["code"], code, "{lines}: {got}");
+            assert_eq!(payload["userErrors"][0]["field"], field, "{lines}: {got}");
+            assert_eq!((&payload["cart"], &payload["cartToken"]), (&Value::Null, &Value::Null), "no cart: {got}");
+        }
+    }
+    assert_eq!(carts().await, before, "no cart was created");
+    assert_eq!((stock(&app, plenty_id).await, stock(&app, scarce_id).await), ((10, 0), (1, 0)), "nothing held");
+    let ok = app.gql(create, json!({ "l": [{ "variantId": plenty, "quantity": 2 }, { "variantId": scarce, "quantity": 1 }] })).await;
+    assert_eq!(ok["data"]["cartCreate"]["userErrors"], json!([]), "{ok}");
+    assert_eq!((stock(&app, plenty_id).await, stock(&app, scarce_id).await), ((10, 2), (1, 1)), "all held at once");
+    assert_eq!(carts().await, before + 1);
 }

@@ -9,7 +9,7 @@ import { orderLink, rememberGuestOrder } from '../orders/guestOrders';
 import { useSession } from '../../api/session';
 import { Money } from '../../components/Money';
 import { ErrorNote, Loading } from '../../components/Status';
-import { errorsByField, fieldProblemMessage, problemFieldKey, requestErrorMessage, userErrorMessage } from '../../lib/errors';
+import { errorsByField, fieldKey, fieldProblemMessage, requestErrorMessage, userErrorMessage } from '../../lib/errors';
 import type { CheckoutStartMutation } from '../../gql/graphql';
 
 type Review = NonNullable<CheckoutStartMutation['checkoutStart']['review']>;
@@ -123,7 +123,7 @@ export function CheckoutPage() {
     const fe: Record<string, string> = { ...errs };
     for (const pr of p.review?.problems ?? []) {
       if (pr.code === 'EMAIL_REQUIRED') fe['email'] = fieldProblemMessage('your email', pr.message);
-      const k = pr.code === 'ADDRESS_INCOMPLETE' ? problemFieldKey(pr.field) : null;
+      const k = pr.code === 'ADDRESS_INCOMPLETE' ? fieldKey(pr.field) : null;
       if (k && !(k in fe)) fe[k] = fieldProblemMessage(LABELS[k] ?? k, pr.message);
     }
     setFieldErrors(fe);
