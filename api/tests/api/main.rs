@@ -24,6 +24,7 @@ mod outbox;
 mod payments;
 mod pg_restart;
 mod process;
+mod readme;
 mod schema;
 mod signals;
 mod ws;
