@@ -15,14 +15,14 @@ use stockade_domain::catalog::{CatalogEditor, CatalogService};
 use stockade_domain::checkout::CartService;
 use stockade_domain::coupons::CouponService;
 use stockade_domain::db::{Database, DatabaseTarget};
-use stockade_domain::events::{EventBus, OutboxNotify, Publisher, PublisherSettings, RedisSettings};
+use stockade_domain::events::{BusHealth, EventBus, OutboxNotify, Publisher, PublisherSettings, RedisSettings};
 use stockade_domain::inventory::{InventoryService, InventorySettings, spawn_sweeper};
 use stockade_domain::metrics::Metrics;
 use stockade_domain::orders::{OrderService, OrderTokens};
 use stockade_domain::payments::{GatewayKind, PaymentParts, PaymentService};
 use stockade_domain::periodic::{log_pass, spawn_periodic};
 use stockade_domain::ratelimit::RateLimiter;
-use stockade_graphql::cache::ResponseCache;
+use stockade_graphql::cache::{CATALOG_LIFETIME, ResponseCache};
 use stockade_graphql::{Executor, Services, build_schema};
 
 /// Why the server could not start: always names the setting to fix.
@@ -128,7 +128,16 @@ impl Application {
             coupons,
             inventory,
             rate_limiter,
-            response_cache: Arc::new(ResponseCache::new(config.graphql.response_cache_entries)),
+            response_cache: Arc::new(ResponseCache::new(config.graphql.response_cache_entries, CATALOG_LIFETIME, {
+                // Stock events arrive: through Redis from every instance, or (embedded,
+                // one instance) from this instance's own publisher.
+                let (bus, publisher) = (bus.clone(), config.events.publisher);
+                Box::new(move || match bus.health() {
+                    BusHealth::Connected => true,
+                    BusHealth::InProcess => publisher,
+                    BusHealth::Connecting | BusHealth::Degraded => false,
+                })
+            })),
             limits: Arc::new(config.graphql.clone()),
             currency: config.shop_currency,
             metrics,
@@ -221,6 +230,16 @@ impl Application {
             )
             .spawn()
         });
+        // Cached answers that show stock stay true: stock events make them stale.
+        let cache_follower = {
+            let (cache, events, mut stopping) = (services.response_cache.clone(), services.bus.subscribe_internal(), stop.subscribe());
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = stockade_graphql::cache::follow_stock_events(cache, events) => {}
+                    _ = stopping.changed() => {}
+                }
+            })
+        };
         let inventory_config = config.inventory;
         let sweeper = (inventory_config.sweep_interval_secs > 0).then(|| {
             let interval = std::time::Duration::from_secs(inventory_config.sweep_interval_secs);
@@ -254,6 +273,7 @@ impl Application {
         }
         let _ = stop.send(true);
         let _ = housekeeping.await;
+        let _ = cache_follower.await;
         if let Some(sweeper) = sweeper {
             let _ = sweeper.await;
         }

@@ -10,6 +10,7 @@
 //! - Malformed JSON, a missing `query`, and batches are 400; oversized bodies are 413.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Query, State, WebSocketUpgrade};
@@ -23,7 +24,7 @@ use super::response::request_error;
 use super::state::AppState;
 use axum::extract::ConnectInfo;
 use std::net::SocketAddr;
-use stockade_graphql::cache::{CacheStatus, CachedResponse};
+use stockade_graphql::cache::{CacheStatus, CachedResponse, StockReads};
 use stockade_graphql::error::code;
 use stockade_graphql::{PublicOrigin, request_data};
 
@@ -216,6 +217,12 @@ async fn execute(
     let key = cache.key_for(&mut request, anonymous, origin.as_ref().map(|o| o.0.as_str()), media == MediaType::GraphqlResponse);
 
     let mut request = request_data(&state.services, request, viewer, client);
+    // A shareable answer notes whose stock it shows, and when its reading began.
+    let stock_reads = Arc::new(StockReads::default());
+    let stamp = cache.stamp();
+    if key.is_some() {
+        request = request.data(stock_reads.clone());
+    }
     if let Some(id) = request_id {
         request = request.data(id);
     }
@@ -225,7 +232,7 @@ async fn execute(
     let run = async {
         let rendered = render(state.executor.execute_admitted(request, admitted).await, media);
         match rendered.cacheable_for {
-            Some(max_age) => Ok(CachedResponse::new(rendered.body.clone(), rendered.cache_control.clone(), max_age)),
+            Some(max_age) => Ok(cache.response(rendered.body.clone(), rendered.cache_control.clone(), max_age, &stock_reads, stamp)),
             None => Err(rendered),
         }
     };

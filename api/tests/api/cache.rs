@@ -116,3 +116,144 @@ async fn signed_in_answers_are_private_and_never_shared_with_other_viewers() {
     let res = app.client.post(app.url("/graphql")).bearer_auth(&staff.access_token).json(&json!({ "query": count })).send().await.unwrap();
     assert_eq!(res.headers()["cache-control"], "private, no-store");
 }
+
+const NEWEST: &str = "{ products(first: 1, sortBy: NEWEST) { edges { node { name variants { id availableQuantity inStock } } } } }";
+
+/// The newest product's first variant as a cached listing shows it: (x-cache, available).
+async fn newest(app: &TestApp) -> (String, i64) {
+    let (cache, body) = post(app, json!({ "query": NEWEST })).await;
+    let available =
+        body["data"]["products"]["edges"][0]["node"]["variants"][0]["availableQuantity"].as_i64().unwrap_or_else(|| panic!("{body}"));
+    (cache.unwrap_or_default(), available)
+}
+
+#[tokio::test]
+async fn a_cached_answer_showing_stock_lives_until_that_stock_changes() {
+    let app = TestApp::spawn_with(TestDb::seeded(), &[("EVENTS_PUBLISHER", "on")]).await;
+    let mut events = app.bus.subscribe();
+    let (variant, variant_id) = crate::commerce::stocked_variant(&app, 1, 1_000).await;
+    let (_, other_id) = crate::commerce::stocked_variant(&app, 5, 1_000).await;
+    // Their restocks are published before anything is cached.
+    stock_event(&mut events, variant_id).await;
+    stock_event(&mut events, other_id).await;
+    // The newest product is `other`'s; list `variant`'s through a query of its own.
+    let mine = format!(
+            "{{ products(first: 1, filter: {{ search: \"{}\" }}) {{ edges {{ node {{ variants {{ id availableQuantity }} }} }} }} }}",
+            app.gql_ok("query($id: ID!) { node(id: $id) { ... on Variant { product { name } } } }", json!({ "id": variant })).await["node"]
+                ["product"]["name"]
+                .as_str()
+                .unwrap()
+        );
+    let read = async || {
+        let (cache, body) = post(&app, json!({ "query": mine })).await;
+        (cache.unwrap_or_default(), body["data"]["products"]["edges"][0]["node"]["variants"][0]["availableQuantity"].as_i64().unwrap_or(-1))
+    };
+    assert_eq!(read().await, ("miss".into(), 1));
+    assert_eq!(newest(&app).await.0, "miss");
+
+    // Past the 2 s an HTTP cache may keep stock, the answer is still served from memory.
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    assert_eq!(read().await, ("hit".into(), 1), "stock no longer cuts the life of a cached answer");
+    let res = app.client.get(app.url("/graphql")).query(&[("query", mine.as_str())]).send().await.unwrap();
+    assert_eq!(res.headers()["cache-control"], "max-age=2", "HTTP caches, which hear no events, keep stock 2 s at most");
+
+    // A guest takes the last unit; once its stock event is out, the next read shows it
+    // sold out, while the listing of another variant stays cached.
+    let mut events = app.bus.subscribe();
+    let cart = app
+        .gql_ok(
+            "mutation($l: [CartLineInput!]) { cartCreate(lines: $l) { userErrors { code } } }",
+            json!({ "l": [{ "variantId": variant, "quantity": 1 }] }),
+        )
+        .await;
+    assert_eq!(cart["cartCreate"]["userErrors"], json!([]));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let message =
+            tokio::time::timeout(deadline - std::time::Instant::now(), events.recv()).await.expect("the stock event is published").unwrap();
+        if let stockade_domain::events::BusMessage::Event(e) = message
+            && stockade_domain::inventory::stock_event_target(&e).map(|(v, _)| v) == Some(variant_id)
+        {
+            break;
+        }
+    }
+    // The cache hears the same event on its own subscription; give it the moment it
+    // takes to note it (a few reads at most), then it must show the change.
+    let mut after = read().await;
+    for _ in 0..50 {
+        if after.1 == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        after = read().await;
+    }
+    assert_eq!(after, ("miss".into(), 0), "the change dropped the cached answer");
+    assert_eq!(newest(&app).await, ("hit".into(), 5), "answers about other variants stay cached");
+}
+
+/// Waits for the next stock event of `variant_id` on the bus.
+async fn stock_event(events: &mut stockade_domain::events::Subscription, variant_id: i64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let message =
+            tokio::time::timeout(deadline - std::time::Instant::now(), events.recv()).await.expect("the stock event is published").unwrap();
+        if let stockade_domain::events::BusMessage::Event(e) = message
+            && stockade_domain::inventory::stock_event_target(&e).map(|(v, _)| v) == Some(variant_id)
+        {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn without_an_event_publisher_answers_showing_stock_live_only_as_long_as_their_hint() {
+    // Tests run without a publisher unless they ask for one: no stock event would come.
+    let app = TestApp::spawn().await;
+    crate::commerce::stocked_variant(&app, 3, 1_000).await;
+    assert_eq!(newest(&app).await, ("miss".into(), 3));
+    assert_eq!(newest(&app).await, ("hit".into(), 3));
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    assert_eq!(newest(&app).await, ("miss".into(), 3), "stale after its 2 s hint");
+}
+
+#[tokio::test]
+async fn a_stock_change_on_one_instance_drops_the_cached_answer_on_another() {
+    let Some(redis) = std::env::var("TEST_REDIS_URL").ok().filter(|s| !s.is_empty()) else {
+        crate::helpers::skip("cache::a_stock_change_on_one_instance_drops_the_cached_answer_on_another", "TEST_REDIS_URL is not set");
+        return;
+    };
+    let db = std::sync::Arc::new(TestDb::seeded());
+    let channel = format!("stockade:test:{}", uuid::Uuid::new_v4().simple());
+    let common = [("REDIS_URL", redis.as_str()), ("REDIS_EVENTS_CHANNEL", channel.as_str())];
+    let a = TestApp::spawn_on(db.clone(), &[common[0], common[1], ("EVENTS_PUBLISHER", "on")]).await;
+    let b = TestApp::spawn_on(db, &common).await;
+    let connected = || {
+        a.bus.health() == stockade_domain::events::BusHealth::Connected && b.bus.health() == stockade_domain::events::BusHealth::Connected
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !connected() {
+        assert!(std::time::Instant::now() < deadline, "both instances reach Redis");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let mut on_b = b.bus.subscribe();
+    let (variant, variant_id) = crate::commerce::stocked_variant(&a, 2, 1_000).await;
+    stock_event(&mut on_b, variant_id).await;
+    assert_eq!(newest(&b).await, ("miss".into(), 2));
+    assert_eq!(newest(&b).await, ("hit".into(), 2));
+
+    a.gql_ok(
+        "mutation($l: [CartLineInput!]) { cartCreate(lines: $l) { userErrors { code } } }",
+        json!({ "l": [{ "variantId": variant, "quantity": 2 }] }),
+    )
+    .await;
+    stock_event(&mut on_b, variant_id).await;
+    let mut after = newest(&b).await;
+    for _ in 0..50 {
+        if after.1 == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        after = newest(&b).await;
+    }
+    assert_eq!(after, ("miss".into(), 0), "B dropped its cached answer on A's event");
+}

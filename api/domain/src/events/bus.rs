@@ -99,7 +99,13 @@ impl EventBus {
     /// A new subscription: every event published from now on, in publish order.
     pub fn subscribe(&self) -> Subscription {
         self.inner.metrics.add_event_subscribers(1);
-        Subscription { rx: self.inner.local.subscribe(), metrics: self.inner.metrics.clone() }
+        Subscription { rx: self.inner.local.subscribe(), metrics: self.inner.metrics.clone(), counted: true }
+    }
+
+    /// A subscription of the server's own (e.g. the response cache following stock),
+    /// left out of the subscriber gauge, which counts clients' subscriptions.
+    pub fn subscribe_internal(&self) -> Subscription {
+        Subscription { rx: self.inner.local.subscribe(), metrics: self.inner.metrics.clone(), counted: false }
     }
 
     /// Delivers `events` to this instance's subscribers at once, then (with Redis) to
@@ -149,6 +155,8 @@ impl EventBus {
 pub struct Subscription {
     rx: broadcast::Receiver<BusMessage>,
     metrics: Arc<Metrics>,
+    /// Whether it counts in the subscriber gauge.
+    counted: bool,
 }
 
 impl Subscription {
@@ -172,7 +180,9 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.metrics.add_event_subscribers(-1);
+        if self.counted {
+            self.metrics.add_event_subscribers(-1);
+        }
     }
 }
 

@@ -192,8 +192,9 @@ impl Variant {
         Ok(loader(ctx).load_one(ProductById(self.0.product_id)).await.gql()?.map(Product))
     }
     /// Units you can buy now, over all locations (units held in carts and checkouts
-    /// excluded). In cached public listings at most 2 s old; subscribe to
-    /// `stockChanged` for live values.
+    /// excluded). A cached answer that shows it is dropped as soon as the variant's
+    /// stock changes; HTTP caches may keep it 2 s. Subscribe to `stockChanged` for live
+    /// values.
     #[graphql(cache_control(max_age = 2))]
     async fn available_quantity(&self, ctx: &Context<'_>) -> Result<i32> {
         variant_fields::available_quantity(ctx, self.0.id).await

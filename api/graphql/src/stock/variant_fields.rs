@@ -11,6 +11,10 @@ use crate::int::int;
 
 /// Units customers can buy now: on hand minus reserved, summed over all locations.
 pub(crate) async fn available_quantity(ctx: &Context<'_>, variant_id: i64) -> Result<i32> {
+    // A cached answer showing it must be dropped when this variant's stock changes.
+    if let Some(reads) = ctx.data_opt::<std::sync::Arc<crate::cache::StockReads>>() {
+        reads.record(variant_id);
+    }
     let available = loader(ctx).load_one(AvailableOfVariant(variant_id)).await.gql()?.unwrap_or(0);
     Ok(int(available.max(0)))
 }
