@@ -150,12 +150,14 @@ impl Application {
             stockade_graphql::document_limits(&config.graphql),
             services.rate_limiter.clone(),
         );
+        let persisted = Arc::new(stockade_graphql::persisted::PersistedQueries::new(config.graphql.persisted_queries_entries));
         Ok(Application {
             listener,
             state: AppState {
                 config,
                 services,
                 executor,
+                persisted,
                 db,
                 shutdown: tokio_util::sync::CancellationToken::new(),
                 connections: tokio_util::task::TaskTracker::new(),

@@ -26,6 +26,8 @@ pub mod code {
     pub const FORBIDDEN: &str = "FORBIDDEN";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    pub const PERSISTED_QUERY_NOT_SUPPORTED: &str = "PERSISTED_QUERY_NOT_SUPPORTED";
 }
 
 /// What SERVICE_UNAVAILABLE answers tell clients to wait, in seconds.

@@ -28,6 +28,7 @@ pub mod inventory;
 mod limits;
 pub mod money;
 pub mod node;
+pub mod persisted;
 pub mod schema;
 pub mod settings;
 pub mod stock;

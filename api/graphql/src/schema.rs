@@ -35,8 +35,10 @@ pub fn document_limits(limits: &GraphqlLimits) -> crate::guard::DocumentLimits {
 /// `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`, `OPERATION_NOT_FOUND` (no
 /// operation of that name in the document), `BAD_REQUEST` (the HTTP request itself:
 /// method, media type, body), `SERVICE_UNAVAILABLE` (the database cannot be reached;
-/// retry after `extensions.retryAfter` seconds), and `INTERNAL_SERVER_ERROR` (logged
-/// on the server with the request id; retry later).
+/// retry after `extensions.retryAfter` seconds), `PERSISTED_QUERY_NOT_FOUND` (an
+/// automatic persisted query this server has not seen: send the document with its
+/// hash), `PERSISTED_QUERY_NOT_SUPPORTED` (persisted queries are off), and
+/// `INTERNAL_SERVER_ERROR` (logged on the server with the request id; retry later).
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(

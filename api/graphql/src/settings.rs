@@ -33,6 +33,9 @@ pub struct GraphqlLimits {
     /// Most public query responses kept in the response cache; 0 switches it off
     /// (`RESPONSE_CACHE_ENTRIES`).
     pub response_cache_entries: u64,
+    /// Most documents kept for automatic persisted queries; 0 switches them off
+    /// (`PERSISTED_QUERIES_ENTRIES`).
+    pub persisted_queries_entries: u64,
 }
 
 impl Default for GraphqlLimits {
@@ -53,6 +56,7 @@ impl Default for GraphqlLimits {
             introspection: true,
             max_stock_subscription_variants: 50,
             response_cache_entries: 10_000,
+            persisted_queries_entries: 10_000,
         }
     }
 }
@@ -72,6 +76,7 @@ impl GraphqlLimits {
             introspection: env.flag("GRAPHQL_INTROSPECTION", d.introspection)?,
             max_stock_subscription_variants: env.number("STOCK_SUBSCRIPTION_MAX_VARIANTS", d.max_stock_subscription_variants, 1..=1000)?,
             response_cache_entries: env.number("RESPONSE_CACHE_ENTRIES", d.response_cache_entries, 0..=10_000_000)?,
+            persisted_queries_entries: env.number("PERSISTED_QUERIES_ENTRIES", d.persisted_queries_entries, 0..=1_000_000)?,
         })
     }
 

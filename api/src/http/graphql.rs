@@ -26,6 +26,7 @@ use axum::extract::ConnectInfo;
 use std::net::SocketAddr;
 use stockade_graphql::cache::{CacheStatus, CachedResponse, StockReads};
 use stockade_graphql::error::code;
+use stockade_graphql::persisted::{Persisted, PersistedError};
 use stockade_graphql::{PublicOrigin, request_data};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -99,7 +100,7 @@ pub async fn post(
             return request_error(StatusCode::PAYLOAD_TOO_LARGE, code::BAD_REQUEST, format!("request body is larger than {limit} bytes"));
         }
     };
-    let value: serde_json::Value = match serde_json::from_slice(&bytes) {
+    let mut value: serde_json::Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
         Err(e) => return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, format!("body is not valid JSON: {e}")),
     };
@@ -110,6 +111,22 @@ pub async fn post(
             "batched requests are not supported; send one operation per request",
         );
     }
+    let persisted = match Persisted::of(value.get("extensions"), value.get("query").and_then(serde_json::Value::as_str)) {
+        Ok(p) => p,
+        Err(e) => return persisted_refusal(e),
+    };
+    let register = match resolve_persisted(&state, persisted).await {
+        Ok((document, register)) => {
+            if let Some(document) = document {
+                value["query"] = serde_json::Value::String(document.to_string());
+            }
+            if let Some(ext) = value.get_mut("extensions").and_then(serde_json::Value::as_object_mut) {
+                ext.remove("persistedQuery");
+            }
+            register
+        }
+        Err(refused) => return refused,
+    };
     if !value.get("query").is_some_and(serde_json::Value::is_string) {
         return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, "the request has no `query` string");
     }
@@ -119,7 +136,40 @@ pub async fn post(
             return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, format!("body is not a GraphQL request: {e}"));
         }
     };
-    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0), Method::POST).await
+    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0), Method::POST, register).await
+}
+
+/// The document a persisted query names (when the request has none), and the hash to
+/// register the request's document under once it is admitted; or the answer that
+/// refuses it.
+async fn resolve_persisted(state: &AppState, persisted: Persisted) -> Result<(Option<std::sync::Arc<str>>, Option<String>), Response> {
+    if persisted != Persisted::Absent && !state.persisted.enabled() {
+        return Err(persisted_refusal(PersistedError::NotSupported));
+    }
+    match persisted {
+        Persisted::Absent => Ok((None, None)),
+        Persisted::Register(hash) => Ok((None, Some(hash))),
+        Persisted::Lookup(hash) => match state.persisted.get(&hash).await {
+            Some(document) => Ok((Some(document), None)),
+            None => Err(persisted_miss(code::PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")),
+        },
+    }
+}
+
+/// A persisted query the client must send again with its document (or, when they are
+/// off, without the extension): 200, as clients expect, and never cached.
+fn persisted_miss(error_code: &str, message: &str) -> Response {
+    let mut response = request_error(StatusCode::OK, error_code, message);
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache, must-revalidate"));
+    response
+}
+
+fn persisted_refusal(error: PersistedError) -> Response {
+    match error {
+        PersistedError::NotSupported => persisted_miss(code::PERSISTED_QUERY_NOT_SUPPORTED, "PersistedQueryNotSupported"),
+        PersistedError::Malformed(why) => request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, why),
+        PersistedError::HashMismatch => request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, "provided sha does not match query"),
+    }
 }
 
 /// `PUBLIC_URL` if configured, else `http(s)://<Host>/` of the request.
@@ -156,7 +206,20 @@ pub async fn get(
         return super::ws::upgrade(state, ws, &headers, origin, client);
     }
 
-    let Some(query) = params.get("query") else {
+    let extensions = match params.get("extensions").filter(|e| !e.is_empty()).map(|e| serde_json::from_str::<serde_json::Value>(e)) {
+        None => None,
+        Some(Ok(v @ serde_json::Value::Object(_))) => Some(v),
+        Some(_) => return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, "`extensions` must be a JSON object"),
+    };
+    let persisted = match Persisted::of(extensions.as_ref(), params.get("query").map(String::as_str)) {
+        Ok(p) => p,
+        Err(e) => return persisted_refusal(e),
+    };
+    let (document, register) = match resolve_persisted(&state, persisted).await {
+        Ok(resolved) => resolved,
+        Err(refused) => return refused,
+    };
+    let Some(query) = document.map(|d| d.to_string()).or_else(|| params.get("query").cloned()) else {
         let html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
         if html && state.config.graphql.graphiql {
             return super::graphiql::page();
@@ -170,7 +233,7 @@ pub async fn get(
             "Accept must allow application/graphql-response+json or application/json",
         );
     };
-    let mut request = async_graphql::Request::new(query.clone());
+    let mut request = async_graphql::Request::new(query);
     if let Some(name) = params.get("operationName").filter(|n| !n.is_empty()) {
         request = request.operation_name(name.clone());
     }
@@ -180,7 +243,7 @@ pub async fn get(
             _ => return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, "`variables` must be a JSON object"),
         }
     }
-    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0), Method::GET).await
+    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0), Method::GET, register).await
 }
 
 async fn execute(
@@ -191,6 +254,7 @@ async fn execute(
     peer: Option<&ConnectInfo<SocketAddr>>,
     request_id: Option<RequestId>,
     method: Method,
+    register: Option<String>,
 ) -> Response {
     let client = client_info(headers, peer, state.config.trust_forwarded_for);
     if let Err(limited) = browse_limit(state, &client).await {
@@ -205,6 +269,10 @@ async fn execute(
         Ok(admitted) => admitted,
         Err(refused) => return respond(render(*refused, media), media, None, viewer.is_anonymous()),
     };
+    // A persisted query's document is kept once it has passed admission.
+    if let Some(hash) = register {
+        state.persisted.register(hash, &request.query).await;
+    }
     // Mutations must not be sent over GET (GET may be cached or replayed by proxies).
     if method == Method::GET && !admitted.is_query() {
         let mut response = request_error(StatusCode::METHOD_NOT_ALLOWED, code::BAD_REQUEST, "only queries may be sent with GET; use POST");

@@ -13,6 +13,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub services: Services,
     pub executor: Executor,
+    /// Documents of automatic persisted queries, by hash.
+    pub persisted: Arc<stockade_graphql::persisted::PersistedQueries>,
     pub db: Database,
     /// Cancelled when the server starts shutting down: WebSockets close with 1001.
     pub shutdown: tokio_util::sync::CancellationToken,

@@ -22,6 +22,7 @@ mod nodes;
 mod outage;
 mod outbox;
 mod payments;
+mod persisted;
 mod pg_restart;
 mod process;
 mod readme;
