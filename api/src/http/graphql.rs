@@ -136,7 +136,7 @@ pub async fn post(
             return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, format!("body is not a GraphQL request: {e}"));
         }
     };
-    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0), Method::POST, register).await
+    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0), Sent { method: Method::POST, register }).await
 }
 
 /// The document a persisted query names (when the request has none), and the hash to
@@ -243,7 +243,14 @@ pub async fn get(
             _ => return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, "`variables` must be a JSON object"),
         }
     }
-    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0), Method::GET, register).await
+    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0), Sent { method: Method::GET, register }).await
+}
+
+/// How a request came: its HTTP method, and the hash to register its document under
+/// (an automatic persisted query sent with its document).
+struct Sent {
+    method: Method,
+    register: Option<String>,
 }
 
 async fn execute(
@@ -253,8 +260,7 @@ async fn execute(
     headers: &HeaderMap,
     peer: Option<&ConnectInfo<SocketAddr>>,
     request_id: Option<RequestId>,
-    method: Method,
-    register: Option<String>,
+    Sent { method, register }: Sent,
 ) -> Response {
     let client = client_info(headers, peer, state.config.trust_forwarded_for);
     if let Err(limited) = browse_limit(state, &client).await {
