@@ -42,6 +42,9 @@ impl Application {
     /// configured to, and binds the listener. Nothing is served until
     /// [`run_until_stopped`](Self::run_until_stopped).
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        for warning in config.warnings() {
+            tracing::warn!("{warning}");
+        }
         let config = Arc::new(config);
         let metrics = Arc::new(Metrics::new());
         let db = open_database(&config, Some(metrics.clone())).await?;
