@@ -93,6 +93,22 @@ fn unreachable_postgres_is_reported_against_database_url_without_the_password() 
     assert!(!stderr(&out).contains("hunter2"), "the password must not be printed: {}", stderr(&out));
 }
 
+#[test]
+fn refused_postgres_is_named_with_its_address_and_without_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port that was free a moment ago: nothing listens there now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("postgres://u:sekret@127.0.0.1:{port}/x");
+    let started = Instant::now();
+    let out = run(&["serve"], &[("DATABASE_URL", &url), ("LISTEN_ADDR", "127.0.0.1:0"), ("SEED_DEMO", "false")], dir.path());
+    assert_config_error(&out, "DATABASE_URL");
+    let err = stderr(&out);
+    assert!(err.contains("refused"), "says the connection was refused: {err}");
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "names host:port: {err}");
+    assert!(!err.contains("sekret") && !stdout(&out).contains("sekret"), "the password must not be printed: {err}");
+    assert!(started.elapsed() < Duration::from_secs(30), "gives up within the acquire timeout, not a minute: {:?}", started.elapsed());
+}
+
 const SIGN_IN: &str =
     "mutation($e: String!, $p: String!) { tokenCreate(email: $e, password: $p) { accessToken refreshToken userErrors { code message } } }";
 const REFRESH: &str = "mutation($t: String!) { tokenRefresh(refreshToken: $t) { accessToken } }";
