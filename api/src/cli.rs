@@ -5,8 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use stockade_domain::accounts::{AccountService, UserStatus};
+use stockade_domain::db::Database;
+use stockade_domain::error::Error;
+
 use crate::config::Config;
-use crate::startup::{Application, open_database};
+use crate::startup::{Application, accounts_policy, open_database};
 
 #[derive(Parser, Debug)]
 #[command(name = "stockade", version, about = "GraphQL commerce backend that never oversells", long_about = None)]
@@ -43,6 +47,31 @@ enum Command {
     Inventory {
         #[command(subcommand)]
         command: InventoryCommand,
+    },
+    /// Account maintenance: end a sign-in lockout, reset a password.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// End the sign-in lockout of an account (after too many failed sign-ins) and
+    /// forget its failed attempts.
+    Unlock {
+        /// The account's email address.
+        email: String,
+    },
+    /// Set a new password for an account, sign out all its sessions (their refresh and
+    /// access tokens stop working) and end its sign-in lockout. The password is read
+    /// from stdin with --password-stdin, else prompted for without echo.
+    ResetPassword {
+        /// The account's email address.
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -96,6 +125,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Inventory { command: InventoryCommand::Verify } => verify_inventory(config).await,
         Command::PrintSchema | Command::PrintCacheConfig => unreachable!("handled above"),
         Command::CreateAdmin { email, name, password_stdin } => create_admin(&config, &email, &name, password_stdin).await,
+        Command::User { command: UserCommand::Unlock { email } } => unlock_user(&config, &email).await,
+        Command::User { command: UserCommand::ResetPassword { email, password_stdin } } => {
+            reset_password(&config, &email, password_stdin).await
+        }
     }
 }
 
@@ -114,28 +147,53 @@ async fn serve(config: Config) -> ExitCode {
     }
 }
 
-async fn create_admin(config: &Config, email: &str, name: &str, password_stdin: bool) -> ExitCode {
-    let password = if password_stdin {
+/// A password from the first line of stdin (`--password-stdin`), else from a prompt
+/// without echo. Never printed.
+fn read_password(password_stdin: bool, prompt: &str) -> Result<String, String> {
+    if password_stdin {
         let mut line = String::new();
-        if let Err(e) = std::io::stdin().read_line(&mut line) {
-            return fail(format!("reading the password from stdin failed: {e}"));
-        }
-        line.trim_end_matches(['\r', '\n']).to_owned()
+        std::io::stdin().read_line(&mut line).map_err(|e| format!("reading the password from stdin failed: {e}"))?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     } else {
-        match rpassword::prompt_password("Password for the new admin: ") {
-            Ok(p) => p,
-            Err(e) => return fail(format!("reading the password failed: {e} (use --password-stdin when not on a terminal)")),
-        }
-    };
-    let db = match open_database(config, None).await {
-        Ok(db) => db,
-        Err(e) => return fail(e),
-    };
+        rpassword::prompt_password(prompt)
+            .map_err(|e| format!("reading the password failed: {e} (use --password-stdin when not on a terminal)"))
+    }
+}
+
+/// The account service over the configured database (migrated first, as `serve` does),
+/// with the configured signing key and sign-in policy.
+async fn account_service(config: &Config) -> Result<(Database, AccountService), String> {
+    let db = open_database(config, None).await.map_err(|e| e.to_string())?;
     let keys = match stockade_domain::accounts::tokens::JwtKeys::load(config.auth.jwt_secret.as_ref(), &config.data_dir) {
         Ok((keys, _)) => std::sync::Arc::new(keys),
-        Err(e) => return fail(format!("DATA_DIR: cannot keep the token signing key: {e}")),
+        Err(e) => {
+            db.close().await;
+            return Err(format!("DATA_DIR: cannot keep the token signing key: {e}"));
+        }
     };
-    let accounts = stockade_domain::accounts::AccountService::new(db.clone(), keys, Default::default());
+    let accounts = AccountService::new(db.clone(), keys, accounts_policy(config));
+    Ok((db, accounts))
+}
+
+/// An account operation's error as one line: an unknown email says so, a database
+/// error says what the database said.
+fn account_error(e: Error, email: &str) -> String {
+    match e {
+        Error::NotFound { .. } => format!("no account has the email {}", email.trim()),
+        Error::Db { source, .. } => format!("database error: {source}"),
+        other => other.to_string(),
+    }
+}
+
+async fn create_admin(config: &Config, email: &str, name: &str, password_stdin: bool) -> ExitCode {
+    let password = match read_password(password_stdin, "Password for the new admin: ") {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let (db, accounts) = match account_service(config).await {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
     let result = accounts.create_user(email, &password, name, stockade_domain::accounts::Role::Admin).await;
     db.close().await;
     match result {
@@ -143,7 +201,62 @@ async fn create_admin(config: &Config, email: &str, name: &str, password_stdin: 
             println!("admin created: {} (id {})", user.email, user.id);
             ExitCode::SUCCESS
         }
-        Err(e) => fail(format!("cannot create the admin: {e}")),
+        Err(e) => fail(format!("cannot create the admin: {}", account_error(e, email))),
+    }
+}
+
+async fn unlock_user(config: &Config, email: &str) -> ExitCode {
+    let (db, accounts) = match account_service(config).await {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let result = accounts.unlock(email).await;
+    db.close().await;
+    match result {
+        Ok(unlocked) => {
+            if unlocked.was_locked {
+                println!("unlocked: {} can sign in again (its failed sign-ins are forgotten)", unlocked.user.email);
+            } else {
+                println!("{} was not locked out; its failed sign-ins, if any, are forgotten", unlocked.user.email);
+            }
+            warn_inactive(unlocked.user.status);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("cannot unlock: {}", account_error(e, email))),
+    }
+}
+
+async fn reset_password(config: &Config, email: &str, password_stdin: bool) -> ExitCode {
+    let password = match read_password(password_stdin, "New password: ") {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let (db, accounts) = match account_service(config).await {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let result = accounts.reset_password(email, &password).await;
+    db.close().await;
+    match result {
+        Ok(reset) => {
+            println!(
+                "password reset: {} (id {}); {} session(s) signed out{}",
+                reset.user.email,
+                reset.user.id,
+                reset.sessions_revoked,
+                if reset.was_locked { "; the sign-in lockout is over" } else { "" }
+            );
+            warn_inactive(reset.user.status);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("cannot reset the password: {}", account_error(e, email))),
+    }
+}
+
+/// Says so when the account cannot sign in for another reason than a lockout.
+fn warn_inactive(status: UserStatus) {
+    if status != UserStatus::Active {
+        eprintln!("stockade: note: the account is {}, so it cannot sign in until it is active", status.as_str());
     }
 }
 

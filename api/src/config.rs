@@ -21,7 +21,7 @@ use stockade_domain::db::DatabaseConfig;
 use stockade_domain::events::EventsConfig;
 use stockade_domain::inventory::InventoryConfig;
 use stockade_domain::money::Currency;
-use stockade_domain::payments::PaymentsConfig;
+use stockade_domain::payments::{GatewayChoice, PaymentsConfig};
 use stockade_domain::ratelimit::RateLimitConfig;
 pub use stockade_domain::settings::{ConfigError, Env, Secret, mask_url};
 use stockade_graphql::GraphqlLimits;
@@ -138,6 +138,34 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Settings that are valid one by one but together silently break something: one
+    /// sentence each, saying what breaks and how to fix it. Logged as warnings at start.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if !self.events.publisher {
+            warnings.push(if self.redis_url.is_none() {
+                "EVENTS_PUBLISHER is off and REDIS_URL is unset: with the in-process event bus nothing else publishes this \
+                 instance's events, so subscriptions (stock, order status, payment issues) never get changes; set \
+                 EVENTS_PUBLISHER=true"
+                    .to_owned()
+            } else {
+                "EVENTS_PUBLISHER is off on this instance: subscribers get changes only while at least one instance on this \
+                 database and Redis runs the publisher; set EVENTS_PUBLISHER=true on at least one (it is safe on all)"
+                    .to_owned()
+            });
+        }
+        if self.payments.gateway == GatewayChoice::Stripe && self.payments.stripe_publishable_key.is_none() {
+            warnings.push(
+                "STRIPE_PUBLISHABLE_KEY is unset while payments go through Stripe: storefronts get no publishableKey for \
+                 Stripe.js, so buyers cannot confirm their payments; set it to the pk_... key of the same Stripe account"
+                    .to_owned(),
+            );
+        }
+        warnings
+    }
+}
+
 fn redis_url(env: &Env) -> Result<Option<Secret<Url>>, ConfigError> {
     let Some(raw) = env.get("REDIS_URL") else { return Ok(None) };
     let url = Url::parse(&raw).map_err(|e| env.error("REDIS_URL", format!("not a valid URL: {e}")))?;
@@ -226,6 +254,32 @@ mod tests {
         }
         assert_eq!(format!("{:?}", c.database.target), "Postgres { url: *** }");
         assert!(!format!("{c:?}").contains("signing-secret"), "the JWT secret never prints");
+    }
+
+    #[test]
+    fn settings_that_silently_break_something_are_warned_about() {
+        let warnings = |vars: &[(&str, &str)]| config(vars).unwrap().warnings();
+        assert_eq!(warnings(&[]), Vec::<String>::new(), "the defaults break nothing");
+
+        let alone = warnings(&[("EVENTS_PUBLISHER", "off")]);
+        assert_eq!(alone.len(), 1, "{alone:?}");
+        assert!(alone[0].starts_with("EVENTS_PUBLISHER") && alone[0].contains("never get changes"), "{alone:?}");
+        let shared = warnings(&[("EVENTS_PUBLISHER", "off"), ("REDIS_URL", "redis://cache:6379")]);
+        assert_eq!(shared.len(), 1, "{shared:?}");
+        assert!(shared[0].contains("at least one instance"), "{shared:?}");
+        assert_eq!(warnings(&[("REDIS_URL", "redis://cache:6379")]), Vec::<String>::new(), "publishing instances are fine");
+
+        let stripe = [("STRIPE_SECRET_KEY", "sk_test_1"), ("STRIPE_WEBHOOK_SECRET", "whsec_1")];
+        let no_key = warnings(&stripe);
+        assert_eq!(no_key.len(), 1, "{no_key:?}");
+        assert!(no_key[0].starts_with("STRIPE_PUBLISHABLE_KEY") && no_key[0].contains("cannot confirm"), "{no_key:?}");
+        assert!(!no_key[0].contains("sk_test_1"), "no secret in a warning");
+        assert_eq!(warnings(&[stripe[0], stripe[1], ("STRIPE_PUBLISHABLE_KEY", "pk_test_1")]), Vec::<String>::new());
+        assert_eq!(
+            warnings(&[stripe[0], stripe[1], ("PAYMENT_GATEWAY", "test")]),
+            Vec::<String>::new(),
+            "the test gateway needs no publishable key"
+        );
     }
 
     #[test]

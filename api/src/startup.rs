@@ -42,6 +42,9 @@ impl Application {
     /// configured to, and binds the listener. Nothing is served until
     /// [`run_until_stopped`](Self::run_until_stopped).
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        for warning in config.warnings() {
+            tracing::warn!("{warning}");
+        }
         let config = Arc::new(config);
         let metrics = Arc::new(Metrics::new());
         let db = open_database(&config, Some(metrics.clone())).await?;
@@ -63,16 +66,7 @@ impl Application {
         if key_source != KeySource::Configured && matches!(config.database.target, DatabaseTarget::Postgres { .. }) {
             tracing::warn!("JWT_SECRET is not set: tokens are signed with a key kept in DATA_DIR, valid on this instance only");
         }
-        let accounts_policy = AccountsPolicy {
-            access_ttl: config.auth.access_token_ttl,
-            refresh_ttl: config.auth.refresh_token_ttl,
-            throttle: ThrottlePolicy {
-                account: Limits { slow_after: config.auth.login_slowdown_after, lock_after: config.auth.login_lockout_after },
-                window: config.auth.login_window,
-                ..ThrottlePolicy::default()
-            },
-            ..AccountsPolicy::default()
-        };
+        let accounts_policy = accounts_policy(&config);
         let rate_limiter = Arc::new(RateLimiter::new(
             config.rate_limits.limits,
             config.redis_url.as_ref().map(|u| u.expose()),
@@ -291,6 +285,20 @@ impl Application {
         services.bus.shutdown();
         db.close().await;
         result
+    }
+}
+
+/// The accounts policy the configuration asks for (token lifetimes, sign-in throttling).
+pub fn accounts_policy(config: &Config) -> AccountsPolicy {
+    AccountsPolicy {
+        access_ttl: config.auth.access_token_ttl,
+        refresh_ttl: config.auth.refresh_token_ttl,
+        throttle: ThrottlePolicy {
+            account: Limits { slow_after: config.auth.login_slowdown_after, lock_after: config.auth.login_lockout_after },
+            window: config.auth.login_window,
+            ..ThrottlePolicy::default()
+        },
+        ..AccountsPolicy::default()
     }
 }
 

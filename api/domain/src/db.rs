@@ -6,7 +6,8 @@
 //!   up front, and within one process they queue on an async gate first, so racing
 //!   writers wait their turn instead of spinning on "database is locked".
 //! - Postgres: a pool with a short acquire timeout, so an unreachable server is reported
-//!   at start instead of hanging.
+//!   at start instead of hanging, saying how it failed (refused, timed out, host not
+//!   resolved) and where (host:port, never the URL's password).
 //!
 //! Every statement is reported to a hook (metrics, statement counts in tests).
 
@@ -126,6 +127,67 @@ pub enum ConnectError {
     DataDir { path: String, source: std::io::Error },
     #[error("cannot open {target}: {source}")]
     Open { target: String, source: sqlx::Error },
+    /// The server was not reached; `reason` says how, naming host:port.
+    #[error("cannot open {target}: {reason}")]
+    Unreachable { target: String, reason: String },
+}
+
+/// What a plain TCP connection to a Postgres server's host and port shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reachability {
+    /// The port accepts connections (`address` is host:port): the trouble lies beyond TCP.
+    Reachable { address: String },
+    /// Refused, timed out, or the host does not resolve: one sentence naming host:port.
+    Unreachable(String),
+    /// Not probed (a Unix socket).
+    Unknown,
+}
+
+/// Connects to the host and port of `options` over plain TCP, within `timeout`, to say
+/// why Postgres cannot be reached. Names host:port only, never the URL (it may hold a
+/// password).
+pub async fn probe_postgres(options: &PgConnectOptions, timeout: Duration) -> Reachability {
+    let (host, port) = (options.get_host(), options.get_port());
+    if options.get_socket().is_some() || host.starts_with('/') {
+        return Reachability::Unknown;
+    }
+    let address = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+    let within = format!("{:.1} s", timeout.as_secs_f64());
+    let attempt = async {
+        let addrs: Vec<std::net::SocketAddr> = match tokio::net::lookup_host((host, port)).await {
+            Ok(addrs) => addrs.collect(),
+            Err(e) => return Reachability::Unreachable(format!("cannot resolve the host '{host}' (port {port}): {e}")),
+        };
+        if addrs.is_empty() {
+            return Reachability::Unreachable(format!("cannot resolve the host '{host}' (port {port}): it has no address"));
+        }
+        // A name may resolve to several addresses (localhost: ::1 and 127.0.0.1); one
+        // that accepts is enough, else the first refusal says the most.
+        let mut failure: Option<std::io::Error> = None;
+        for addr in addrs {
+            match tokio::net::TcpStream::connect(addr).await {
+                Ok(_) => return Reachability::Reachable { address: address.clone() },
+                Err(e) => {
+                    if failure.as_ref().is_none_or(|f| f.kind() != std::io::ErrorKind::ConnectionRefused) {
+                        failure = Some(e);
+                    }
+                }
+            }
+        }
+        Reachability::Unreachable(match failure {
+            Some(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                format!("connection to {address} refused: nothing listens there (is Postgres running, on this host and port?)")
+            }
+            Some(e) => format!("connection to {address} failed: {e}"),
+            None => format!("connection to {address} failed"),
+        })
+    };
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(reachability) => reachability,
+        Err(_) => Reachability::Unreachable(format!(
+            "connection to {address} timed out: no answer within {within} (check the host, the port and any firewall in between)"
+        )),
+    }
 }
 
 /// Pool statistics for `/metrics`.
@@ -170,12 +232,33 @@ impl Database {
             }
             DatabaseTarget::Postgres { url } => {
                 let options = PgConnectOptions::from_str(url.expose().as_str()).map_err(open_err)?;
-                let pool = PgPoolOptions::new()
+                let timeout = acquire_timeout.unwrap_or(Duration::from_secs(3));
+                let pool = match PgPoolOptions::new()
                     .max_connections(max_connections)
-                    .acquire_timeout(acquire_timeout.unwrap_or(Duration::from_secs(3)))
-                    .connect_with(options)
+                    .acquire_timeout(timeout)
+                    .connect_with(options.clone())
                     .await
-                    .map_err(open_err)?;
+                {
+                    Ok(pool) => pool,
+                    // The pool retries refused connections until its timeout and then
+                    // says only that it timed out: find out what happened.
+                    Err(source @ (sqlx::Error::PoolTimedOut | sqlx::Error::Io(_))) => {
+                        let timed_out = matches!(source, sqlx::Error::PoolTimedOut);
+                        return Err(match probe_postgres(&options, timeout).await {
+                            Reachability::Unreachable(reason) => ConnectError::Unreachable { target: describe, reason },
+                            Reachability::Reachable { address } if timed_out => ConnectError::Unreachable {
+                                target: describe,
+                                reason: format!(
+                                    "{address} accepts connections, but no Postgres session was established within {:.1} s \
+                                     (is the server overloaded, or is this port not Postgres?)",
+                                    timeout.as_secs_f64()
+                                ),
+                            },
+                            _ => open_err(source),
+                        });
+                    }
+                    Err(source) => return Err(open_err(source)),
+                };
                 let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone());
                 (conn, Pool::Postgres(pool), None)
             }
@@ -224,6 +307,17 @@ impl Database {
     /// Checks the database answers (readiness probe).
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.execute_unprepared("SELECT 1").await.map(|_| ())
+    }
+
+    /// Why the server cannot be reached, when a plain connection to it shows why
+    /// (Postgres refused, timed out, or its host did not resolve; host:port named, no
+    /// password). `None` on SQLite, or when its port accepts connections.
+    pub async fn unreachable_reason(&self, timeout: Duration) -> Option<String> {
+        let Pool::Postgres(pool) = &self.pool else { return None };
+        match probe_postgres(&pool.connect_options(), timeout).await {
+            Reachability::Unreachable(reason) => Some(reason),
+            Reachability::Reachable { .. } | Reachability::Unknown => None,
+        }
     }
 
     pub fn pool_stats(&self) -> PoolStats {

@@ -15,17 +15,23 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-/// `/readyz`: the database answers within two seconds. The event bus state is
+/// `/readyz`: the database answers within two seconds (when not, the log line says why
+/// if a plain connection shows it: refused, timed out, host not resolved). The event bus state is
 /// reported (`in_process`, `connecting`, `connected`, `degraded`) but never makes the
 /// instance unready: without Redis it still serves requests and local events.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let database = match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness: database check failed");
+            let reason = state.db.unreachable_reason(Duration::from_secs(1)).await;
+            tracing::warn!(error = %e, reason = reason.as_deref().unwrap_or("-"), "readiness: database check failed");
             Err("error")
         }
-        Err(_) => Err("timeout"),
+        Err(_) => {
+            let reason = state.db.unreachable_reason(Duration::from_secs(1)).await;
+            tracing::warn!(reason = reason.as_deref().unwrap_or("-"), "readiness: the database did not answer within 2 s");
+            Err("timeout")
+        }
     };
     let event_bus = state.services.bus.health().as_str();
     match database {

@@ -12,5 +12,5 @@ pub mod tokens;
 mod users;
 
 pub use model::{ClientInfo, Email, Role, SignedIn, User, UserStatus, Viewer, parse_name};
-pub use service::{AccountService, AccountsPolicy, SignIn, TokenPair, UserFilter};
+pub use service::{AccountService, AccountsPolicy, PasswordReset, SignIn, TokenPair, Unlocked, UserFilter};
 pub use settings::AuthConfig;

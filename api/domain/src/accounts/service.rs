@@ -52,6 +52,25 @@ pub struct SignIn {
     pub tokens: TokenPair,
 }
 
+/// What ending an account's sign-in lockout found.
+#[derive(Clone, Debug)]
+pub struct Unlocked {
+    pub user: User,
+    /// Whether the account was locked out (else only its failed sign-ins were forgotten,
+    /// if it had any).
+    pub was_locked: bool,
+}
+
+/// What an operator's password reset did.
+#[derive(Clone, Debug)]
+pub struct PasswordReset {
+    pub user: User,
+    /// Sessions signed out (each with its refresh and access tokens).
+    pub sessions_revoked: u64,
+    /// Whether the account was locked out before the reset.
+    pub was_locked: bool,
+}
+
 /// Narrows a user listing.
 #[derive(Clone, Debug, Default)]
 pub struct UserFilter {

@@ -146,4 +146,16 @@ impl LoginThrottle {
             .await?;
         Ok(())
     }
+
+    /// Forgets the account's failures and ends its lockout, on `conn` (a transaction
+    /// of the caller's, or the pool). Returns whether the account was locked out. The
+    /// failures counted against an IP stay: they are not the account's.
+    pub async fn clear_account(conn: &impl ConnectionTrait, email: &Email) -> Result<bool> {
+        let key = format!("account:{email}");
+        let row = login_throttle::Entity::find_by_id(key.clone()).one(conn).await?;
+        if row.is_some() {
+            login_throttle::Entity::delete_many().filter(login_throttle::Column::Key.eq(key)).exec(conn).await?;
+        }
+        Ok(row.and_then(|r| r.locked_until).is_some_and(|until| until > Utc::now()))
+    }
 }

@@ -1,4 +1,5 @@
-//! Accounts staff manage: creating users, invitations, roles, the user listing.
+//! Accounts staff manage: creating users, invitations, roles, the user listing, and
+//! what operators do from the command line (ending a lockout, resetting a password).
 
 use std::collections::HashMap;
 
@@ -8,13 +9,14 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 
 use super::model::{ClientInfo, Email, Role, User, UserStatus, parse_name};
 use super::password;
+use super::throttle::LoginThrottle;
 use super::tokens::{random_token, token_hash};
 use crate::db::OnUniqueViolation;
-use crate::entity::user;
+use crate::entity::{session, user};
 use crate::error::{Error, Result};
 use crate::pagination::{Direction, Page, PageRequest, decode_cursor, encode_cursor};
 
-use super::service::{AccountService, SignIn, UserFilter, chrono_duration, taken_email};
+use super::service::{AccountService, PasswordReset, SignIn, Unlocked, UserFilter, chrono_duration, taken_email};
 
 impl AccountService {
     /// Creates an active account with a password (first admin, staff created by an admin).
@@ -144,6 +146,68 @@ impl AccountService {
         User::try_from(now)
     }
 
+    /// Ends the sign-in lockout of the account with `email` and forgets its failed
+    /// sign-ins (an operator's command, e.g. for a locked-out admin). An unknown email
+    /// is `NotFound`; failures counted against an IP stay.
+    #[tracing::instrument(skip_all)]
+    pub async fn unlock(&self, email: &str) -> Result<Unlocked> {
+        let email = Email::parse(email)?;
+        let txn = self.db.begin_write().await?;
+        let user = User::try_from(find_by_email(&*txn, &email).await?)?;
+        let was_locked = LoginThrottle::clear_account(&*txn, &email).await?;
+        txn.commit().await?;
+        tracing::info!(user_id = user.id, was_locked, "sign-in lockout cleared by an operator");
+        Ok(Unlocked { user, was_locked })
+    }
+
+    /// Sets a new password for the account with `email` without asking for the current
+    /// one (an operator's reset), signs out every session of the account so its refresh
+    /// and access tokens stop working, and ends its sign-in lockout, in one transaction.
+    /// The password must meet the rules. An unknown email is `NotFound`; an invited
+    /// account has no password to reset (accepting the invitation sets it). On any
+    /// error nothing changes.
+    #[tracing::instrument(skip_all)]
+    pub async fn reset_password(&self, email: &str, new: &str) -> Result<PasswordReset> {
+        let email = Email::parse(email)?;
+        let model = find_by_email(self.db.conn(), &email).await?;
+        if model.status == UserStatus::Invited.as_str() {
+            return Err(Error::invalid(
+                "email",
+                "this account has not accepted its invitation yet, so it has no password to reset; the invitee sets one with staffInviteAccept",
+            ));
+        }
+        password::check_rules(new, Some(&email))?;
+        let hash = password::hash(new.to_owned()).await?;
+        let now = Utc::now();
+        let txn = self.db.begin_write().await?;
+        let changed = user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::val(hash))
+            .col_expr(user::Column::Version, Expr::col(user::Column::Version).add(1))
+            .col_expr(user::Column::UpdatedAt, Expr::val(now))
+            .filter(user::Column::Id.eq(model.id))
+            .filter(user::Column::Status.ne(UserStatus::Invited.as_str()))
+            .exec(&*txn)
+            .await?
+            .rows_affected
+            == 1;
+        if !changed {
+            return Err(Error::not_found("user", "email"));
+        }
+        let sessions_revoked = session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::val(now))
+            .col_expr(session::Column::RevokedReason, Expr::val("password_reset"))
+            .filter(session::Column::UserId.eq(model.id))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(&*txn)
+            .await?
+            .rows_affected;
+        let was_locked = LoginThrottle::clear_account(&*txn, &email).await?;
+        let user = User::try_from(user::Entity::find_by_id(model.id).one(&*txn).await?.ok_or_else(|| Error::not_found("user", "email"))?)?;
+        txn.commit().await?;
+        tracing::info!(user_id = user.id, sessions_revoked, was_locked, "password reset by an operator");
+        Ok(PasswordReset { user, sessions_revoked, was_locked })
+    }
+
     pub async fn users_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, User>> {
         let models = user::Entity::find().filter(user::Column::Id.is_in(ids.iter().copied())).all(self.db.conn()).await?;
         models.into_iter().map(|m| User::try_from(m).map(|u| (u.id, u))).collect()
@@ -180,6 +244,11 @@ impl AccountService {
             .count(self.db.conn())
             .await?)
     }
+}
+
+/// The account with `email` (stored normalised, as `Email` is), or `NotFound`.
+async fn find_by_email(conn: &impl sea_orm::ConnectionTrait, email: &Email) -> Result<user::Model> {
+    user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(conn).await?.ok_or_else(|| Error::not_found("user", "email"))
 }
 
 /// The accounts `filter` selects, unordered and unpaged.
