@@ -136,7 +136,8 @@ pub async fn post(
             return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, format!("body is not a GraphQL request: {e}"));
         }
     };
-    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0), Sent { method: Method::POST, register }).await
+    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0), Sent { method: Method::POST, register })
+        .await
 }
 
 /// The document a persisted query names (when the request has none), and the hash to
@@ -243,7 +244,8 @@ pub async fn get(
             _ => return request_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, "`variables` must be a JSON object"),
         }
     }
-    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0), Sent { method: Method::GET, register }).await
+    execute(&state, request, media, &headers, peer.as_ref().map(|p| &p.0), request_id.map(|e| e.0), Sent { method: Method::GET, register })
+        .await
 }
 
 /// How a request came: its HTTP method, and the hash to register its document under
