@@ -27,7 +27,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use async_graphql::Request;
@@ -66,6 +66,20 @@ pub struct CachedResponse {
     /// The stock event sequence when its computation began.
     stamp: u64,
     created: Instant,
+    /// Encoded copies of the body (the HTTP layer's compressions), made once each on
+    /// demand and shared by every copy of the entry.
+    encoded: Arc<[OnceLock<Option<Bytes>>; ENCODED_SLOTS]>,
+}
+
+/// How many encoded copies an entry may keep.
+pub const ENCODED_SLOTS: usize = 3;
+
+impl CachedResponse {
+    /// The body encoded in `slot` (below [`ENCODED_SLOTS`]), made by `make` the first
+    /// time and kept with the entry; `None` if `make` cannot.
+    pub fn encoded(&self, slot: usize, make: impl FnOnce(&[u8]) -> Option<Bytes>) -> Option<Bytes> {
+        self.encoded.get(slot)?.get_or_init(|| make(&self.body)).clone()
+    }
 }
 
 struct ByTtl;
@@ -154,7 +168,7 @@ impl ResponseCache {
     ) -> CachedResponse {
         let stock: Arc<[i64]> = reads.take().into();
         let ttl = if !stock.is_empty() && (self.events_trusted)() { max_age.max(self.stock_lifetime) } else { max_age };
-        CachedResponse { body, cache_control, ttl, hint: max_age, stock, stamp, created: Instant::now() }
+        CachedResponse { body, cache_control, ttl, hint: max_age, stock, stamp, created: Instant::now(), encoded: Arc::default() }
     }
 
     /// A stock event for `variant_id` arrived: answers showing its stock are stale.

@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::auth::{self, browse_limit, client_info};
+use super::compress::{self, Encoding};
 use super::request_id::RequestId;
 use super::response::request_error;
 use super::state::AppState;
@@ -317,11 +318,29 @@ async fn execute(
         Some(key) => {
             let (outcome, status) = cache.get_or_compute(key, run).await;
             state.services.metrics.record_response_cache(status == CacheStatus::Hit);
-            (outcome.map_or_else(|shared| (*shared).clone(), Rendered::from), Some(status))
+            let rendered = match outcome {
+                Ok(cached) => compressed_once(cached, headers),
+                Err(shared) => (*shared).clone(),
+            };
+            (rendered, Some(status))
         }
     };
 
     respond(rendered, media, cache_status, anonymous)
+}
+
+/// A cached answer as the client takes it: compressed (once per encoding, kept with the
+/// entry) when it accepts an encoding and the body is worth it; the compression layer
+/// leaves an encoded body alone.
+fn compressed_once(cached: CachedResponse, headers: &HeaderMap) -> Rendered {
+    let encoding = Encoding::choose(headers).filter(|_| cached.body.len() >= usize::from(compress::MIN_BYTES));
+    let packed = encoding.and_then(|e| Some((e, cached.encoded(e.slot(), |body| e.encode(body))?)));
+    let mut rendered = Rendered::from(cached);
+    if let Some((encoding, body)) = packed {
+        rendered.body = body;
+        rendered.http_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding.token()));
+    }
+    rendered
 }
 
 /// The HTTP response for a rendered GraphQL response.
@@ -336,7 +355,7 @@ fn respond(rendered: Rendered, media: MediaType, cache_status: Option<CacheStatu
     if let Some(cache_control) = cache_control {
         out.insert(header::CACHE_CONTROL, cache_control);
     }
-    out.append(header::VARY, HeaderValue::from_static("Authorization, Accept"));
+    out.append(header::VARY, HeaderValue::from_static("Authorization, Accept, Accept-Encoding"));
     if let Some(status) = cache_status {
         out.insert("x-cache", HeaderValue::from_static(if status == CacheStatus::Hit { "hit" } else { "miss" }));
     }

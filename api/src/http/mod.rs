@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, middleware, and the shared state handlers see.
 
 mod auth;
+mod compress;
 mod demo_images;
 mod graphiql;
 mod graphql;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/webhooks/stripe", axum::routing::post(webhooks::stripe).layer(axum::extract::DefaultBodyLimit::max(webhooks::MAX_BODY)))
         .fallback(not_found)
+        .layer(compress::layer())
         .layer(axum::middleware::from_fn(limit_head))
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_id::observe))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))

@@ -9,6 +9,7 @@ mod catalog;
 mod catalog_edit;
 mod cli;
 mod commerce;
+mod compression;
 mod connections;
 mod events;
 mod faults;
