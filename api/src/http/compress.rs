@@ -21,7 +21,7 @@ const DENSE: u32 = 6;
 pub const MIN_BYTES: u16 = 1024;
 
 /// The layer for everything not served from the response cache.
-pub fn layer() -> CompressionLayer<impl Predicate + Clone> {
+pub fn layer() -> CompressionLayer<impl Predicate> {
     CompressionLayer::new().quality(CompressionLevel::Precise(4)).compress_when(DefaultPredicate::new().and(SizeAbove::new(MIN_BYTES)))
 }
 
