@@ -90,6 +90,7 @@ async fn visible_order(ctx: &Context<'_>, id: i64) -> Result<Option<stockade_dom
     found(ctx.data_unchecked::<OrderService>().visible(id, viewer(ctx), None).await)
 }
 
+/// The object `key` names, if the viewer may see it.
 async fn load(ctx: &Context<'_>, key: NodeKey) -> Result<Option<Node>> {
     let viewer: &Viewer = viewer(ctx);
     let staff = viewer.is_staff();

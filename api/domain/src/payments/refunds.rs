@@ -27,13 +27,21 @@ impl PaymentService {
             .filter(refund::Column::GatewayRefundId.is_null())
             .exec(self.inner.db.conn())
             .await?;
-        let applied = match GatewayEvent::from_refund(self.gateway_kind(), intent_id, refund_id, reply) {
-            Some(event) => Some(self.apply_event(&event).await?.applied),
-            None => None,
-        };
-        // The test gateway's own `charge.refunded` (already counted by now: ignored).
-        self.deliver(intent_id).await?;
-        Ok(applied)
+        // On a task of its own: applying is a deep call chain that would otherwise sit on
+        // top of the staff request's (enough to overflow a 2 MiB stack in debug builds).
+        let (service, intent_id) = (self.clone(), intent_id.to_owned());
+        let event = GatewayEvent::from_refund(self.gateway_kind(), &intent_id, refund_id, reply);
+        tokio::spawn(async move {
+            let applied = match event {
+                Some(event) => Some(service.apply_event(&event).await?.applied),
+                None => None,
+            };
+            // The test gateway's own `charge.refunded` (already counted by now: ignored).
+            service.deliver(&intent_id).await?;
+            Ok(applied)
+        })
+        .await
+        .map_err(|e| crate::error::Error::Internal(anyhow::anyhow!("applying a refund's answer stopped: {e}")))?
     }
 
     /// The gateway refused refund `refund_id` outright: nothing was given back.
