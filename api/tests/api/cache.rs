@@ -159,7 +159,6 @@ async fn a_cached_answer_showing_stock_lives_until_that_stock_changes() {
 
     // A guest takes the last unit; once its stock event is out, the next read shows it
     // sold out, while the listing of another variant stays cached.
-    let mut events = app.bus.subscribe();
     let cart = app
         .gql_ok(
             "mutation($l: [CartLineInput!]) { cartCreate(lines: $l) { userErrors { code } } }",
@@ -167,18 +166,14 @@ async fn a_cached_answer_showing_stock_lives_until_that_stock_changes() {
         )
         .await;
     assert_eq!(cart["cartCreate"]["userErrors"], json!([]));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let message =
-            tokio::time::timeout(deadline - std::time::Instant::now(), events.recv()).await.expect("the stock event is published").unwrap();
-        if let stockade_domain::events::BusMessage::Event(e) = message
-            && stockade_domain::inventory::stock_event_target(&e).map(|(v, _)| v) == Some(variant_id)
-        {
-            break;
-        }
-    }
-    // The cache hears the same event on its own subscription; give it the moment it
-    // takes to note it (a few reads at most), then it must show the change.
+    stock_event(&mut events, variant_id).await;
+    assert_eq!(until_sold_out(read).await, ("miss".into(), 0), "the change dropped the cached answer");
+    assert_eq!(newest(&app).await, ("hit".into(), 5), "answers about other variants stay cached");
+}
+
+/// What `read` answers once it shows the variant sold out. The cache hears a stock
+/// event on its own subscription, a moment after the test's: a few reads at most.
+async fn until_sold_out<F: Future<Output = (String, i64)>>(read: impl Fn() -> F) -> (String, i64) {
     let mut after = read().await;
     for _ in 0..50 {
         if after.1 == 0 {
@@ -187,8 +182,7 @@ async fn a_cached_answer_showing_stock_lives_until_that_stock_changes() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         after = read().await;
     }
-    assert_eq!(after, ("miss".into(), 0), "the change dropped the cached answer");
-    assert_eq!(newest(&app).await, ("hit".into(), 5), "answers about other variants stay cached");
+    after
 }
 
 /// Waits for the next stock event of `variant_id` on the bus.
@@ -247,13 +241,5 @@ async fn a_stock_change_on_one_instance_drops_the_cached_answer_on_another() {
     )
     .await;
     stock_event(&mut on_b, variant_id).await;
-    let mut after = newest(&b).await;
-    for _ in 0..50 {
-        if after.1 == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        after = newest(&b).await;
-    }
-    assert_eq!(after, ("miss".into(), 0), "B dropped its cached answer on A's event");
+    assert_eq!(until_sold_out(|| newest(&b)).await, ("miss".into(), 0), "B dropped its cached answer on A's event");
 }

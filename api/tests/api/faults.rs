@@ -21,20 +21,7 @@ const UNITS: i64 = 12;
 const BUYERS: usize = 32;
 
 async fn instance(db: &TestDb) -> ServerProcess {
-    let url = db.url();
-    ServerProcess::start(&[
-        ("DATABASE_URL", url.as_str()),
-        ("SEED_DEMO", "false"),
-        ("RUST_LOG", "warn"),
-        ("RATE_LIMIT_BROWSE_PER_MINUTE", "0"),
-        ("RATE_LIMIT_CHECKOUT_PER_MINUTE", "0"),
-        ("RATE_LIMIT_CHECKOUT_ACCOUNT_PER_MINUTE", "0"),
-        // The test runs the expiry itself, as if the holds' time had passed.
-        ("RESERVATION_SWEEP_INTERVAL_SECS", "0"),
-        ("COMMERCE_SWEEP_INTERVAL_SECS", "0"),
-        ("PAYMENT_RECONCILE_INTERVAL_SECS", "0"),
-    ])
-    .await
+    ServerProcess::for_sale(&db.url(), &[]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -147,20 +147,7 @@ async fn postgres_restarted_and_stopped_under_load_answers_retryable_503s_and_re
     // uses to look inside.
     let setup = TestApp::spawn_with(TestDb::External { url: url.clone() }, &[("SEED_DEMO", "true")]).await;
     let (variant, variant_id) = stocked_variant(&setup, UNITS, 2_000).await;
-    let mut server = ServerProcess::start(&[
-        ("DATABASE_URL", url.as_str()),
-        ("SEED_DEMO", "false"),
-        ("RUST_LOG", "warn"),
-        ("DATABASE_ACQUIRE_TIMEOUT_MS", "1000"),
-        ("RATE_LIMIT_BROWSE_PER_MINUTE", "0"),
-        ("RATE_LIMIT_CHECKOUT_PER_MINUTE", "0"),
-        ("RATE_LIMIT_CHECKOUT_ACCOUNT_PER_MINUTE", "0"),
-        // The test runs the expiry itself, as if the holds' time had passed.
-        ("RESERVATION_SWEEP_INTERVAL_SECS", "0"),
-        ("COMMERCE_SWEEP_INTERVAL_SECS", "0"),
-        ("PAYMENT_RECONCILE_INTERVAL_SECS", "0"),
-    ])
-    .await;
+    let mut server = ServerProcess::for_sale(&url, &[("DATABASE_ACQUIRE_TIMEOUT_MS", "1000")]).await;
     let pid = server.child.id();
 
     // Buyers keep coming (a new one after each answer) until the stock is gone.

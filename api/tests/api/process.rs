@@ -50,6 +50,25 @@ impl ServerProcess {
         ServerProcess { addr, base, child, log_path, _data: data }
     }
 
+    /// An instance on `database_url` for a sale the test drives itself: no rate limits
+    /// (every buyer comes from 127.0.0.1), no background sweeps or reconciliation (the
+    /// test expires holds itself, as if their time had passed), plus `extra`.
+    pub async fn for_sale(database_url: &str, extra: &[(&str, &str)]) -> ServerProcess {
+        let mut env = vec![
+            ("DATABASE_URL", database_url),
+            ("SEED_DEMO", "false"),
+            ("RUST_LOG", "warn"),
+            ("RATE_LIMIT_BROWSE_PER_MINUTE", "0"),
+            ("RATE_LIMIT_CHECKOUT_PER_MINUTE", "0"),
+            ("RATE_LIMIT_CHECKOUT_ACCOUNT_PER_MINUTE", "0"),
+            ("RESERVATION_SWEEP_INTERVAL_SECS", "0"),
+            ("COMMERCE_SWEEP_INTERVAL_SECS", "0"),
+            ("PAYMENT_RECONCILE_INTERVAL_SECS", "0"),
+        ];
+        env.extend_from_slice(extra);
+        ServerProcess::start(&env).await
+    }
+
     /// What it has logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()

@@ -116,11 +116,12 @@ impl PaymentQuery {
     ) -> Result<CountedConnection<PaymentIssue>> {
         let page = page_request(ctx, first, after, last, before)?;
         let kind: payments::PaymentIssueKind = filter.into();
-        let payments = service(ctx).clone();
-        let result = payments.issues(kind, &page).await.gql()?;
+        let result = service(ctx).issues(kind, &page).await.gql()?;
+        // `issues` brought the queue up to date: count it as it is.
+        let orders = ctx.data_unchecked::<OrderService>().clone();
         let total = Counted::new(move || {
-            let payments = payments.clone();
-            async move { Ok(payments.issue_counts().await?.get(&kind).copied().unwrap_or(0)) }
+            let orders = orders.clone();
+            async move { Ok(orders.payment_issue_counts().await?.get(&kind).copied().unwrap_or(0)) }
         });
         Ok(counted(result, PaymentIssue, total))
     }
