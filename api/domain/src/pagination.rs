@@ -102,6 +102,28 @@ pub fn decode_cursor<T: DeserializeOwned>(cursor: &str, field: &str) -> Result<T
         .ok_or_else(|| Error::invalid(field, format!("`{field}` is not a cursor returned by this list")))
 }
 
+/// `query` as one page of rows newest first by their id column `id` (keyset cursors
+/// are the ids): rows past the cursor, in the page's direction, one more than the
+/// page holds (so [`Page::from_rows`] learns whether more exist).
+pub fn newest_first<E: sea_orm::EntityTrait>(
+    mut query: sea_orm::Select<E>,
+    id: E::Column,
+    page: &PageRequest,
+) -> Result<sea_orm::Select<E>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    for (cursor, newer) in [(&page.after, false), (&page.before, true)] {
+        if let Some(c) = cursor {
+            let at: i64 = decode_cursor(c, if newer { "before" } else { "after" })?;
+            query = query.filter(if newer { id.gt(at) } else { id.lt(at) });
+        }
+    }
+    let ordered = match page.direction {
+        Direction::Forward => query.order_by_desc(id),
+        Direction::Backward => query.order_by_asc(id),
+    };
+    Ok(ordered.limit(page.size as u64 + 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

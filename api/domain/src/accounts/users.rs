@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
 use super::model::{ClientInfo, Email, Role, User, UserStatus, parse_name};
 use super::password;
@@ -14,7 +14,7 @@ use super::tokens::{random_token, token_hash};
 use crate::db::OnUniqueViolation;
 use crate::entity::{session, user};
 use crate::error::{Error, Result};
-use crate::pagination::{Direction, Page, PageRequest, decode_cursor, encode_cursor};
+use crate::pagination::{Page, PageRequest, encode_cursor};
 
 use super::service::{AccountService, PasswordReset, SignIn, Unlocked, UserFilter, chrono_duration, taken_email};
 
@@ -215,18 +215,8 @@ impl AccountService {
 
     /// Users, newest first.
     pub async fn list_users(&self, filter: &UserFilter, page: &PageRequest) -> Result<Page<User>> {
-        let mut q = users_matching(filter)?;
-        for (cursor, newer) in [(&page.after, false), (&page.before, true)] {
-            if let Some(c) = cursor {
-                let id: i64 = decode_cursor(c, if newer { "before" } else { "after" })?;
-                q = q.filter(if newer { user::Column::Id.gt(id) } else { user::Column::Id.lt(id) });
-            }
-        }
-        let forward = page.direction == Direction::Forward;
-        let rows = (if forward { q.order_by_desc(user::Column::Id) } else { q.order_by_asc(user::Column::Id) })
-            .limit(page.size as u64 + 1)
-            .all(self.db.conn())
-            .await?;
+        let q = users_matching(filter)?;
+        let rows = crate::pagination::newest_first(q, user::Column::Id, page)?.all(self.db.conn()).await?;
         let items = rows.into_iter().map(|m| User::try_from(m).map(|u| (encode_cursor(&u.id), u))).collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(page, items))
     }

@@ -10,12 +10,12 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::db::{Database, OnUniqueViolation};
 use crate::entity::{coupon, coupon_category, coupon_product, coupon_redemption};
 use crate::error::{Error, Result};
-use crate::pagination::{Direction, Page, PageRequest, decode_cursor, encode_cursor};
+use crate::pagination::{Page, PageRequest, encode_cursor};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Discount {
@@ -228,18 +228,8 @@ impl CouponService {
     /// All coupons, newest first (staff).
     /// One page of coupons, newest first.
     pub async fn list(&self, page: &PageRequest) -> Result<Page<Coupon>> {
-        let mut q = coupon::Entity::find();
-        for (cursor, newer) in [(&page.after, false), (&page.before, true)] {
-            if let Some(c) = cursor {
-                let id: i64 = decode_cursor(c, if newer { "before" } else { "after" })?;
-                q = q.filter(if newer { coupon::Column::Id.gt(id) } else { coupon::Column::Id.lt(id) });
-            }
-        }
-        let forward = page.direction == Direction::Forward;
-        let models = (if forward { q.order_by_desc(coupon::Column::Id) } else { q.order_by_asc(coupon::Column::Id) })
-            .limit(page.size as u64 + 1)
-            .all(self.db.conn())
-            .await?;
+        let q = coupon::Entity::find();
+        let models = crate::pagination::newest_first(q, coupon::Column::Id, page)?.all(self.db.conn()).await?;
         let mut items = Vec::with_capacity(models.len());
         for m in models {
             let coupon = load(self.db.conn(), m).await?;

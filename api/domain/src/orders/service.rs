@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::events::{OutboxNotify, append};
 use crate::inventory::{InventoryService, Owner, OwnerKind, ReleaseTarget, retry_transaction};
 use crate::money::Currency;
-use crate::pagination::{Direction, Page, PageRequest, decode_cursor, encode_cursor};
+use crate::pagination::{Page, PageRequest, encode_cursor};
 
 /// The reservation owner of an order's holds.
 pub fn order_owner(order_id: i64) -> Owner {
@@ -287,18 +287,8 @@ impl OrderService {
     /// Orders newest first, narrowed by `filter` (a customer's own list sets
     /// `customer_id`).
     pub async fn list(&self, filter: &OrderFilter, page: &PageRequest) -> Result<Page<Order>> {
-        let mut q = orders_matching(filter)?;
-        for (cursor, newer) in [(&page.after, false), (&page.before, true)] {
-            if let Some(c) = cursor {
-                let id: i64 = decode_cursor(c, if newer { "before" } else { "after" })?;
-                q = q.filter(if newer { order::Column::Id.gt(id) } else { order::Column::Id.lt(id) });
-            }
-        }
-        let forward = page.direction == Direction::Forward;
-        let rows = (if forward { q.order_by_desc(order::Column::Id) } else { q.order_by_asc(order::Column::Id) })
-            .limit(page.size as u64 + 1)
-            .all(self.db.conn())
-            .await?;
+        let q = orders_matching(filter)?;
+        let rows = crate::pagination::newest_first(q, order::Column::Id, page)?.all(self.db.conn()).await?;
         let items = rows.into_iter().map(|m| Order::try_from(m).map(|o| (encode_cursor(&o.id), o))).collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(page, items))
     }

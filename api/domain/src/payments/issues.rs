@@ -2,14 +2,14 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{Payment, PaymentService};
 use crate::entity::order;
 use crate::error::Result;
 use crate::orders::Order;
 pub use crate::orders::PaymentIssueKind;
-use crate::pagination::{Direction, Page, PageRequest, decode_cursor, encode_cursor};
+use crate::pagination::{Page, PageRequest, encode_cursor};
 
 /// An order with a payment issue, and its attempts (oldest first).
 #[derive(Clone, Debug)]
@@ -32,18 +32,8 @@ impl PaymentService {
     /// first, so the answer is exact.
     pub async fn issues(&self, kind: PaymentIssueKind, page: &PageRequest) -> Result<Page<PaymentIssue>> {
         self.inner.orders.refresh_payment_issues().await?;
-        let mut q = order::Entity::find().filter(order::Column::PaymentIssue.eq(kind.as_str()));
-        for (cursor, newer) in [(&page.after, false), (&page.before, true)] {
-            if let Some(c) = cursor {
-                let id: i64 = decode_cursor(c, if newer { "before" } else { "after" })?;
-                q = q.filter(if newer { order::Column::Id.gt(id) } else { order::Column::Id.lt(id) });
-            }
-        }
-        let forward = page.direction == Direction::Forward;
-        let rows = (if forward { q.order_by_desc(order::Column::Id) } else { q.order_by_asc(order::Column::Id) })
-            .limit(page.size as u64 + 1)
-            .all(self.inner.db.conn())
-            .await?;
+        let q = order::Entity::find().filter(order::Column::PaymentIssue.eq(kind.as_str()));
+        let rows = crate::pagination::newest_first(q, order::Column::Id, page)?.all(self.inner.db.conn()).await?;
         let orders = rows.into_iter().map(Order::try_from).collect::<Result<Vec<_>>>()?;
         let mut payments = self.payments_by_order_ids(&orders.iter().map(|o| o.id).collect::<Vec<_>>()).await?;
         let items = orders
