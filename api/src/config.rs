@@ -226,7 +226,7 @@ mod tests {
             ("CORS_ALLOWED_ORIGINS", "https://shop.example/path"),
             ("RATE_LIMIT_AUTH_PER_MINUTE", "many"),
             ("EVENTS_PUBLISHER", "maybe"),
-            ("RESERVE_CONCURRENCY_PER_SKU", "many"),
+            ("RESERVE_QUEUE_MAX", "many"),
             ("PAYMENT_GATEWAY", "paypal"),
         ] {
             assert_eq!(config(&[(var, value)]).unwrap_err().var, var, "{var}={value}");

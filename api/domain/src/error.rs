@@ -112,6 +112,11 @@ pub enum Error {
     #[error("too many requests; try again in {} s", retry_after.as_secs().max(1))]
     RateLimited { retry_after: std::time::Duration },
 
+    /// Too many requests are queued for the same stock on this instance (a flash sale
+    /// beyond what the queue holds); nothing changed, try again shortly.
+    #[error("too many buyers are waiting for this item right now; try again in {} s", retry_after.as_secs().max(1))]
+    Overloaded { retry_after: std::time::Duration },
+
     /// A state change the transition table does not allow; nothing changed.
     #[error("cannot go from {from} to {to}")]
     IllegalTransition { from: &'static str, to: &'static str },
@@ -213,7 +218,7 @@ impl Error {
             Error::GatewayUnavailable { .. } => ErrorCode::GatewayUnavailable,
             Error::GatewayRejected { .. } => ErrorCode::GatewayRejected,
             Error::AlreadyPaid => ErrorCode::AlreadyPaid,
-            Error::Db { .. } | Error::Internal(_) => return None,
+            Error::Db { .. } | Error::Internal(_) | Error::Overloaded { .. } => return None,
         })
     }
 
@@ -239,7 +244,9 @@ impl Error {
     /// How long to wait before retrying, for throttling errors.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
-            Error::TooManyAttempts { retry_after } | Error::RateLimited { retry_after } => Some(*retry_after),
+            Error::TooManyAttempts { retry_after } | Error::RateLimited { retry_after } | Error::Overloaded { retry_after } => {
+                Some(*retry_after)
+            }
             _ => None,
         }
     }

@@ -54,6 +54,14 @@ impl ErrorExtensions for ApiError {
                 e.set("retryAfter", UNAVAILABLE_RETRY_AFTER_SECS);
             });
         }
+        if let Error::Overloaded { retry_after } = err {
+            tracing::info!("a request was refused: its stock queue is full");
+            let secs = retry_after.as_secs().max(1);
+            return async_graphql::Error::new(err.to_string()).extend_with(|_, e| {
+                e.set("code", code::SERVICE_UNAVAILABLE);
+                e.set("retryAfter", secs);
+            });
+        }
         let Some(domain_code) = err.code() else {
             tracing::error!(error = ?err, "internal error while resolving a GraphQL field");
             return async_graphql::Error::new("Internal server error").extend_with(|_, e| e.set("code", code::INTERNAL));

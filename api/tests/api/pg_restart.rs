@@ -190,7 +190,7 @@ async fn postgres_restarted_and_stopped_under_load_answers_retryable_503s_and_re
 
     let mut told = Vec::new();
     for b in buyers {
-        told.extend(b.await.unwrap());
+        told.extend(b.await.unwrap_or_else(|e| panic!("{e:?}\n{}", server.log())));
     }
     let (unavailable, gateway) = (shop.unavailable.load(Ordering::SeqCst), shop.gateway_unavailable.load(Ordering::SeqCst));
     let paid_told: Vec<&String> = told.iter().filter_map(|t| if let Told::Paid(id) = t { Some(id) } else { None }).collect();

@@ -6,11 +6,12 @@
 //! reserving the shortfall (all or nothing, in variant order) or giving back the
 //! excess. Out of stock rolls everything back: the cart is as it was.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect};
 
 use super::cart::{self, Cart, CartAccess, CartStatus, check_access};
 use super::settings::CommerceConfig;
@@ -18,11 +19,11 @@ use super::variants;
 use crate::accounts::tokens::{random_token, token_hash};
 use crate::actor::Actor;
 use crate::coupons::{CouponService, EligibleLine};
-use crate::db::{Database, OnUniqueViolation, WriteTxn};
+use crate::db::{Database, OnUniqueViolation};
 use crate::entity::{cart as cart_entity, cart_line};
 use crate::error::{Error, Result};
 use crate::events::OutboxNotify;
-use crate::inventory::{InventoryService, retry_transaction};
+use crate::inventory::InventoryService;
 use crate::money::Currency;
 
 /// A wanted quantity of one variant.
@@ -70,17 +71,17 @@ impl CartService {
             Some(_) => None,
             None => Some(random_token(24)?),
         };
-        let _places = self.inventory.admit(lines.iter().map(|l| l.variant_id)).await;
-        let cart_id = retry_transaction("cart create", || async {
-            let txn = self.db.begin_write().await?;
+        let token_ref = &token;
+        let cart_id = self.inventory.write_combined("cart create", lines.iter().map(|l| l.variant_id), |txn| async move {
+            let txn = &*txn;
             let row = match customer_id {
-                Some(customer) => self.customer_cart_in(&txn, customer).await?,
-                None => self.insert_guest_cart(&txn, token.as_deref().unwrap_or_default()).await?,
+                Some(customer) => self.customer_cart_in(txn, customer).await?,
+                None => self.insert_guest_cart(txn, token_ref.as_deref().unwrap_or_default()).await?,
             };
             if !lines.is_empty() {
-                let access = CartAccess { cart_id: row.id, token: token.clone(), customer_id };
-                self.lock(&txn, &access, None).await?;
-                let current = self.quantities(&txn, row.id).await?;
+                let access = CartAccess { cart_id: row.id, token: token_ref.clone(), customer_id };
+                self.lock(txn, &access, None).await?;
+                let current = self.quantities(txn, row.id).await?;
                 let wanted: Vec<LineChange> = lines
                     .iter()
                     .map(|l| LineChange {
@@ -88,9 +89,8 @@ impl CartService {
                         quantity: current.get(&l.variant_id).copied().unwrap_or(0) + l.quantity,
                     })
                     .collect();
-                self.set_lines(&txn, row.id, &current, &wanted, actor).await?;
+                self.set_lines(txn, row.id, &current, &wanted, actor).await?;
             }
-            txn.commit().await?;
             Ok(row.id)
         })
         .await?;
@@ -101,7 +101,7 @@ impl CartService {
         Ok((cart, token))
     }
 
-    async fn insert_guest_cart(&self, txn: &WriteTxn, token: &str) -> Result<cart_entity::Model> {
+    async fn insert_guest_cart(&self, txn: &DatabaseTransaction, token: &str) -> Result<cart_entity::Model> {
         let now = Utc::now();
         Ok(cart_entity::Entity::insert(cart_entity::ActiveModel {
             token_hash: Set(Some(token_hash(token))),
@@ -113,19 +113,19 @@ impl CartService {
             expires_at: Set(now + self.idle(None)),
             ..Default::default()
         })
-        .exec_with_returning(&**txn)
+        .exec_with_returning(txn)
         .await?)
     }
 
     /// The customer's active cart, created if there is none (the partial unique index
     /// settles a race between two creations).
-    pub(super) async fn customer_cart_in(&self, txn: &WriteTxn, customer: i64) -> Result<cart_entity::Model> {
+    pub(super) async fn customer_cart_in(&self, txn: &DatabaseTransaction, customer: i64) -> Result<cart_entity::Model> {
         let find = || {
             cart_entity::Entity::find()
                 .filter(cart_entity::Column::CustomerId.eq(customer))
                 .filter(cart_entity::Column::Status.eq(CartStatus::Active.as_str()))
         };
-        if let Some(row) = find().one(&**txn).await? {
+        if let Some(row) = find().one(txn).await? {
             return Ok(row);
         }
         let now = Utc::now();
@@ -139,7 +139,7 @@ impl CartService {
             expires_at: Set(now + self.idle(Some(customer))),
             ..Default::default()
         })
-        .exec_with_returning(&**txn)
+        .exec_with_returning(txn)
         .await;
         inserted.on_unique_violation("carts.customer_id", || Error::Conflict)
     }
@@ -179,8 +179,8 @@ impl CartService {
     /// Checks access, then bumps the version if it is `expected` (a stale one is a
     /// version conflict, a cart no longer active is not found), extending the cart's
     /// idle expiry. Returns the cart row as it now is.
-    pub(super) async fn lock(&self, txn: &WriteTxn, access: &CartAccess, expected: Option<i64>) -> Result<cart_entity::Model> {
-        let row = cart_entity::Entity::find_by_id(access.cart_id).one(&**txn).await?.ok_or_else(|| Error::not_found("cart", "cartId"))?;
+    pub(super) async fn lock(&self, txn: &DatabaseTransaction, access: &CartAccess, expected: Option<i64>) -> Result<cart_entity::Model> {
+        let row = cart_entity::Entity::find_by_id(access.cart_id).one(txn).await?.ok_or_else(|| Error::not_found("cart", "cartId"))?;
         check_access(&row, access)?;
         if row.status != CartStatus::Active.as_str() {
             return Err(Error::invalid("cartId", format!("this cart is {} and can no longer change", row.status)));
@@ -195,30 +195,23 @@ impl CartService {
         if let Some(v) = expected {
             bump = bump.filter(cart_entity::Column::Version.eq(v));
         }
-        if bump.exec(&**txn).await?.rows_affected != 1 {
-            let now_row = cart_entity::Entity::find_by_id(row.id).one(&**txn).await?.ok_or_else(|| Error::not_found("cart", "cartId"))?;
+        if bump.exec(txn).await?.rows_affected != 1 {
+            let now_row = cart_entity::Entity::find_by_id(row.id).one(txn).await?.ok_or_else(|| Error::not_found("cart", "cartId"))?;
             return Err(match expected {
                 Some(v) if now_row.status == CartStatus::Active.as_str() => Error::stale("cart", v, i64::from(now_row.version)),
                 _ => Error::invalid("cartId", format!("this cart is {} and can no longer change", now_row.status)),
             });
         }
-        cart_entity::Entity::find_by_id(row.id).one(&**txn).await?.ok_or_else(|| Error::not_found("cart", "cartId"))
+        cart_entity::Entity::find_by_id(row.id).one(txn).await?.ok_or_else(|| Error::not_found("cart", "cartId"))
     }
 
     /// Runs one cart edit as a retried write transaction and returns the cart after it.
-    async fn edit<'a, F, Fut>(&'a self, access: &'a CartAccess, variant_ids: Vec<i64>, apply: F) -> Result<Cart>
+    async fn edit<F, Fut>(&self, access: &CartAccess, variant_ids: Vec<i64>, apply: F) -> Result<Cart>
     where
-        F: Fn(WriteTxn) -> Fut,
-        Fut: Future<Output = Result<WriteTxn>>,
+        F: FnMut(Arc<DatabaseTransaction>) -> Fut,
+        Fut: Future<Output = Result<()>>,
     {
-        let _places = self.inventory.admit(variant_ids).await;
-        retry_transaction("cart edit", || async {
-            let txn = self.db.begin_write().await?;
-            let txn = apply(txn).await?;
-            txn.commit().await?;
-            Ok(())
-        })
-        .await?;
+        self.inventory.write_combined("cart edit", variant_ids, apply).await?;
         self.notify.notify();
         self.get(access).await
     }
@@ -248,8 +241,9 @@ impl CartService {
         check_changes(lines, how == LineEdit::Add)?;
         let ids = lines.iter().map(|l| l.variant_id).collect();
         self.edit(access, ids, |txn| async move {
-            self.lock(&txn, access, Some(expected_version)).await?;
-            let current = self.quantities(&txn, access.cart_id).await?;
+            let txn = &*txn;
+            self.lock(txn, access, Some(expected_version)).await?;
+            let current = self.quantities(txn, access.cart_id).await?;
             let wanted: Vec<LineChange> = match how {
                 LineEdit::Add => lines
                     .iter()
@@ -265,8 +259,8 @@ impl CartService {
                     lines.to_vec()
                 }
             };
-            self.set_lines(&txn, access.cart_id, &current, &wanted, actor).await?;
-            Ok(txn)
+            self.set_lines(txn, access.cart_id, &current, &wanted, actor).await?;
+            Ok(())
         })
         .await
     }
@@ -278,13 +272,13 @@ impl CartService {
     }
 
     /// Current quantity of each variant in the cart.
-    pub(super) async fn quantities(&self, txn: &WriteTxn, cart_id: i64) -> Result<std::collections::HashMap<i64, i64>> {
+    pub(super) async fn quantities(&self, txn: &DatabaseTransaction, cart_id: i64) -> Result<std::collections::HashMap<i64, i64>> {
         let rows: Vec<(i64, i32)> = cart_line::Entity::find()
             .select_only()
             .columns([cart_line::Column::VariantId, cart_line::Column::Quantity])
             .filter(cart_line::Column::CartId.eq(cart_id))
             .into_tuple()
-            .all(&**txn)
+            .all(txn)
             .await?;
         Ok(rows.into_iter().map(|(v, q)| (v, i64::from(q))).collect())
     }
@@ -295,7 +289,7 @@ impl CartService {
     /// (the request's order).
     async fn set_lines(
         &self,
-        txn: &WriteTxn,
+        txn: &DatabaseTransaction,
         cart_id: i64,
         existing: &std::collections::HashMap<i64, i64>,
         wanted: &[LineChange],
@@ -304,7 +298,7 @@ impl CartService {
         let place: std::collections::HashMap<i64, usize> = wanted.iter().enumerate().map(|(i, l)| (l.variant_id, i)).collect();
         let mut wanted = wanted.to_vec();
         wanted.sort_by_key(|l| l.variant_id);
-        let info = variants::load(&**txn, &wanted.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await?;
+        let info = variants::load(txn, &wanted.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await?;
         let new_lines = wanted.iter().filter(|l| l.quantity > 0 && !existing.contains_key(&l.variant_id)).count();
         let kept = existing.keys().filter(|v| !wanted.iter().any(|w| w.variant_id == **v && w.quantity == 0)).count();
         if kept + new_lines > self.config.max_lines {
@@ -326,12 +320,12 @@ impl CartService {
                     format!("{} ({}) is no longer sold", variant.product_name, variant.variant_title),
                 ));
             }
-            self.sync_holds(&**txn, cart_id, line.variant_id, line.quantity, actor).await?;
+            self.sync_holds(txn, cart_id, line.variant_id, line.quantity, actor).await?;
             if line.quantity == 0 {
                 cart_line::Entity::delete_many()
                     .filter(cart_line::Column::CartId.eq(cart_id))
                     .filter(cart_line::Column::VariantId.eq(line.variant_id))
-                    .exec(&**txn)
+                    .exec(txn)
                     .await?;
                 continue;
             }
@@ -347,32 +341,32 @@ impl CartService {
             .by_code(code)
             .await?
             .ok_or_else(|| Error::invalid("code", format!("'{}' is not a coupon code we know", code.trim())))?;
-        self.edit(access, Vec::new(), |txn| {
-            let coupon = coupon.clone();
-            async move {
-                let row = self.lock(&txn, access, Some(expected_version)).await?;
-                let (lines, paths) = self.coupon_context(&*txn, row.id, &coupon.category_ids).await?;
-                coupon.evaluate(&lines, &paths, Utc::now()).map_err(|p| Error::invalid("code", p.message))?;
-                cart_entity::Entity::update_many()
-                    .col_expr(cart_entity::Column::CouponId, Expr::val(coupon.id))
-                    .filter(cart_entity::Column::Id.eq(row.id))
-                    .exec(&*txn)
-                    .await?;
-                Ok(txn)
-            }
+        let coupon = &coupon;
+        self.edit(access, Vec::new(), |txn| async move {
+            let txn = &*txn;
+            let row = self.lock(txn, access, Some(expected_version)).await?;
+            let (lines, paths) = self.coupon_context(txn, row.id, &coupon.category_ids).await?;
+            coupon.evaluate(&lines, &paths, Utc::now()).map_err(|p| Error::invalid("code", p.message))?;
+            cart_entity::Entity::update_many()
+                .col_expr(cart_entity::Column::CouponId, Expr::val(coupon.id))
+                .filter(cart_entity::Column::Id.eq(row.id))
+                .exec(txn)
+                .await?;
+            Ok(())
         })
         .await
     }
 
     pub async fn remove_coupon(&self, access: &CartAccess, expected_version: i64) -> Result<Cart> {
         self.edit(access, Vec::new(), |txn| async move {
-            let row = self.lock(&txn, access, Some(expected_version)).await?;
+            let txn = &*txn;
+            let row = self.lock(txn, access, Some(expected_version)).await?;
             cart_entity::Entity::update_many()
                 .col_expr(cart_entity::Column::CouponId, Expr::val(Option::<i64>::None))
                 .filter(cart_entity::Column::Id.eq(row.id))
-                .exec(&*txn)
+                .exec(txn)
                 .await?;
-            Ok(txn)
+            Ok(())
         })
         .await
     }
@@ -452,7 +446,7 @@ fn check_changes(lines: &[LineChange], adding: bool) -> Result<()> {
 /// Sets the line of `line.variant_id` in `cart_id` to `line.quantity`, creating it at
 /// `unit_price` (an existing line keeps the price the shopper was shown).
 pub(super) async fn upsert_line(
-    txn: &WriteTxn,
+    txn: &DatabaseTransaction,
     cart_id: i64,
     line: &LineChange,
     unit_price: i64,
@@ -473,7 +467,7 @@ pub(super) async fn upsert_line(
             .update_columns([cart_line::Column::Quantity, cart_line::Column::UpdatedAt])
             .to_owned(),
     )
-    .exec_without_returning(&**txn)
+    .exec_without_returning(txn)
     .await?;
     Ok(())
 }

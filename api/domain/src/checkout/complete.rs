@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::cart::{self, CartAccess, CartStatus, cart_owner, check_access};
 use super::carts::CartService;
@@ -15,7 +15,6 @@ use crate::address::AddressInput;
 use crate::db::OnUniqueViolation;
 use crate::entity::{cart as cart_entity, cart_line, order, order_line};
 use crate::error::{Error, Result};
-use crate::inventory::retry_transaction;
 use crate::orders::{Change, Order, OrderService, OrderStatus, order_owner, publish_status, record_in};
 
 /// What the buyer gives at checkout; absent fields keep what the cart has.
@@ -56,12 +55,12 @@ impl CartService {
             _ => None,
         };
         let current = self.get(access).await?;
-        let _places = self.inventory.admit(current.lines.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await;
-        retry_transaction("checkout start", || {
-            let (email, address) = (email.clone(), address.clone());
-            async move {
-                let txn = self.db.begin_write().await?;
-                let row = self.lock(&txn, access, None).await?;
+        let ids: Vec<i64> = current.lines.iter().map(|l| l.variant_id).collect();
+        let (email, address) = (&email, &address);
+        self.inventory
+            .write_combined("checkout start", ids, |txn| async move {
+                let txn = &*txn;
+                let row = self.lock(txn, access, None).await?;
                 let mut update = cart_entity::Entity::update_many().filter(cart_entity::Column::Id.eq(row.id));
                 if let Some(email) = &email {
                     update = update.col_expr(cart_entity::Column::Email, Expr::val(email.to_string()));
@@ -71,30 +70,28 @@ impl CartService {
                     update = update.col_expr(cart_entity::Column::ShippingAddress, Expr::val(json));
                 }
                 if email.is_some() || address.is_some() {
-                    update.exec(&*txn).await?;
+                    update.exec(txn).await?;
                 }
-                let cart = cart::load(&*txn, row.clone(), self.currency).await?;
+                let cart = cart::load(txn, row.clone(), self.currency).await?;
                 if input.accept_price_changes {
-                    let info = variants::load(&*txn, &cart.lines.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await?;
+                    let info = variants::load(txn, &cart.lines.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await?;
                     for line in &cart.lines {
                         if let Some(v) = info.get(&line.variant_id).filter(|v| v.price != line.unit_price.amount) {
                             cart_line::Entity::update_many()
                                 .col_expr(cart_line::Column::UnitPrice, Expr::val(v.price))
                                 .filter(cart_line::Column::Id.eq(line.id))
-                                .exec(&*txn)
+                                .exec(txn)
                                 .await?;
                         }
                     }
                 }
                 // Firm the holds: renew them, and re-hold lapsed lines where stock allows.
                 let until = Utc::now() + chrono::Duration::from_std(self.config.cart_hold).unwrap_or(chrono::Duration::minutes(10));
-                self.inventory.set_expiry_in(&*txn, &cart_owner(row.id), until).await?;
-                self.rehold_lines(&txn, row.id, cart.lines.iter().map(|l| (l.variant_id, l.quantity)).collect(), actor).await?;
-                txn.commit().await?;
+                self.inventory.set_expiry_in(txn, &cart_owner(row.id), until).await?;
+                self.rehold_lines(txn, row.id, cart.lines.iter().map(|l| (l.variant_id, l.quantity)).collect(), actor).await?;
                 Ok(())
-            }
-        })
-        .await?;
+            })
+            .await?;
         self.notify.notify();
         let cart = self.get(access).await?;
         let mut review = self.assess(self.db.conn(), cart).await?;
@@ -122,47 +119,53 @@ impl CartService {
     #[tracing::instrument(skip(self, access, orders), fields(cart_id = access.cart_id))]
     pub async fn complete(&self, access: &CartAccess, idempotency_key: &str, orders: &OrderService, actor: Actor) -> Result<Completion> {
         check_key(idempotency_key)?;
-        if let Some(done) = self.replay(access, idempotency_key, orders).await? {
+        if let Some(done) = self.replay(self.db.conn(), access, idempotency_key, orders).await? {
             return Ok(done);
         }
         let current = self.get(access).await?;
-        let _places = self.inventory.admit(current.lines.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await;
-        let outcome = retry_transaction("checkout", || async {
-            let txn = self.db.begin_write().await?;
-            let row = match self.lock(&txn, access, None).await {
+        let ids: Vec<i64> = current.lines.iter().map(|l| l.variant_id).collect();
+        let outcome = self.inventory.write_combined("checkout", ids, |txn| async move {
+            let txn = &*txn;
+            let row = match self.lock(txn, access, None).await {
                 Ok(row) => row,
                 // No longer active: a concurrent request with this key may just have
-                // ordered it (the lock waited for that commit).
+                // ordered it (the lock waited for that commit, or it came earlier in
+                // this shared transaction).
                 Err(closed @ Error::Invalid { field: Some(_), .. }) => {
-                    drop(txn);
-                    return match self.replay(access, idempotency_key, orders).await? {
+                    return match self.replay(txn, access, idempotency_key, orders).await? {
                         Some(done) => Ok(done),
                         None => Err(closed),
                     };
                 }
                 Err(e) => return Err(e),
             };
-            let cart = cart::load(&*txn, row.clone(), self.currency).await?;
+            let cart = cart::load(txn, row.clone(), self.currency).await?;
             // Re-hold what lapsed (in variant order), each on a savepoint so a shortfall
             // is reported rather than half-written.
             let lapsed = cart.lines.iter().filter(|l| !l.fully_held()).map(|l| (l.variant_id, l.quantity)).collect();
-            self.rehold_lines(&txn, row.id, lapsed, actor).await?;
-            let cart = cart::load(&*txn, row.clone(), self.currency).await?;
-            let review = self.assess(&*txn, cart).await?;
+            self.rehold_lines(txn, row.id, lapsed, actor).await?;
+            let cart = cart::load(txn, row.clone(), self.currency).await?;
+            let review = self.assess(txn, cart).await?;
             let unheld = review.cart.lines.iter().any(|l| !l.fully_held());
             if !review.ready() || unheld {
                 return Ok(Completion::NotReady(Box::new(review)));
             }
-            let order = match self.create_order(&txn, &review, row.customer_id, idempotency_key, orders, actor).await {
-                Ok(order) => order,
+            // On its own savepoint: a coupon used up meanwhile undoes the order's rows,
+            // not the holds taken back above.
+            let ordering = txn.begin().await?;
+            let order = match self.create_order(&ordering, &review, row.customer_id, idempotency_key, orders, actor).await {
+                Ok(order) => {
+                    ordering.commit().await?;
+                    order
+                }
                 // Used up by a checkout that committed first: the same problem the
                 // review reports once the count is visible.
                 Err(Error::Invalid { field: Some(field), message }) if field == "coupon" => {
+                    ordering.rollback().await?;
                     let coupon = match review.cart.coupon_id {
-                        Some(id) => crate::coupons::by_id_in(&*txn, id).await?,
+                        Some(id) => crate::coupons::by_id_in(txn, id).await?,
                         None => None,
                     };
-                    drop(txn);
                     let mut review = review;
                     let code = coupon.map(|c| c.code).unwrap_or_default();
                     review.problems.push(Problem::CouponInvalid { code, message });
@@ -170,7 +173,6 @@ impl CartService {
                 }
                 Err(e) => return Err(e),
             };
-            txn.commit().await?;
             Ok(Completion::Ordered { token: orders.tokens().token(idempotency_key), order: Box::new(order), replayed: false })
         })
         .await?;
@@ -180,22 +182,21 @@ impl CartService {
 
     /// The order this key already made for this cart; `IdempotencyKeyReused` if it made
     /// one for another cart; `None` if it made none.
-    async fn replay(&self, access: &CartAccess, key: &str, orders: &OrderService) -> Result<Option<Completion>> {
-        let Some(existing) = order::Entity::find().filter(order::Column::IdempotencyKey.eq(key)).one(self.db.conn()).await? else {
+    async fn replay<C: ConnectionTrait>(&self, conn: &C, access: &CartAccess, key: &str, orders: &OrderService) -> Result<Option<Completion>> {
+        let Some(existing) = order::Entity::find().filter(order::Column::IdempotencyKey.eq(key)).one(conn).await? else {
             return Ok(None);
         };
         if existing.cart_id != access.cart_id {
             return Err(Error::IdempotencyKeyReused);
         }
-        let row =
-            cart_entity::Entity::find_by_id(access.cart_id).one(self.db.conn()).await?.ok_or_else(|| Error::not_found("cart", "cartId"))?;
+        let row = cart_entity::Entity::find_by_id(access.cart_id).one(conn).await?.ok_or_else(|| Error::not_found("cart", "cartId"))?;
         check_access(&row, access)?;
         Ok(Some(Completion::Ordered { order: Box::new(Order::try_from(existing)?), token: orders.tokens().token(key), replayed: true }))
     }
 
     async fn create_order(
         &self,
-        txn: &crate::db::WriteTxn,
+        txn: &DatabaseTransaction,
         review: &Review,
         customer_id: Option<i64>,
         key: &str,
@@ -208,7 +209,7 @@ impl CartService {
         let email = cart.email.clone().unwrap_or_default();
         let address = serde_json::to_value(&cart.shipping_address).map_err(|e| Error::Internal(e.into()))?;
         let coupon = match cart.coupon_id {
-            Some(id) => crate::coupons::by_id_in(&**txn, id).await?,
+            Some(id) => crate::coupons::by_id_in(txn, id).await?,
             None => None,
         };
         let t = &review.totals;
@@ -233,11 +234,11 @@ impl CartService {
             updated_at: Set(now),
             ..Default::default()
         })
-        .exec_with_returning(&**txn)
+        .exec_with_returning(txn)
         .await
         .on_unique_violation("orders.idempotency_key", || Error::IdempotencyKeyReused)?;
 
-        let info = variants::load(&**txn, &cart.lines.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await?;
+        let info = variants::load(txn, &cart.lines.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await?;
         for line in &cart.lines {
             let v = info.get(&line.variant_id).ok_or_else(|| Error::not_found("variant", "variantId"))?;
             order_line::Entity::insert(order_line::ActiveModel {
@@ -253,47 +254,47 @@ impl CartService {
                 line_total: Set(line.unit_price.amount * line.quantity),
                 ..Default::default()
             })
-            .exec_without_returning(&**txn)
+            .exec_without_returning(txn)
             .await?;
         }
         let change = Change { actor, cause: "checkout completed" };
-        record_in(&**txn, inserted.id, "created", None, Some(OrderStatus::PendingPayment), change, None, now).await?;
-        publish_status(&**txn, inserted.id, None, OrderStatus::PendingPayment, 1, change.cause, now).await?;
-        self.inventory.transfer_owner_in(&**txn, &cart_owner(cart.id), &order_owner(inserted.id), deadline).await?;
+        record_in(txn, inserted.id, "created", None, Some(OrderStatus::PendingPayment), change, None, now).await?;
+        publish_status(txn, inserted.id, None, OrderStatus::PendingPayment, 1, change.cause, now).await?;
+        self.inventory.transfer_owner_in(txn, &cart_owner(cart.id), &order_owner(inserted.id), deadline).await?;
         if let Some(coupon) = &coupon {
             let customer_key = match customer_id {
                 Some(id) => format!("customer:{id}"),
                 None => format!("email:{email}"),
             };
-            crate::coupons::redeem_in(&**txn, coupon, inserted.id, &customer_key).await?;
+            crate::coupons::redeem_in(txn, coupon, inserted.id, &customer_key).await?;
         }
         // A failed order from this cart (its lines came back when the payment failed)
         // is replaced by this one.
         let replaced: Vec<i64> = order::Entity::find()
             .filter(order::Column::CartId.eq(cart.id))
             .filter(order::Column::Status.eq(OrderStatus::PaymentFailed.as_str()))
-            .all(&**txn)
+            .all(txn)
             .await?
             .into_iter()
             .map(|o| o.id)
             .collect();
         for old in replaced {
             let cause = format!("replaced by order #{} from the same cart", inserted.id);
-            orders.transition_in(&**txn, old, OrderStatus::Cancelled, None, Change { actor, cause: &cause }, None).await?;
+            orders.transition_in(txn, old, OrderStatus::Cancelled, None, Change { actor, cause: &cause }, None).await?;
         }
-        cart_line::Entity::delete_many().filter(cart_line::Column::CartId.eq(cart.id)).exec(&**txn).await?;
+        cart_line::Entity::delete_many().filter(cart_line::Column::CartId.eq(cart.id)).exec(txn).await?;
         cart_entity::Entity::update_many()
             .col_expr(cart_entity::Column::Status, Expr::val(CartStatus::Converted.as_str()))
             .filter(cart_entity::Column::Id.eq(cart.id))
-            .exec(&**txn)
+            .exec(txn)
             .await?;
         if t.total.amount == 0 {
             // Nothing to pay (free items, or a discount and shipping that cancel out):
             // no gateway takes a zero amount, so the sale is final now.
             let owner = order_owner(inserted.id);
-            self.inventory.commit_in(&**txn, &owner, &inserted.id.to_string(), Actor::System).await?;
+            self.inventory.commit_in(txn, &owner, &inserted.id.to_string(), Actor::System).await?;
             let change = Change { actor: Actor::System, cause: "nothing to pay: the total is zero" };
-            return orders.transition_in(&**txn, inserted.id, OrderStatus::Paid, None, change, None).await;
+            return orders.transition_in(txn, inserted.id, OrderStatus::Paid, None, change, None).await;
         }
         Order::try_from(inserted)
     }

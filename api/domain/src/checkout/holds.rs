@@ -1,14 +1,13 @@
 //! A cart's holds: kept in step with its lines, renewed, taken again after they lapse.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 
 use super::cart::{Cart, CartAccess, cart_owner};
 use super::carts::CartService;
 use crate::actor::Actor;
-use crate::db::WriteTxn;
 use crate::error::{Error, Result};
-use crate::inventory::{ReleaseTarget, ReserveLine, retry_transaction};
+use crate::inventory::{ReleaseTarget, ReserveLine};
 
 impl CartService {
     /// Brings the cart's holds on one variant to `quantity` on `conn` (the edit's
@@ -49,7 +48,7 @@ impl CartService {
     /// how many units were available.
     pub(super) async fn rehold_lines(
         &self,
-        txn: &WriteTxn,
+        txn: &DatabaseTransaction,
         cart_id: i64,
         mut lines: Vec<(i64, i64)>,
         actor: Actor,
@@ -76,16 +75,13 @@ impl CartService {
     pub async fn extend_holds(&self, access: &CartAccess, actor: Actor) -> Result<(Cart, Vec<(i64, i64)>)> {
         let cart = self.get(access).await?;
         let ids: Vec<i64> = cart.lines.iter().map(|l| l.variant_id).collect();
-        let _places = self.inventory.admit(ids).await;
-        let short = retry_transaction("cart hold extension", || async {
-            let txn = self.db.begin_write().await?;
-            let row = self.lock(&txn, access, None).await?;
-            let current = self.quantities(&txn, row.id).await?;
+        let short = self.inventory.write_combined("cart hold extension", ids, |txn| async move {
+            let txn = &*txn;
+            let row = self.lock(txn, access, None).await?;
+            let current = self.quantities(txn, row.id).await?;
             let until = Utc::now() + chrono::Duration::from_std(self.config.cart_hold).unwrap_or(chrono::Duration::minutes(10));
-            self.inventory.set_expiry_in(&*txn, &cart_owner(row.id), until).await?;
-            let short = self.rehold_lines(&txn, row.id, current.into_iter().collect(), actor).await?;
-            txn.commit().await?;
-            Ok(short)
+            self.inventory.set_expiry_in(txn, &cart_owner(row.id), until).await?;
+            self.rehold_lines(txn, row.id, current.into_iter().collect(), actor).await
         })
         .await?;
         self.notify.notify();

@@ -2,15 +2,15 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 
 use super::cart::{Cart, CartAccess, CartStatus, cart_owner};
 use super::carts::{CartService, LineChange, upsert_line};
 use crate::actor::Actor;
-use crate::db::{WriteTxn, unique_violation};
+use crate::db::unique_violation;
 use crate::entity::{cart as cart_entity, cart_line};
 use crate::error::{Error, Result};
-use crate::inventory::{ReleaseTarget, retry_transaction};
+use crate::inventory::ReleaseTarget;
 
 impl CartService {
     /// Merges a guest cart into the customer's active cart at sign-in: quantities are
@@ -23,17 +23,16 @@ impl CartService {
             return Err(Error::invalid("cartId", "only a guest cart can be merged"));
         }
         let ids: Vec<i64> = guest_cart.lines.iter().map(|l| l.variant_id).collect();
-        let _places = self.inventory.admit(ids).await;
-        let customer_cart_id = retry_transaction("cart merge", || async {
-            let txn = self.db.begin_write().await?;
-            let guest_row = self.lock(&txn, &CartAccess { customer_id: None, ..guest.clone() }, None).await?;
-            let target = self.customer_cart_in(&txn, customer_id).await?;
+        let customer_cart_id = self.inventory.write_combined("cart merge", ids, |txn| async move {
+            let txn = &*txn;
+            let guest_row = self.lock(txn, &CartAccess { customer_id: None, ..guest.clone() }, None).await?;
+            let target = self.customer_cart_in(txn, customer_id).await?;
             let target_access = CartAccess { cart_id: target.id, token: None, customer_id: Some(customer_id) };
-            self.lock(&txn, &target_access, None).await?;
-            let theirs = self.quantities(&txn, guest_row.id).await?;
-            let mine = self.quantities(&txn, target.id).await?;
+            self.lock(txn, &target_access, None).await?;
+            let theirs = self.quantities(txn, guest_row.id).await?;
+            let mine = self.quantities(txn, target.id).await?;
             let hold_until = Utc::now() + chrono::Duration::from_std(self.config.cart_hold).unwrap_or(chrono::Duration::minutes(10));
-            self.inventory.transfer_owner_in(&*txn, &cart_owner(guest_row.id), &cart_owner(target.id), hold_until).await?;
+            self.inventory.transfer_owner_in(txn, &cart_owner(guest_row.id), &cart_owner(target.id), hold_until).await?;
             let mut wanted: Vec<LineChange> = theirs
                 .iter()
                 .map(|(&variant_id, &q)| LineChange {
@@ -43,14 +42,13 @@ impl CartService {
                 .collect();
             wanted.sort_by_key(|l| l.variant_id);
             // Holds carried over; a line that cannot be fully held stays, marked as not held.
-            self.rehold_lines(&txn, target.id, wanted.iter().map(|l| (l.variant_id, l.quantity)).collect(), actor).await?;
-            self.upsert_quantities(&txn, target.id, &wanted, &guest_row.id).await?;
+            self.rehold_lines(txn, target.id, wanted.iter().map(|l| (l.variant_id, l.quantity)).collect(), actor).await?;
+            self.upsert_quantities(txn, target.id, &wanted, &guest_row.id).await?;
             cart_entity::Entity::update_many()
                 .col_expr(cart_entity::Column::Status, Expr::val(CartStatus::Merged.as_str()))
                 .filter(cart_entity::Column::Id.eq(guest_row.id))
-                .exec(&*txn)
+                .exec(txn)
                 .await?;
-            txn.commit().await?;
             Ok(target.id)
         })
         .await?;
@@ -60,14 +58,14 @@ impl CartService {
 
     /// Sets quantities on `cart_id`, taking the remembered prices of lines that come
     /// from `from_cart` (a merge keeps what the shopper was shown).
-    async fn upsert_quantities(&self, txn: &WriteTxn, cart_id: i64, wanted: &[LineChange], from_cart: &i64) -> Result<()> {
-        let source = cart_line::Entity::find().filter(cart_line::Column::CartId.eq(*from_cart)).all(&**txn).await?;
+    async fn upsert_quantities(&self, txn: &DatabaseTransaction, cart_id: i64, wanted: &[LineChange], from_cart: &i64) -> Result<()> {
+        let source = cart_line::Entity::find().filter(cart_line::Column::CartId.eq(*from_cart)).all(txn).await?;
         let now = Utc::now();
         for line in wanted {
             let price = source.iter().find(|s| s.variant_id == line.variant_id).map(|s| s.unit_price).unwrap_or(0);
             upsert_line(txn, cart_id, line, price, now).await?;
         }
-        cart_line::Entity::delete_many().filter(cart_line::Column::CartId.eq(*from_cart)).exec(&**txn).await?;
+        cart_line::Entity::delete_many().filter(cart_line::Column::CartId.eq(*from_cart)).exec(txn).await?;
         Ok(())
     }
 
@@ -77,8 +75,8 @@ impl CartService {
     /// is reopened with `lines` (variant, quantity, unit price), not held, so they can
     /// change it or check out again (which cancels the failed order). A customer who
     /// has started another cart meanwhile keeps that one; returns whether it reopened.
-    pub(crate) async fn reopen_in(&self, txn: &WriteTxn, cart_id: i64, lines: &[(i64, i64, i64)]) -> Result<bool> {
-        let Some(row) = cart_entity::Entity::find_by_id(cart_id).one(&**txn).await? else { return Ok(false) };
+    pub(crate) async fn reopen_in(&self, txn: &DatabaseTransaction, cart_id: i64, lines: &[(i64, i64, i64)]) -> Result<bool> {
+        let Some(row) = cart_entity::Entity::find_by_id(cart_id).one(txn).await? else { return Ok(false) };
         if row.status != CartStatus::Converted.as_str() {
             return Ok(false);
         }
@@ -127,19 +125,19 @@ impl CartService {
 
     /// Undoes [`reopen_in`](Self::reopen_in) when the failed order is paid or retried
     /// after all: the cart is converted again, its holds released.
-    pub(crate) async fn close_reopened_in(&self, txn: &WriteTxn, cart_id: i64, actor: Actor) -> Result<()> {
-        let Some(row) = cart_entity::Entity::find_by_id(cart_id).one(&**txn).await? else { return Ok(()) };
+    pub(crate) async fn close_reopened_in(&self, txn: &DatabaseTransaction, cart_id: i64, actor: Actor) -> Result<()> {
+        let Some(row) = cart_entity::Entity::find_by_id(cart_id).one(txn).await? else { return Ok(()) };
         if row.status != CartStatus::Active.as_str() {
             return Ok(());
         }
-        self.inventory.release_in(&**txn, &ReleaseTarget::Owner(cart_owner(cart_id)), actor).await?;
-        cart_line::Entity::delete_many().filter(cart_line::Column::CartId.eq(cart_id)).exec(&**txn).await?;
+        self.inventory.release_in(txn, &ReleaseTarget::Owner(cart_owner(cart_id)), actor).await?;
+        cart_line::Entity::delete_many().filter(cart_line::Column::CartId.eq(cart_id)).exec(txn).await?;
         cart_entity::Entity::update_many()
             .col_expr(cart_entity::Column::Status, Expr::val(CartStatus::Converted.as_str()))
             .col_expr(cart_entity::Column::Version, Expr::col(cart_entity::Column::Version).add(1))
             .col_expr(cart_entity::Column::UpdatedAt, Expr::val(Utc::now()))
             .filter(cart_entity::Column::Id.eq(cart_id))
-            .exec(&**txn)
+            .exec(txn)
             .await?;
         Ok(())
     }

@@ -99,7 +99,7 @@ impl CartService {
         }
         let ids: Vec<i64> = cart.lines.iter().map(|l| l.variant_id).collect();
         let info = variants::load(conn, &ids).await?;
-        let free = self.inventory.available_by_variant_ids(&ids).await?;
+        let free = self.inventory.available_by_variant_ids_in(conn, &ids).await?;
         let mut subtotal = 0i64;
         for line in &cart.lines {
             subtotal += line.unit_price.amount * line.quantity;

@@ -22,7 +22,7 @@ mod settings;
 
 pub use bus::{BusError, EventBus, RedisSettings, Subscription};
 pub use message::{BusEvent, BusMessage, ResyncReason};
-pub use outbox::{Event, append};
+pub use outbox::{Event, append, append_many};
 pub use publisher::{BatchReport, OutboxNotify, Publisher, PublisherHandle, PublisherSettings};
 pub use redis_link::{BusHealth, RemoteDelivery};
 pub use settings::EventsConfig;

@@ -27,6 +27,27 @@ pub struct Event {
     pub payload: serde_json::Value,
 }
 
+/// Appends `events` to the outbox within `txn` with one statement, in order.
+pub async fn append_many<C: ConnectionTrait>(txn: &C, events: &[Event]) -> Result<()> {
+    let now = Utc::now();
+    // Bounded statements: a few thousand parameters each, on either backend.
+    for chunk in events.chunks(500) {
+        outbox::Entity::insert_many(chunk.iter().map(|event| outbox::ActiveModel {
+            aggregate_type: Set(event.aggregate_type.clone()),
+            aggregate_id: Set(event.aggregate_id.clone()),
+            sequence: Set(event.sequence),
+            event_type: Set(event.event_type.clone()),
+            payload: Set(event.payload.clone()),
+            created_at: Set(now),
+            delivered_at: Set(None),
+            ..Default::default()
+        }))
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Appends `event` to the outbox within `txn` (pass the open write transaction).
 pub async fn append<C: ConnectionTrait>(txn: &C, event: &Event) -> Result<()> {
     outbox::Entity::insert(outbox::ActiveModel {

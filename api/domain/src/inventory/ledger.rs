@@ -84,6 +84,60 @@ pub(super) async fn record<C: ConnectionTrait>(conn: &C, change: Change<'_>) -> 
     Ok(movement)
 }
 
+/// Writes the ledger rows and outbox events of `changes` (in order) with one
+/// statement each: the ledger's ids come back in the order of the rows inserted
+/// (ascending ids within one statement, on both backends).
+pub(super) async fn record_many<C: ConnectionTrait>(conn: &C, changes: &[Change<'_>]) -> Result<Vec<Movement>> {
+    let mut movements = Vec::with_capacity(changes.len());
+    for chunk in changes.chunks(500) {
+        let rows = chunk.iter().map(|change| {
+            let level = change.level;
+            let (actor_type, actor_id) = change.actor.parts();
+            let (reference_type, reference_id) = change.reference.parts();
+            stock_movement::ActiveModel {
+                variant_id: Set(level.variant_id),
+                location_id: Set(level.location_id),
+                delta_on_hand: Set(change.delta_on_hand),
+                delta_reserved: Set(change.delta_reserved),
+                on_hand_after: Set(level.on_hand),
+                reserved_after: Set(level.reserved),
+                version_after: Set(level.version),
+                reason: Set(change.reason.as_str().to_owned()),
+                actor_type: Set(actor_type.to_owned()),
+                actor_id: Set(actor_id),
+                reference_type: Set(reference_type.to_owned()),
+                reference_id: Set(reference_id),
+                note: Set(change.note.to_owned()),
+                created_at: Set(change.at),
+                ..Default::default()
+            }
+        });
+        let mut ids: Vec<i64> = stock_movement::Entity::insert_many(rows).exec_with_returning_keys(conn).await?;
+        ids.sort_unstable();
+        if ids.len() != chunk.len() {
+            return Err(anyhow::anyhow!("{} ledger rows written for {} changes", ids.len(), chunk.len()).into());
+        }
+        movements.extend(ids.into_iter().zip(chunk).map(|(id, change)| Movement {
+            id,
+            variant_id: change.level.variant_id,
+            location_id: change.level.location_id,
+            delta_on_hand: change.delta_on_hand,
+            delta_reserved: change.delta_reserved,
+            on_hand_after: change.level.on_hand,
+            reserved_after: change.level.reserved,
+            version_after: change.level.version,
+            reason: change.reason,
+            actor: change.actor,
+            reference: change.reference.clone(),
+            note: change.note.to_owned(),
+            created_at: change.at,
+        }));
+    }
+    let events: Vec<Event> = movements.iter().map(event).collect();
+    events::append_many(conn, &events).await?;
+    Ok(movements)
+}
+
 /// The `stock_level.changed` event for a recorded movement.
 pub(super) fn event(m: &Movement) -> Event {
     let (actor_type, actor_id) = m.actor.parts();

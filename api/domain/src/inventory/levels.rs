@@ -36,6 +36,22 @@ pub(super) async fn reserve<C: ConnectionTrait>(conn: &C, level_id: i64, n: i64,
     returning_one(conn, &sql, vec![n.into(), now.into(), level_id.into()]).await
 }
 
+/// Holds `n` more units for `count` reservations at once (a combined batch): the
+/// version moves by `count`, one per reservation, as if they had come one by one.
+pub(super) async fn reserve_many<C: ConnectionTrait>(
+    conn: &C,
+    level_id: i64,
+    n: i64,
+    count: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<stock_level::Model>> {
+    let sql = format!(
+        "UPDATE stock_levels SET reserved = reserved + $1, version = version + $2, updated_at = $3 \
+         WHERE id = $4 AND on_hand - reserved >= $1 {RETURNING}"
+    );
+    returning_one(conn, &sql, vec![n.into(), count.into(), now.into(), level_id.into()]).await
+}
+
 /// Gives back `n` held units (release, expiry). Nothing when fewer are held, which the
 /// reservation rows make impossible: callers treat it as a broken invariant.
 pub(super) async fn unreserve<C: ConnectionTrait>(

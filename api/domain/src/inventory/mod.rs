@@ -15,9 +15,9 @@
 //!
 //! Nothing here knows about GraphQL or HTTP.
 
+mod combine;
 mod demo;
 mod feed;
-mod gate;
 mod ledger;
 mod levels;
 mod limits;
@@ -35,6 +35,7 @@ mod sweeper;
 mod verify;
 mod within;
 
+pub use combine::CombineLimits;
 pub use demo::{DEMO_LOCATIONS, DemoStockReport, demo_stock_for_sku, seed_demo_stock};
 pub use feed::{StockLevelChanged, decode_stock_event, stock_event_target};
 pub use ledger::{AGGREGATE_TYPE, EVENT_TYPE, aggregate_id};

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::levels::{placeholders, stmt};
 use super::limits::{self, MAX_LOW_STOCK_THRESHOLD};
@@ -48,6 +48,12 @@ impl InventoryService {
     /// Units available to customers (on hand minus reserved, all locations) per variant.
     /// Every requested id is in the answer; unknown or never-stocked variants have 0.
     pub async fn available_by_variant_ids(&self, variant_ids: &[i64]) -> Result<HashMap<i64, i64>> {
+        self.available_by_variant_ids_in(self.db.conn(), variant_ids).await
+    }
+
+    /// [`available_by_variant_ids`](Self::available_by_variant_ids) read on `conn` (a
+    /// transaction sees its own holds, and those of a batch it shares).
+    pub async fn available_by_variant_ids_in<C: ConnectionTrait>(&self, conn: &C, variant_ids: &[i64]) -> Result<HashMap<i64, i64>> {
         let mut out: HashMap<i64, i64> = variant_ids.iter().map(|&id| (id, 0)).collect();
         if variant_ids.is_empty() {
             return Ok(out);
@@ -58,8 +64,8 @@ impl InventoryService {
             .from(stock_level::Entity)
             .and_where(Expr::col(stock_level::Column::VariantId).is_in(variant_ids.iter().copied()))
             .group_by_col(stock_level::Column::VariantId);
-        let backend = self.db.backend();
-        for row in VariantAvailable::find_by_statement(backend.build(&q)).all(self.db.conn()).await? {
+        let backend = conn.get_database_backend();
+        for row in VariantAvailable::find_by_statement(backend.build(&q)).all(conn).await? {
             out.insert(row.variant_id, row.available);
         }
         Ok(out)

@@ -64,7 +64,7 @@ where
 }
 
 /// A short, jittered pause that grows with the attempt number, so racing retries spread out.
-fn backoff(attempt: u32) -> Duration {
+pub(super) fn backoff(attempt: u32) -> Duration {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();
     let jitter_us = u64::from(nanos % 1000);
     Duration::from_micros(200 * u64::from(attempt) + jitter_us * u64::from(attempt))

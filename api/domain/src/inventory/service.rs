@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use super::gate::SkuGate;
+use super::combine::{CombineLimits, Combiner};
 use super::settings::InventoryConfig;
 use crate::db::Database;
 use crate::entity::{stock_location, variant};
@@ -17,9 +17,8 @@ use crate::error::{Error, Result};
 pub struct InventorySettings {
     /// Low-stock threshold of variants that have none of their own.
     pub default_low_stock_threshold: i64,
-    /// Most reservation transactions per SKU this instance lets into the database at
-    /// once (the rest queue in-process); 0 lets every caller in. See `gate`.
-    pub reserve_concurrency_per_sku: usize,
+    /// Sizes of the per-SKU group commit (see `combine`).
+    pub combine: CombineLimits,
 }
 
 impl Default for InventorySettings {
@@ -32,7 +31,7 @@ impl InventorySettings {
     pub fn from_config(config: &InventoryConfig) -> Self {
         InventorySettings {
             default_low_stock_threshold: config.low_stock_threshold,
-            reserve_concurrency_per_sku: config.reserve_concurrency_per_sku,
+            combine: CombineLimits { max_batch: config.reserve_batch_max, max_queue: config.reserve_queue_max },
         }
     }
 }
@@ -45,13 +44,13 @@ impl InventorySettings {
 pub struct InventoryService {
     pub(super) db: Database,
     pub(super) settings: InventorySettings,
-    pub(super) gate: Option<Arc<SkuGate>>,
+    pub(super) combiner: Arc<Combiner>,
 }
 
 impl InventoryService {
     pub fn new(db: Database, settings: InventorySettings) -> Self {
-        let gate = SkuGate::new(settings.reserve_concurrency_per_sku).map(Arc::new);
-        Self { db, settings, gate }
+        let combiner = Combiner::new(db.clone(), settings.combine);
+        Self { db, settings, combiner }
     }
 
     pub fn settings(&self) -> InventorySettings {

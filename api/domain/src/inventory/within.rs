@@ -9,10 +9,11 @@
 //! transaction with [`retry_transaction`]. Every stock change still writes its ledger
 //! row and event on the same transaction.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 
 use super::ledger::{self, Change};
 use super::levels::{self, placeholders};
@@ -20,7 +21,8 @@ use super::limits;
 use super::model::{MovementReason, Owner, Reference, ReleaseTarget, Reservation, ReserveLine};
 use super::reservations::{Ending, RESERVATION_COLUMNS, end, mark, returning_reservations};
 use super::reserve::{normalise, reserve_attempt};
-use super::retry::{Step, retrying};
+use super::combine::{Poison, begin_checked, commit_checked, in_savepoint, lanes_of};
+use super::retry::{MAX_ATTEMPTS, Step, backoff, retrying};
 use super::service::{InventoryService, ensure_locations, now};
 use crate::actor::Actor;
 use crate::error::{Error, Result};
@@ -54,12 +56,44 @@ where
 }
 
 impl InventoryService {
-    /// Waits until this instance lets reservations for `variant_ids` into the database
-    /// (the per-SKU gate); hold the returned places until the transaction ends.
-    pub async fn admit(&self, variant_ids: impl IntoIterator<Item = i64>) -> Vec<tokio::sync::OwnedSemaphorePermit> {
-        match &self.gate {
-            Some(gate) => gate.enter(variant_ids).await,
-            None => Vec::new(),
+    /// Runs `work` (the changes of one write transaction that hold, sell or give back
+    /// stock of `variant_ids`) on a transaction it shares with other work on the same
+    /// SKUs (see `combine`), answered once that transaction has committed. A stale
+    /// plan or a deadlock runs `work` again (bounded), so it must write only through
+    /// the connection it is given and must not commit it.
+    ///
+    /// `work` gets the transaction as an owned handle (`let txn = &*txn;` to use it),
+    /// which it must not keep beyond its future.
+    pub async fn write_combined<T, F, Fut>(&self, operation: &'static str, variant_ids: impl IntoIterator<Item = i64>, mut work: F) -> Result<T>
+    where
+        F: FnMut(Arc<DatabaseTransaction>) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let lanes = lanes_of(variant_ids);
+        if let [lane] = lanes[..] {
+            return self.combiner.turn(operation, lane, &mut work).await;
+        }
+        // Several SKUs (or none): alone, holding each SKU's lane.
+        let _held = self.combiner.hold(&lanes).await?;
+        let mut attempt = 1;
+        loop {
+            let result: Result<T, Step> = async {
+                let txn = begin_checked(&self.db).await?;
+                let poison = Poison::default();
+                let value = in_savepoint(&txn, &mut work, &poison).await?;
+                commit_checked(txn, &poison).await.map_err(|failure| failure.step())?;
+                Ok(value)
+            }
+            .await;
+            match result {
+                Ok(value) => return Ok(value),
+                Err(Step::Retry(e)) if attempt < MAX_ATTEMPTS => {
+                    tracing::debug!(operation, attempt, error = %e, "retrying");
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                }
+                Err(step) => return Err(settle(step)),
+            }
         }
     }
 

@@ -40,22 +40,20 @@ impl PaymentService {
     /// and the cart its lines went back to closed again.
     pub(super) async fn reopen(&self, order: &Order, expected_version: Option<i64>, actor: Actor, cause: &str) -> Result<()> {
         let lines = order_lines(self.inner.db.conn(), order.id).await?;
-        let _places = self.inner.inventory.admit(lines.iter().map(|(v, _)| *v).collect::<Vec<_>>()).await;
         let reserve: Vec<ReserveLine> = lines.iter().map(|(v, q)| ReserveLine::new(*v, *q)).collect();
-        retry_transaction("payment retry", || async {
-            let txn = self.inner.db.begin_write().await?;
+        let (inventory, reserve) = (&self.inner.inventory, &reserve);
+        inventory.write_combined("payment retry", lines.iter().map(|(v, _)| *v), |txn| async move {
+            let txn = &*txn;
             let owner = order_owner(order.id);
-            self.inner.inventory.reserve_in(&*txn, &reserve, &owner, self.inner.payment_window, actor).await?;
+            inventory.reserve_in(txn, reserve, &owner, self.inner.payment_window, actor).await?;
             let change = Change { actor, cause };
-            self.inner.orders.transition_in(&*txn, order.id, OrderStatus::PendingPayment, expected_version, change, None).await?;
+            self.inner.orders.transition_in(txn, order.id, OrderStatus::PendingPayment, expected_version, change, None).await?;
             order::Entity::update_many()
                 .col_expr(order::Column::PaymentDeadline, Expr::val(Utc::now() + window(self)))
                 .filter(order::Column::Id.eq(order.id))
-                .exec(&*txn)
+                .exec(txn)
                 .await?;
-            self.inner.carts.close_reopened_in(&txn, order.cart_id, actor).await?;
-            txn.commit().await?;
-            Ok(())
+            self.inner.carts.close_reopened_in(txn, order.cart_id, actor).await
         })
         .await?;
         self.inner.notify.notify();
@@ -299,19 +297,19 @@ impl PaymentService {
                 ));
             }
             let lines = order_lines(self.inner.db.conn(), order_id).await?;
-            let _places = self.inner.inventory.admit(lines.iter().map(|(v, _)| *v).collect::<Vec<_>>()).await;
             let reserve: Vec<ReserveLine> = lines.iter().map(|(v, q)| ReserveLine::new(*v, *q)).collect();
-            retry_transaction("allocate stock", || async {
-                let txn = self.inner.db.begin_write().await?;
-                let owner = order_owner(order_id);
-                self.inner.inventory.reserve_in(&*txn, &reserve, &owner, std::time::Duration::from_secs(60), actor).await?;
-                self.inner.inventory.commit_in(&*txn, &owner, &order_id.to_string(), actor).await?;
-                let cause = format!("stock allocated by staff: {note}");
-                let change = Change { actor, cause: &cause };
-                self.inner.orders.transition_in(&*txn, order_id, OrderStatus::Paid, Some(expected_version), change, None).await?;
-                txn.commit().await?;
-                Ok(())
-            })
+            let (inventory, reserve) = (&self.inner.inventory, &reserve);
+            inventory
+                .write_combined("allocate stock", lines.iter().map(|(v, _)| *v), |txn| async move {
+                    let txn = &*txn;
+                    let owner = order_owner(order_id);
+                    inventory.reserve_in(txn, reserve, &owner, std::time::Duration::from_secs(60), actor).await?;
+                    inventory.commit_in(txn, &owner, &order_id.to_string(), actor).await?;
+                    let cause = format!("stock allocated by staff: {note}");
+                    let change = Change { actor, cause: &cause };
+                    self.inner.orders.transition_in(txn, order_id, OrderStatus::Paid, Some(expected_version), change, None).await?;
+                    Ok(())
+                })
             .await?;
         } else {
             if !matches!(order.status, OrderStatus::PaymentFailed | OrderStatus::NeedsAttention | OrderStatus::PendingPayment) {

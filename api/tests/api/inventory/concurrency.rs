@@ -6,29 +6,40 @@ use std::sync::Arc;
 use chrono::Utc;
 use stockade_domain::actor::Actor;
 use stockade_domain::error::Error;
-use stockade_domain::inventory::{Adjustment, MovementReason, ReleaseTarget, ReservationStatus, ReserveLine, StockChange};
+use stockade_domain::inventory::{
+    Adjustment, CombineLimits, InventoryService, InventorySettings, MovementReason, ReleaseTarget, ReservationStatus, ReserveLine,
+    StockChange,
+};
 
 use super::{Fixture, STAFF, TTL, cart};
 use crate::helpers::TestDb;
 
 #[tokio::test]
 async fn two_hundred_buyers_race_for_ten_units_and_exactly_ten_win() {
-    // Without the per-SKU gate (the guarded SQL alone decides), then with it.
-    for gate in [0, 2] {
-        two_hundred_buyers_for_ten_units(gate).await;
+    // One transaction per buyer, then batches of up to 64; on one instance, then on
+    // four (each combining for itself, so their batches race in the database and the
+    // guarded SQL alone decides between them).
+    for (max_batch, instances) in [(1, 1), (64, 1), (64, 4)] {
+        two_hundred_buyers_for_ten_units(max_batch, instances).await;
     }
 }
 
-async fn two_hundred_buyers_for_ten_units(gate: usize) {
-    let fx = Arc::new(Fixture::with_gate(TestDb::empty(), 24, gate).await);
+async fn two_hundred_buyers_for_ten_units(max_batch: usize, instances: usize) {
+    let limits = CombineLimits { max_batch, ..InventorySettings::default().combine };
+    let fx = Arc::new(Fixture::with_limits(TestDb::empty(), 24, limits).await);
+    let services: Arc<Vec<InventoryService>> =
+        Arc::new((0..instances).map(|i| if i == 0 { fx.inv.clone() } else { fx.other_instance() }).collect());
     let [sku] = fx.variants("Hot Sneaker", &["HOT-1"]).await[..] else { unreachable!() };
     let main = fx.location("main", 1).await;
     fx.inv.restock(sku, main, 10, STAFF, "drop day").await.unwrap();
 
     let tasks: Vec<_> = (0..200)
         .map(|i| {
-            let fx = fx.clone();
-            tokio::spawn(async move { fx.inv.reserve(&[ReserveLine::new(sku, 1)], &cart(i), TTL, Actor::Guest).await })
+            let services = services.clone();
+            tokio::spawn(async move {
+                let inv = &services[i as usize % services.len()];
+                inv.reserve(&[ReserveLine::new(sku, 1)], &cart(i), TTL, Actor::Guest).await
+            })
         })
         .collect();
     let (mut won, mut out_of_stock) = (0, 0);
@@ -47,7 +58,7 @@ async fn two_hundred_buyers_for_ten_units(gate: usize) {
             Err(other) => panic!("a caller saw an unexpected error: {other:?}"),
         }
     }
-    assert_eq!((won, out_of_stock), (10, 190), "gate {gate}");
+    assert_eq!((won, out_of_stock), (10, 190), "batches of {max_batch} on {instances} instances");
     assert_eq!(fx.available(sku).await, 0);
     let level = fx.inv.level(sku, main).await.unwrap();
     assert_eq!((level.on_hand, level.reserved, level.version), (10, 10, 11));

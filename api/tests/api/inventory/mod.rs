@@ -15,7 +15,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use stockade_domain::actor::Actor;
 use stockade_domain::db::Database;
 use stockade_domain::entity::{outbox, product, reservation, stock_movement, variant};
-use stockade_domain::inventory::{InventoryService, InventorySettings, Owner, OwnerKind};
+use stockade_domain::inventory::{CombineLimits, InventoryService, InventorySettings, Owner, OwnerKind};
 
 use crate::helpers::{TestDb, config_for};
 
@@ -32,24 +32,27 @@ pub struct Fixture {
 
 impl Fixture {
     /// `max_connections` must cover the concurrency of the test on Postgres.
-    /// No per-SKU gate: every caller reaches the database, so races are decided by the
-    /// guarded SQL alone.
     pub async fn new(max_connections: u32) -> Fixture {
-        Self::with_gate(TestDb::empty(), max_connections, 0).await
+        Self::with_limits(TestDb::empty(), max_connections, InventorySettings::default().combine).await
     }
 
     pub async fn on(test_db: TestDb, max_connections: u32) -> Fixture {
-        Self::with_gate(test_db, max_connections, 0).await
+        Self::with_limits(test_db, max_connections, InventorySettings::default().combine).await
     }
 
-    /// With `gate` reservation transactions per SKU at once (0: no gate).
-    pub async fn with_gate(test_db: TestDb, max_connections: u32, gate: usize) -> Fixture {
+    /// With the given per-SKU batch and queue sizes.
+    pub async fn with_limits(test_db: TestDb, max_connections: u32, combine: CombineLimits) -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = config_for(&test_db.url(), dir.path(), &[("DATABASE_MAX_CONNECTIONS", &max_connections.to_string())]);
         let db = stockade::startup::open_database(&config, None).await.expect("database opens");
-        let inv =
-            InventoryService::new(db.clone(), InventorySettings { default_low_stock_threshold: 5, reserve_concurrency_per_sku: gate });
+        let inv = InventoryService::new(db.clone(), InventorySettings { default_low_stock_threshold: 5, combine });
         Fixture { inv, db, _dir: dir, _test_db: test_db }
+    }
+
+    /// Another instance's inventory service on the same database: its own lanes, so
+    /// its batches meet this one's only in the database (as two api processes do).
+    pub fn other_instance(&self) -> InventoryService {
+        InventoryService::new(self.db.clone(), self.inv.settings())
     }
 
     /// A product named `name` with one variant per SKU; returns the variant ids.
