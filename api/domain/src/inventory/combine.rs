@@ -309,7 +309,9 @@ impl Combiner {
                 Ticket::Turn(caller) => {
                     let (done, finished) = oneshot::channel();
                     if caller.send(Ok(Turn { batch: Arc::clone(&batch), done })).is_ok() && finished.await.is_err() {
-                        batch.poison.set(Failure::Other("a caller gave up during its turn".into()));
+                        // Its writes may be half done: the batch is rolled back and the
+                        // others are served again in the next one.
+                        batch.poison.set(Failure::Transient);
                     }
                 }
                 // Not batched (see `drive`); a holder seen here is answered "try again".

@@ -2,6 +2,7 @@
 //! `TEST_DATABASE_URL`), each test on a fresh database with its own variants and locations.
 
 mod bad_input;
+mod combining;
 mod concurrency;
 mod events;
 mod lifecycle;
