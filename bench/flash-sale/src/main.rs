@@ -63,7 +63,8 @@ async fn main() -> anyhow::Result<()> {
     let limits = CombineLimits { max_batch, max_queue: clients.max(defaults.max_queue) };
     let inv = InventoryService::new(db.clone(), InventorySettings { combine: limits, ..Default::default() });
     // For comparison: one transaction per reservation (still one at a time per SKU).
-    let single = InventoryService::new(db.clone(), InventorySettings { combine: CombineLimits { max_batch: 1, ..limits }, ..Default::default() });
+    let single =
+        InventoryService::new(db.clone(), InventorySettings { combine: CombineLimits { max_batch: 1, ..limits }, ..Default::default() });
 
     // Setup: one location, a hot SKU and `skus` others, all stocked.
     let location = inv.create_location("bench", "Bench warehouse", 1).await?.id;

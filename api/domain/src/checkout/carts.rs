@@ -72,28 +72,30 @@ impl CartService {
             None => Some(random_token(24)?),
         };
         let token_ref = &token;
-        let cart_id = self.inventory.write_combined("cart create", lines.iter().map(|l| l.variant_id), |txn| async move {
-            let txn = &*txn;
-            let row = match customer_id {
-                Some(customer) => self.customer_cart_in(txn, customer).await?,
-                None => self.insert_guest_cart(txn, token_ref.as_deref().unwrap_or_default()).await?,
-            };
-            if !lines.is_empty() {
-                let access = CartAccess { cart_id: row.id, token: token_ref.clone(), customer_id };
-                self.lock(txn, &access, None).await?;
-                let current = self.quantities(txn, row.id).await?;
-                let wanted: Vec<LineChange> = lines
-                    .iter()
-                    .map(|l| LineChange {
-                        variant_id: l.variant_id,
-                        quantity: current.get(&l.variant_id).copied().unwrap_or(0) + l.quantity,
-                    })
-                    .collect();
-                self.set_lines(txn, row.id, &current, &wanted, actor).await?;
-            }
-            Ok(row.id)
-        })
-        .await?;
+        let cart_id = self
+            .inventory
+            .write_combined("cart create", lines.iter().map(|l| l.variant_id), |txn| async move {
+                let txn = &*txn;
+                let row = match customer_id {
+                    Some(customer) => self.customer_cart_in(txn, customer).await?,
+                    None => self.insert_guest_cart(txn, token_ref.as_deref().unwrap_or_default()).await?,
+                };
+                if !lines.is_empty() {
+                    let access = CartAccess { cart_id: row.id, token: token_ref.clone(), customer_id };
+                    self.lock(txn, &access, None).await?;
+                    let current = self.quantities(txn, row.id).await?;
+                    let wanted: Vec<LineChange> = lines
+                        .iter()
+                        .map(|l| LineChange {
+                            variant_id: l.variant_id,
+                            quantity: current.get(&l.variant_id).copied().unwrap_or(0) + l.quantity,
+                        })
+                        .collect();
+                    self.set_lines(txn, row.id, &current, &wanted, actor).await?;
+                }
+                Ok(row.id)
+            })
+            .await?;
         if !lines.is_empty() {
             self.notify.notify();
         }

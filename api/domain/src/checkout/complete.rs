@@ -124,65 +124,73 @@ impl CartService {
         }
         let current = self.get(access).await?;
         let ids: Vec<i64> = current.lines.iter().map(|l| l.variant_id).collect();
-        let outcome = self.inventory.write_combined("checkout", ids, |txn| async move {
-            let txn = &*txn;
-            let row = match self.lock(txn, access, None).await {
-                Ok(row) => row,
-                // No longer active: a concurrent request with this key may just have
-                // ordered it (the lock waited for that commit, or it came earlier in
-                // this shared transaction).
-                Err(closed @ Error::Invalid { field: Some(_), .. }) => {
-                    return match self.replay(txn, access, idempotency_key, orders).await? {
-                        Some(done) => Ok(done),
-                        None => Err(closed),
-                    };
-                }
-                Err(e) => return Err(e),
-            };
-            let cart = cart::load(txn, row.clone(), self.currency).await?;
-            // Re-hold what lapsed (in variant order), each on a savepoint so a shortfall
-            // is reported rather than half-written.
-            let lapsed = cart.lines.iter().filter(|l| !l.fully_held()).map(|l| (l.variant_id, l.quantity)).collect();
-            self.rehold_lines(txn, row.id, lapsed, actor).await?;
-            let cart = cart::load(txn, row.clone(), self.currency).await?;
-            let review = self.assess(txn, cart).await?;
-            let unheld = review.cart.lines.iter().any(|l| !l.fully_held());
-            if !review.ready() || unheld {
-                return Ok(Completion::NotReady(Box::new(review)));
-            }
-            // On its own savepoint: a coupon used up meanwhile undoes the order's rows,
-            // not the holds taken back above.
-            let ordering = txn.begin().await?;
-            let order = match self.create_order(&ordering, &review, row.customer_id, idempotency_key, orders, actor).await {
-                Ok(order) => {
-                    ordering.commit().await?;
-                    order
-                }
-                // Used up by a checkout that committed first: the same problem the
-                // review reports once the count is visible.
-                Err(Error::Invalid { field: Some(field), message }) if field == "coupon" => {
-                    ordering.rollback().await?;
-                    let coupon = match review.cart.coupon_id {
-                        Some(id) => crate::coupons::by_id_in(txn, id).await?,
-                        None => None,
-                    };
-                    let mut review = review;
-                    let code = coupon.map(|c| c.code).unwrap_or_default();
-                    review.problems.push(Problem::CouponInvalid { code, message });
+        let outcome = self
+            .inventory
+            .write_combined("checkout", ids, |txn| async move {
+                let txn = &*txn;
+                let row = match self.lock(txn, access, None).await {
+                    Ok(row) => row,
+                    // No longer active: a concurrent request with this key may just have
+                    // ordered it (the lock waited for that commit, or it came earlier in
+                    // this shared transaction).
+                    Err(closed @ Error::Invalid { field: Some(_), .. }) => {
+                        return match self.replay(txn, access, idempotency_key, orders).await? {
+                            Some(done) => Ok(done),
+                            None => Err(closed),
+                        };
+                    }
+                    Err(e) => return Err(e),
+                };
+                let cart = cart::load(txn, row.clone(), self.currency).await?;
+                // Re-hold what lapsed (in variant order), each on a savepoint so a shortfall
+                // is reported rather than half-written.
+                let lapsed = cart.lines.iter().filter(|l| !l.fully_held()).map(|l| (l.variant_id, l.quantity)).collect();
+                self.rehold_lines(txn, row.id, lapsed, actor).await?;
+                let cart = cart::load(txn, row.clone(), self.currency).await?;
+                let review = self.assess(txn, cart).await?;
+                let unheld = review.cart.lines.iter().any(|l| !l.fully_held());
+                if !review.ready() || unheld {
                     return Ok(Completion::NotReady(Box::new(review)));
                 }
-                Err(e) => return Err(e),
-            };
-            Ok(Completion::Ordered { token: orders.tokens().token(idempotency_key), order: Box::new(order), replayed: false })
-        })
-        .await?;
+                // On its own savepoint: a coupon used up meanwhile undoes the order's rows,
+                // not the holds taken back above.
+                let ordering = txn.begin().await?;
+                let order = match self.create_order(&ordering, &review, row.customer_id, idempotency_key, orders, actor).await {
+                    Ok(order) => {
+                        ordering.commit().await?;
+                        order
+                    }
+                    // Used up by a checkout that committed first: the same problem the
+                    // review reports once the count is visible.
+                    Err(Error::Invalid { field: Some(field), message }) if field == "coupon" => {
+                        ordering.rollback().await?;
+                        let coupon = match review.cart.coupon_id {
+                            Some(id) => crate::coupons::by_id_in(txn, id).await?,
+                            None => None,
+                        };
+                        let mut review = review;
+                        let code = coupon.map(|c| c.code).unwrap_or_default();
+                        review.problems.push(Problem::CouponInvalid { code, message });
+                        return Ok(Completion::NotReady(Box::new(review)));
+                    }
+                    Err(e) => return Err(e),
+                };
+                Ok(Completion::Ordered { token: orders.tokens().token(idempotency_key), order: Box::new(order), replayed: false })
+            })
+            .await?;
         self.notify.notify();
         Ok(outcome)
     }
 
     /// The order this key already made for this cart; `IdempotencyKeyReused` if it made
     /// one for another cart; `None` if it made none.
-    async fn replay<C: ConnectionTrait>(&self, conn: &C, access: &CartAccess, key: &str, orders: &OrderService) -> Result<Option<Completion>> {
+    async fn replay<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        access: &CartAccess,
+        key: &str,
+        orders: &OrderService,
+    ) -> Result<Option<Completion>> {
         let Some(existing) = order::Entity::find().filter(order::Column::IdempotencyKey.eq(key)).one(conn).await? else {
             return Ok(None);
         };

@@ -75,15 +75,17 @@ impl CartService {
     pub async fn extend_holds(&self, access: &CartAccess, actor: Actor) -> Result<(Cart, Vec<(i64, i64)>)> {
         let cart = self.get(access).await?;
         let ids: Vec<i64> = cart.lines.iter().map(|l| l.variant_id).collect();
-        let short = self.inventory.write_combined("cart hold extension", ids, |txn| async move {
-            let txn = &*txn;
-            let row = self.lock(txn, access, None).await?;
-            let current = self.quantities(txn, row.id).await?;
-            let until = Utc::now() + chrono::Duration::from_std(self.config.cart_hold).unwrap_or(chrono::Duration::minutes(10));
-            self.inventory.set_expiry_in(txn, &cart_owner(row.id), until).await?;
-            self.rehold_lines(txn, row.id, current.into_iter().collect(), actor).await
-        })
-        .await?;
+        let short = self
+            .inventory
+            .write_combined("cart hold extension", ids, |txn| async move {
+                let txn = &*txn;
+                let row = self.lock(txn, access, None).await?;
+                let current = self.quantities(txn, row.id).await?;
+                let until = Utc::now() + chrono::Duration::from_std(self.config.cart_hold).unwrap_or(chrono::Duration::minutes(10));
+                self.inventory.set_expiry_in(txn, &cart_owner(row.id), until).await?;
+                self.rehold_lines(txn, row.id, current.into_iter().collect(), actor).await
+            })
+            .await?;
         self.notify.notify();
         Ok((self.get(access).await?, short))
     }

@@ -23,35 +23,37 @@ impl CartService {
             return Err(Error::invalid("cartId", "only a guest cart can be merged"));
         }
         let ids: Vec<i64> = guest_cart.lines.iter().map(|l| l.variant_id).collect();
-        let customer_cart_id = self.inventory.write_combined("cart merge", ids, |txn| async move {
-            let txn = &*txn;
-            let guest_row = self.lock(txn, &CartAccess { customer_id: None, ..guest.clone() }, None).await?;
-            let target = self.customer_cart_in(txn, customer_id).await?;
-            let target_access = CartAccess { cart_id: target.id, token: None, customer_id: Some(customer_id) };
-            self.lock(txn, &target_access, None).await?;
-            let theirs = self.quantities(txn, guest_row.id).await?;
-            let mine = self.quantities(txn, target.id).await?;
-            let hold_until = Utc::now() + chrono::Duration::from_std(self.config.cart_hold).unwrap_or(chrono::Duration::minutes(10));
-            self.inventory.transfer_owner_in(txn, &cart_owner(guest_row.id), &cart_owner(target.id), hold_until).await?;
-            let mut wanted: Vec<LineChange> = theirs
-                .iter()
-                .map(|(&variant_id, &q)| LineChange {
-                    variant_id,
-                    quantity: Ord::min(mine.get(&variant_id).copied().unwrap_or(0) + q, self.config.max_line_quantity),
-                })
-                .collect();
-            wanted.sort_by_key(|l| l.variant_id);
-            // Holds carried over; a line that cannot be fully held stays, marked as not held.
-            self.rehold_lines(txn, target.id, wanted.iter().map(|l| (l.variant_id, l.quantity)).collect(), actor).await?;
-            self.upsert_quantities(txn, target.id, &wanted, &guest_row.id).await?;
-            cart_entity::Entity::update_many()
-                .col_expr(cart_entity::Column::Status, Expr::val(CartStatus::Merged.as_str()))
-                .filter(cart_entity::Column::Id.eq(guest_row.id))
-                .exec(txn)
-                .await?;
-            Ok(target.id)
-        })
-        .await?;
+        let customer_cart_id = self
+            .inventory
+            .write_combined("cart merge", ids, |txn| async move {
+                let txn = &*txn;
+                let guest_row = self.lock(txn, &CartAccess { customer_id: None, ..guest.clone() }, None).await?;
+                let target = self.customer_cart_in(txn, customer_id).await?;
+                let target_access = CartAccess { cart_id: target.id, token: None, customer_id: Some(customer_id) };
+                self.lock(txn, &target_access, None).await?;
+                let theirs = self.quantities(txn, guest_row.id).await?;
+                let mine = self.quantities(txn, target.id).await?;
+                let hold_until = Utc::now() + chrono::Duration::from_std(self.config.cart_hold).unwrap_or(chrono::Duration::minutes(10));
+                self.inventory.transfer_owner_in(txn, &cart_owner(guest_row.id), &cart_owner(target.id), hold_until).await?;
+                let mut wanted: Vec<LineChange> = theirs
+                    .iter()
+                    .map(|(&variant_id, &q)| LineChange {
+                        variant_id,
+                        quantity: Ord::min(mine.get(&variant_id).copied().unwrap_or(0) + q, self.config.max_line_quantity),
+                    })
+                    .collect();
+                wanted.sort_by_key(|l| l.variant_id);
+                // Holds carried over; a line that cannot be fully held stays, marked as not held.
+                self.rehold_lines(txn, target.id, wanted.iter().map(|l| (l.variant_id, l.quantity)).collect(), actor).await?;
+                self.upsert_quantities(txn, target.id, &wanted, &guest_row.id).await?;
+                cart_entity::Entity::update_many()
+                    .col_expr(cart_entity::Column::Status, Expr::val(CartStatus::Merged.as_str()))
+                    .filter(cart_entity::Column::Id.eq(guest_row.id))
+                    .exec(txn)
+                    .await?;
+                Ok(target.id)
+            })
+            .await?;
         self.notify.notify();
         self.get(&CartAccess { cart_id: customer_cart_id, token: None, customer_id: Some(customer_id) }).await
     }

@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, FromQueryResult, TransactionTrait};
 
+use super::combine::{Failure, Poison, ReserveTicket, lanes_of};
 use super::ledger::{self, Change};
 use super::levels::{self, placeholders, stmt};
 use super::limits::{self, MAX_LINE_QUANTITY, MAX_LINES};
 use super::model::{MovementReason, Owner, Reference, Reservation, ReservationStatus, ReserveLine};
-use super::combine::{Failure, Poison, ReserveTicket, lanes_of};
 use super::retry::{MAX_ATTEMPTS, Step, retrying};
 use super::service::{InventoryService, ensure_locations, now};
 use crate::actor::Actor;
@@ -245,8 +245,12 @@ async fn group_attempt<C: ConnectionTrait>(conn: &C, group: &[ReserveTicket]) ->
     }
     let now = now();
     // (ticket, allocation) in arrival order.
-    let taken: Vec<(usize, Allocation)> =
-        answers.iter().enumerate().filter_map(|(i, a)| a.as_ref().ok().map(|plan| (i, plan))).flat_map(|(i, plan)| plan.iter().map(move |a| (i, *a))).collect();
+    let taken: Vec<(usize, Allocation)> = answers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| a.as_ref().ok().map(|plan| (i, plan)))
+        .flat_map(|(i, plan)| plan.iter().map(move |a| (i, *a)))
+        .collect();
     if taken.is_empty() {
         return Ok(answers.into_iter().map(|a| a.map(|_| Vec::new())).collect());
     }
@@ -296,8 +300,7 @@ async fn group_attempt<C: ConnectionTrait>(conn: &C, group: &[ReserveTicket]) ->
     let mut state: HashMap<i64, crate::entity::stock_level::Model> = after
         .iter()
         .map(|(&id, level)| {
-            let (sum, count) =
-                taken.iter().filter(|(_, a)| a.level_id == id).fold((0, 0), |(s, c), (_, a)| (s + a.quantity, c + 1));
+            let (sum, count) = taken.iter().filter(|(_, a)| a.level_id == id).fold((0, 0), |(s, c), (_, a)| (s + a.quantity, c + 1));
             (id, crate::entity::stock_level::Model { reserved: level.reserved - sum, version: level.version - count, ..level.clone() })
         })
         .collect();

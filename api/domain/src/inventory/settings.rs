@@ -70,7 +70,13 @@ mod tests {
         .unwrap();
         assert_eq!(
             c,
-            InventoryConfig { sweep_interval_secs: 0, sweep_batch: 50, low_stock_threshold: 3, reserve_batch_max: 1, reserve_queue_max: 10 }
+            InventoryConfig {
+                sweep_interval_secs: 0,
+                sweep_batch: 50,
+                low_stock_threshold: 3,
+                reserve_batch_max: 1,
+                reserve_queue_max: 10
+            }
         );
         assert_eq!(c.summary(), "inventory(sweep=off, batch=50, low_stock<=3, reserve_batch<=1, reserve_queue<=10)");
         for (k, v) in [

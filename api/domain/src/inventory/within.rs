@@ -15,13 +15,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 
+use super::combine::{Poison, begin_checked, commit_checked, in_savepoint, lanes_of};
 use super::ledger::{self, Change};
 use super::levels::{self, placeholders};
 use super::limits;
 use super::model::{MovementReason, Owner, Reference, ReleaseTarget, Reservation, ReserveLine};
 use super::reservations::{Ending, RESERVATION_COLUMNS, end, mark, returning_reservations};
 use super::reserve::{normalise, reserve_attempt};
-use super::combine::{Poison, begin_checked, commit_checked, in_savepoint, lanes_of};
 use super::retry::{MAX_ATTEMPTS, Step, backoff, retrying};
 use super::service::{InventoryService, ensure_locations, now};
 use crate::actor::Actor;
@@ -64,7 +64,12 @@ impl InventoryService {
     ///
     /// `work` gets the transaction as an owned handle (`let txn = &*txn;` to use it),
     /// which it must not keep beyond its future.
-    pub async fn write_combined<T, F, Fut>(&self, operation: &'static str, variant_ids: impl IntoIterator<Item = i64>, mut work: F) -> Result<T>
+    pub async fn write_combined<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        variant_ids: impl IntoIterator<Item = i64>,
+        mut work: F,
+    ) -> Result<T>
     where
         F: FnMut(Arc<DatabaseTransaction>) -> Fut,
         Fut: Future<Output = Result<T>>,

@@ -42,20 +42,21 @@ impl PaymentService {
         let lines = order_lines(self.inner.db.conn(), order.id).await?;
         let reserve: Vec<ReserveLine> = lines.iter().map(|(v, q)| ReserveLine::new(*v, *q)).collect();
         let (inventory, reserve) = (&self.inner.inventory, &reserve);
-        inventory.write_combined("payment retry", lines.iter().map(|(v, _)| *v), |txn| async move {
-            let txn = &*txn;
-            let owner = order_owner(order.id);
-            inventory.reserve_in(txn, reserve, &owner, self.inner.payment_window, actor).await?;
-            let change = Change { actor, cause };
-            self.inner.orders.transition_in(txn, order.id, OrderStatus::PendingPayment, expected_version, change, None).await?;
-            order::Entity::update_many()
-                .col_expr(order::Column::PaymentDeadline, Expr::val(Utc::now() + window(self)))
-                .filter(order::Column::Id.eq(order.id))
-                .exec(txn)
-                .await?;
-            self.inner.carts.close_reopened_in(txn, order.cart_id, actor).await
-        })
-        .await?;
+        inventory
+            .write_combined("payment retry", lines.iter().map(|(v, _)| *v), |txn| async move {
+                let txn = &*txn;
+                let owner = order_owner(order.id);
+                inventory.reserve_in(txn, reserve, &owner, self.inner.payment_window, actor).await?;
+                let change = Change { actor, cause };
+                self.inner.orders.transition_in(txn, order.id, OrderStatus::PendingPayment, expected_version, change, None).await?;
+                order::Entity::update_many()
+                    .col_expr(order::Column::PaymentDeadline, Expr::val(Utc::now() + window(self)))
+                    .filter(order::Column::Id.eq(order.id))
+                    .exec(txn)
+                    .await?;
+                self.inner.carts.close_reopened_in(txn, order.cart_id, actor).await
+            })
+            .await?;
         self.inner.notify.notify();
         Ok(())
     }
@@ -310,7 +311,7 @@ impl PaymentService {
                     self.inner.orders.transition_in(txn, order_id, OrderStatus::Paid, Some(expected_version), change, None).await?;
                     Ok(())
                 })
-            .await?;
+                .await?;
         } else {
             if !matches!(order.status, OrderStatus::PaymentFailed | OrderStatus::NeedsAttention | OrderStatus::PendingPayment) {
                 return Err(Error::invalid("orderId", format!("this order is {}: it has no open payment issue", order.status)));

@@ -323,11 +323,8 @@ async fn single_and_multi_line_requests_on_two_instances_race_without_deadlock_o
             let (instances, skus) = (instances.clone(), skus.clone());
             tokio::spawn(async move {
                 let inv = &instances[i % 2];
-                let mut lines: Vec<ReserveLine> = if i < 60 {
-                    skus.iter().map(|&v| ReserveLine::new(v, 1)).collect()
-                } else {
-                    vec![ReserveLine::new(skus[i % 3], 2)]
-                };
+                let mut lines: Vec<ReserveLine> =
+                    if i < 60 { skus.iter().map(|&v| ReserveLine::new(v, 1)).collect() } else { vec![ReserveLine::new(skus[i % 3], 2)] };
                 if i % 4 < 2 {
                     lines.reverse();
                 }
