@@ -7,17 +7,19 @@ use std::time::Duration;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
 use serde_json::json;
 
 use super::gateway::{Failure, GatewayEvent, PaymentChange, RefundState};
 use super::model::record_attempt;
 use super::{Payment, PaymentService, PaymentStatus, VoidState, latest_in};
 use crate::actor::Actor;
-use crate::db::WriteTxn;
 use crate::entity::{gateway_event, order, order_line, payment, refund};
 use crate::error::{Error, Result};
-use crate::inventory::{ReleaseTarget, ReserveLine, retry_transaction};
+use crate::inventory::{ReleaseTarget, ReserveLine};
 use crate::orders::{Change, Order, OrderStatus, order_owner};
 
 /// What an event did.
@@ -73,42 +75,47 @@ impl PaymentService {
     /// Applies one gateway event, once. Safe to call concurrently with the same event.
     #[tracing::instrument(skip(self, event), fields(gateway = %event.gateway, event_id = %event.id, event_type = %event.event_type))]
     pub async fn apply_event(&self, event: &GatewayEvent) -> Result<Outcome> {
-        let (outcome, after) = retry_transaction("payment event", || async {
-            let txn = self.inner.db.begin_write().await?;
-            let now = Utc::now();
-            let claimed = gateway_event::Entity::insert(gateway_event::ActiveModel {
-                gateway: Set(event.gateway.as_str().into()),
-                event_id: Set(event.id.clone()),
-                event_type: Set(event.event_type.clone()),
-                intent_id: Set(event.intent_id.clone()),
-                order_id: Set(None),
-                outcome: Set("received".into()),
-                detail: Set(String::new()),
-                received_at: Set(now),
-                ..Default::default()
-            })
-            .on_conflict(OnConflict::columns([gateway_event::Column::Gateway, gateway_event::Column::EventId]).do_nothing().to_owned())
-            .try_insert()
-            .exec(&*txn)
-            .await?;
-            if matches!(claimed, sea_orm::TryInsertResult::Conflicted) {
-                drop(txn);
-                return Ok((Outcome::new(Applied::Duplicate, None, "already received"), After::default()));
-            }
-            let mut after = After::default();
-            let outcome = self.decide(&txn, event, &mut after).await?;
-            gateway_event::Entity::update_many()
-                .col_expr(gateway_event::Column::Outcome, Expr::val(outcome.applied.as_str()))
-                .col_expr(gateway_event::Column::OrderId, Expr::val(outcome.order_id))
-                .col_expr(gateway_event::Column::Detail, Expr::val(outcome.detail.chars().take(500).collect::<String>()))
-                .filter(gateway_event::Column::Gateway.eq(event.gateway.as_str()))
-                .filter(gateway_event::Column::EventId.eq(&event.id))
-                .exec(&*txn)
+        // A payment settled sells its order's stock: the write shares its SKUs' lanes
+        // with the holds being taken on them (a hint read first; a payment not known
+        // yet touches no stock).
+        let variants = variants_of_intent(self.inner.db.conn(), event.intent_id.as_deref()).await?;
+        let (outcome, after) = self
+            .inner
+            .inventory
+            .write_combined("payment event", variants, |txn| async move {
+                let txn = &*txn;
+                let now = Utc::now();
+                let claimed = gateway_event::Entity::insert(gateway_event::ActiveModel {
+                    gateway: Set(event.gateway.as_str().into()),
+                    event_id: Set(event.id.clone()),
+                    event_type: Set(event.event_type.clone()),
+                    intent_id: Set(event.intent_id.clone()),
+                    order_id: Set(None),
+                    outcome: Set("received".into()),
+                    detail: Set(String::new()),
+                    received_at: Set(now),
+                    ..Default::default()
+                })
+                .on_conflict(OnConflict::columns([gateway_event::Column::Gateway, gateway_event::Column::EventId]).do_nothing().to_owned())
+                .try_insert()
+                .exec(txn)
                 .await?;
-            txn.commit().await?;
-            Ok((outcome, after))
-        })
-        .await?;
+                if matches!(claimed, sea_orm::TryInsertResult::Conflicted) {
+                    return Ok((Outcome::new(Applied::Duplicate, None, "already received"), After::default()));
+                }
+                let mut after = After::default();
+                let outcome = self.decide(txn, event, &mut after).await?;
+                gateway_event::Entity::update_many()
+                    .col_expr(gateway_event::Column::Outcome, Expr::val(outcome.applied.as_str()))
+                    .col_expr(gateway_event::Column::OrderId, Expr::val(outcome.order_id))
+                    .col_expr(gateway_event::Column::Detail, Expr::val(outcome.detail.chars().take(500).collect::<String>()))
+                    .filter(gateway_event::Column::Gateway.eq(event.gateway.as_str()))
+                    .filter(gateway_event::Column::EventId.eq(&event.id))
+                    .exec(txn)
+                    .await?;
+                Ok((outcome, after))
+            })
+            .await?;
         self.inner.notify.notify();
         match outcome.applied {
             Applied::Unhandled | Applied::Unmatched => {
@@ -126,7 +133,7 @@ impl PaymentService {
         Ok(outcome)
     }
 
-    async fn decide(&self, txn: &WriteTxn, event: &GatewayEvent, after: &mut After) -> Result<Outcome> {
+    async fn decide(&self, txn: &DatabaseTransaction, event: &GatewayEvent, after: &mut After) -> Result<Outcome> {
         if event.change == PaymentChange::Unhandled {
             return Ok(Outcome::new(Applied::Unhandled, None, format!("{} is not acted on", event.event_type)));
         }
@@ -142,7 +149,7 @@ impl PaymentService {
         // payment just marked succeeded. Order first, then payment, everywhere.
         lock_order(txn, payment.order_id).await?;
         let payment = lock_payment(txn, &payment).await?;
-        let row = order::Entity::find_by_id(payment.order_id).one(&**txn).await?.ok_or_else(|| Error::not_found("order", "orderId"))?;
+        let row = order::Entity::find_by_id(payment.order_id).one(txn).await?.ok_or_else(|| Error::not_found("order", "orderId"))?;
         let order = Order::try_from(row)?;
         let id = Some(order.id);
         let attempt = payment.attempt;
@@ -179,7 +186,7 @@ impl PaymentService {
                         );
                         self.inner
                             .orders
-                            .note_in(&**txn, order.id, "duplicate_payment", Change { actor: ACTOR, cause: &cause }, Some(data))
+                            .note_in(txn, order.id, "duplicate_payment", Change { actor: ACTOR, cause: &cause }, Some(data))
                             .await?;
                         tracing::warn!(order_id = order.id, attempt, "a second payment succeeded for one order");
                         return Ok(Outcome::new(Applied::Applied, id, cause));
@@ -195,17 +202,14 @@ impl PaymentService {
                     return Ok(Outcome::new(Applied::Ignored, id, cause));
                 }
                 set_payment(txn, &payment, PaymentStatus::Failed, None, Some(failure)).await?;
-                let latest = latest_in(&**txn, order.id).await?.map(|p| p.id) == Some(payment.id);
+                let latest = latest_in(txn, order.id).await?.map(|p| p.id) == Some(payment.id);
                 let data = json!({ "attempt": attempt, "code": failure.code, "message": failure.message });
                 if order.status == OrderStatus::PendingPayment && latest {
                     self.fail(txn, &order, failure, data).await?;
                     Ok(Outcome::new(Applied::Applied, id, format!("payment failed: {}", failure.code)))
                 } else if order.status == OrderStatus::PendingPayment || order.status == OrderStatus::PaymentFailed {
                     let cause = format!("attempt {attempt} failed ({}): {}", failure.code, failure.message);
-                    self.inner
-                        .orders
-                        .note_in(&**txn, order.id, "payment_attempt", Change { actor: ACTOR, cause: &cause }, Some(data))
-                        .await?;
+                    self.inner.orders.note_in(txn, order.id, "payment_attempt", Change { actor: ACTOR, cause: &cause }, Some(data)).await?;
                     Ok(Outcome::new(Applied::Applied, id, cause))
                 } else {
                     let cause = format!("a failure of attempt {attempt} arrived with the order {}: ignored", order.status);
@@ -236,7 +240,7 @@ impl PaymentService {
                 }
                 set_payment(txn, &payment, status, None, None).await?;
                 let data = json!({ "attempt": attempt, "intentId": intent_id });
-                self.inner.orders.note_in(&**txn, order.id, kind, Change { actor: ACTOR, cause: &cause }, Some(data)).await?;
+                self.inner.orders.note_in(txn, order.id, kind, Change { actor: ACTOR, cause: &cause }, Some(data)).await?;
                 Ok(Outcome::new(Applied::Applied, id, cause))
             }
             PaymentChange::Refunded { amount_refunded, .. } => self.refunded(txn, &order, &payment, *amount_refunded, None).await,
@@ -249,31 +253,31 @@ impl PaymentService {
 
     /// Our payment for `intent_id`; recreated from the intent's metadata if an instance
     /// stopped between creating the intent and recording it.
-    async fn payment_for(&self, txn: &WriteTxn, event: &GatewayEvent, intent_id: &str) -> Result<Option<Payment>> {
+    async fn payment_for(&self, txn: &DatabaseTransaction, event: &GatewayEvent, intent_id: &str) -> Result<Option<Payment>> {
         let find = || {
             payment::Entity::find()
                 .filter(payment::Column::Gateway.eq(event.gateway.as_str()))
                 .filter(payment::Column::IntentId.eq(intent_id))
-                .one(&**txn)
+                .one(txn)
         };
         if let Some(m) = find().await? {
             return Payment::from_model(m).map(Some);
         }
         let Some((order_id, attempt)) = event.order_ref else { return Ok(None) };
-        let Some(order) = order::Entity::find_by_id(order_id).one(&**txn).await? else { return Ok(None) };
+        let Some(order) = order::Entity::find_by_id(order_id).one(txn).await? else { return Ok(None) };
         let key = self.order_key(order_id, order.created_at, &format!("intent:{attempt}"));
         let status = PaymentStatus::RequiresPaymentMethod;
-        record_attempt(&**txn, (order_id, attempt), (order.total, &order.currency), event.gateway, intent_id, key, status).await?;
+        record_attempt(txn, (order_id, attempt), (order.total, &order.currency), event.gateway, intent_id, key, status).await?;
         find().await?.map(Payment::from_model).transpose()
     }
 
     /// Sells the order's stock and marks it paid: its holds if they are all still
     /// there, otherwise the stock held again, all or nothing; if it is gone, the order
     /// needs attention (paid without stock), never oversold.
-    async fn settle(&self, txn: &WriteTxn, order: &Order, data: serde_json::Value) -> Result<OrderStatus> {
+    async fn settle(&self, txn: &DatabaseTransaction, order: &Order, data: serde_json::Value) -> Result<OrderStatus> {
         let owner = order_owner(order.id);
-        let lines = order_lines(&**txn, order.id).await?;
-        let holds = self.inner.inventory.active_of_in(&**txn, &owner).await?;
+        let lines = order_lines(txn, order.id).await?;
+        let holds = self.inner.inventory.active_of_in(txn, &owner).await?;
         let mut held: HashMap<i64, i64> = HashMap::new();
         for h in &holds {
             *held.entry(h.variant_id).or_default() += h.quantity;
@@ -282,7 +286,7 @@ impl PaymentService {
         let mut cause = "payment succeeded";
         if !covered {
             if !holds.is_empty() {
-                self.inner.inventory.release_in(&**txn, &ReleaseTarget::Owner(owner.clone()), ACTOR).await?;
+                self.inner.inventory.release_in(txn, &ReleaseTarget::Owner(owner.clone()), ACTOR).await?;
             }
             let reserve: Vec<ReserveLine> = lines.iter().map(|(v, q)| ReserveLine::new(*v, *q)).collect();
             let savepoint = txn.begin().await?;
@@ -299,8 +303,8 @@ impl PaymentService {
             }
             cause = "payment succeeded after the hold lapsed; stock held again";
         }
-        self.inner.inventory.commit_in(&**txn, &owner, &order.id.to_string(), ACTOR).await?;
-        self.inner.orders.transition_in(&**txn, order.id, OrderStatus::Paid, None, Change { actor: ACTOR, cause }, Some(data)).await?;
+        self.inner.inventory.commit_in(txn, &owner, &order.id.to_string(), ACTOR).await?;
+        self.inner.orders.transition_in(txn, order.id, OrderStatus::Paid, None, Change { actor: ACTOR, cause }, Some(data)).await?;
         if order.status == OrderStatus::PaymentFailed {
             // Its lines went back to the cart when the payment failed; they are bought now.
             self.inner.carts.close_reopened_in(txn, order.cart_id, ACTOR).await?;
@@ -308,41 +312,41 @@ impl PaymentService {
         Ok(OrderStatus::Paid)
     }
 
-    async fn attention(&self, txn: &WriteTxn, order: &Order, cause: &str, data: serde_json::Value) -> Result<OrderStatus> {
+    async fn attention(&self, txn: &DatabaseTransaction, order: &Order, cause: &str, data: serde_json::Value) -> Result<OrderStatus> {
         if order.status == OrderStatus::PendingPayment {
             // Whatever is still held goes back: this order takes no stock until staff decide.
-            self.inner.inventory.release_in(&**txn, &ReleaseTarget::Owner(order_owner(order.id)), ACTOR).await?;
+            self.inner.inventory.release_in(txn, &ReleaseTarget::Owner(order_owner(order.id)), ACTOR).await?;
         }
         tracing::warn!(order_id = order.id, cause, "order needs attention");
         let change = Change { actor: ACTOR, cause };
-        self.inner.orders.transition_in(&**txn, order.id, OrderStatus::NeedsAttention, None, change, Some(data)).await?;
+        self.inner.orders.transition_in(txn, order.id, OrderStatus::NeedsAttention, None, change, Some(data)).await?;
         Ok(OrderStatus::NeedsAttention)
     }
 
     /// The latest attempt failed: the order waits for a retry (until the retry window
     /// closes), its stock goes back on sale, and the buyer's cart gets its lines back so
     /// they can change it or check out again.
-    async fn fail(&self, txn: &WriteTxn, order: &Order, failure: &Failure, data: serde_json::Value) -> Result<()> {
-        self.inner.inventory.release_in(&**txn, &ReleaseTarget::Owner(order_owner(order.id)), ACTOR).await?;
+    async fn fail(&self, txn: &DatabaseTransaction, order: &Order, failure: &Failure, data: serde_json::Value) -> Result<()> {
+        self.inner.inventory.release_in(txn, &ReleaseTarget::Owner(order_owner(order.id)), ACTOR).await?;
         let cause = format!("payment failed ({}): {}", failure.code, failure.message);
         let change = Change { actor: ACTOR, cause: &cause };
-        self.inner.orders.transition_in(&**txn, order.id, OrderStatus::PaymentFailed, None, change, Some(data)).await?;
+        self.inner.orders.transition_in(txn, order.id, OrderStatus::PaymentFailed, None, change, Some(data)).await?;
         // Holding no stock now, it waits longer for the buyer's retry or staff, then expires.
         let retry_window = chrono::Duration::from_std(self.inner.config.retry_window).unwrap_or(chrono::Duration::days(1));
         order::Entity::update_many()
             .col_expr(order::Column::PaymentDeadline, Expr::val(Utc::now() + retry_window))
             .filter(order::Column::Id.eq(order.id))
-            .exec(&**txn)
+            .exec(txn)
             .await?;
-        let lines = order_line::Entity::find().filter(order_line::Column::OrderId.eq(order.id)).all(&**txn).await?;
+        let lines = order_line::Entity::find().filter(order_line::Column::OrderId.eq(order.id)).all(txn).await?;
         let lines: Vec<(i64, i64, i64)> = lines.iter().map(|l| (l.variant_id, i64::from(l.quantity), l.unit_price)).collect();
         self.inner.carts.reopen_in(txn, order.cart_id, &lines).await?;
         Ok(())
     }
 
-    async fn ignore(&self, txn: &WriteTxn, order: &Order, cause: &str, event: &GatewayEvent) -> Result<()> {
+    async fn ignore(&self, txn: &DatabaseTransaction, order: &Order, cause: &str, event: &GatewayEvent) -> Result<()> {
         let data = json!({ "eventId": event.id, "eventType": event.event_type });
-        self.inner.orders.note_in(&**txn, order.id, "ignored_event", Change { actor: ACTOR, cause }, Some(data)).await
+        self.inner.orders.note_in(txn, order.id, "ignored_event", Change { actor: ACTOR, cause }, Some(data)).await
     }
 
     /// The gateway's answer for one refund of ours (its API's reply, or what
@@ -350,7 +354,7 @@ impl PaymentService {
     /// that refund; a failure gives its amount back to refund.
     async fn refund_settled(
         &self,
-        txn: &WriteTxn,
+        txn: &DatabaseTransaction,
         order: &Order,
         payment: &Payment,
         refund_id: i64,
@@ -358,7 +362,7 @@ impl PaymentService {
         status: RefundState,
     ) -> Result<Outcome> {
         let id = Some(order.id);
-        let Some(row) = refund::Entity::find_by_id(refund_id).filter(refund::Column::PaymentId.eq(payment.id)).one(&**txn).await? else {
+        let Some(row) = refund::Entity::find_by_id(refund_id).filter(refund::Column::PaymentId.eq(payment.id)).one(txn).await? else {
             return Ok(Outcome::new(Applied::Unmatched, id, format!("refund {refund_id} is not one of this payment's")));
         };
         if row.status != RefundState::Pending.as_str() {
@@ -367,7 +371,7 @@ impl PaymentService {
         refund::Entity::update_many()
             .col_expr(refund::Column::GatewayRefundId, Expr::val(gateway_refund_id))
             .filter(refund::Column::Id.eq(row.id))
-            .exec(&**txn)
+            .exec(txn)
             .await?;
         match status {
             RefundState::Succeeded => self.refunded(txn, order, payment, payment.amount_refunded.amount + row.amount, Some(row.id)).await,
@@ -376,12 +380,12 @@ impl PaymentService {
                     .col_expr(refund::Column::Status, Expr::val(RefundState::Failed.as_str()))
                     .col_expr(refund::Column::UpdatedAt, Expr::val(Utc::now()))
                     .filter(refund::Column::Id.eq(row.id))
-                    .exec(&**txn)
+                    .exec(txn)
                     .await?;
                 let money = crate::money::Money::new(row.amount, order.total.currency).formatted();
                 let cause = format!("the gateway could not refund {money}: nothing was given back; refund again or another way");
                 let data = json!({ "refundId": row.id, "gatewayRefundId": gateway_refund_id });
-                self.inner.orders.note_in(&**txn, order.id, "refund_failed", Change { actor: ACTOR, cause: &cause }, Some(data)).await?;
+                self.inner.orders.note_in(txn, order.id, "refund_failed", Change { actor: ACTOR, cause: &cause }, Some(data)).await?;
                 Ok(Outcome::new(Applied::Applied, id, cause))
             }
             RefundState::Pending => Ok(Outcome::new(Applied::Ignored, id, format!("refund {refund_id} is still pending"))),
@@ -392,7 +396,14 @@ impl PaymentService {
     /// for (`only` that one, or oldest first up to the total), restock if they chose
     /// so, and mark the order refunded once all is back. `payment` was read under its
     /// lock (see `decide`).
-    async fn refunded(&self, txn: &WriteTxn, order: &Order, payment: &Payment, amount_refunded: i64, only: Option<i64>) -> Result<Outcome> {
+    async fn refunded(
+        &self,
+        txn: &DatabaseTransaction,
+        order: &Order,
+        payment: &Payment,
+        amount_refunded: i64,
+        only: Option<i64>,
+    ) -> Result<Outcome> {
         let id = Some(order.id);
         if amount_refunded <= payment.amount_refunded.amount {
             let refunded = crate::money::Money::new(amount_refunded, order.total.currency).formatted();
@@ -403,9 +414,9 @@ impl PaymentService {
             .col_expr(payment::Column::AmountRefunded, Expr::val(amount_refunded))
             .col_expr(payment::Column::UpdatedAt, Expr::val(now))
             .filter(payment::Column::Id.eq(payment.id))
-            .exec(&**txn)
+            .exec(txn)
             .await?;
-        let payments = payment::Entity::find().filter(payment::Column::OrderId.eq(order.id)).all(&**txn).await?;
+        let payments = payment::Entity::find().filter(payment::Column::OrderId.eq(order.id)).all(txn).await?;
         let total_refunded: i64 = payments.iter().map(|p| p.amount_refunded).sum();
         // Measured against what was taken, not the order total: refunding the extra
         // payment of an order paid twice leaves it paid.
@@ -413,11 +424,11 @@ impl PaymentService {
         order::Entity::update_many()
             .col_expr(order::Column::RefundedAmount, Expr::val(total_refunded))
             .filter(order::Column::Id.eq(order.id))
-            .exec(&**txn)
+            .exec(txn)
             .await?;
         // The refunds we asked for, oldest first, up to what the gateway reports.
         let pending =
-            refund::Entity::find().filter(refund::Column::PaymentId.eq(payment.id)).order_by_asc(refund::Column::Id).all(&**txn).await?;
+            refund::Entity::find().filter(refund::Column::PaymentId.eq(payment.id)).order_by_asc(refund::Column::Id).all(txn).await?;
         let mut settled: i64 = pending.iter().filter(|r| r.status == "succeeded").map(|r| r.amount).sum();
         let mut restock_by: Option<Actor> = None;
         for r in pending.iter().filter(|r| r.status == RefundState::Pending.as_str() && only.is_none_or(|id| id == r.id)) {
@@ -429,7 +440,7 @@ impl PaymentService {
                 .col_expr(refund::Column::Status, Expr::val("succeeded"))
                 .col_expr(refund::Column::UpdatedAt, Expr::val(now))
                 .filter(refund::Column::Id.eq(r.id))
-                .exec(&**txn)
+                .exec(txn)
                 .await?;
             if r.restock {
                 restock_by = Some(Actor::from_parts(&r.actor_type, r.actor_id).unwrap_or(ACTOR));
@@ -442,17 +453,17 @@ impl PaymentService {
             let cause = format!("refunded {}", money(total_refunded));
             self.inner
                 .orders
-                .transition_in(&**txn, order.id, OrderStatus::Refunded, None, Change { actor: ACTOR, cause: &cause }, Some(data))
+                .transition_in(txn, order.id, OrderStatus::Refunded, None, Change { actor: ACTOR, cause: &cause }, Some(data))
                 .await?;
         } else {
             let cause = format!("refunded {} of {} received", money(total_refunded), money(received));
-            self.inner.orders.note_in(&**txn, order.id, "refund", Change { actor: ACTOR, cause: &cause }, Some(data)).await?;
+            self.inner.orders.note_in(txn, order.id, "refund", Change { actor: ACTOR, cause: &cause }, Some(data)).await?;
         }
         if let Some(actor) = restock_by {
-            let returned = self.inner.inventory.return_sale_in(&**txn, &order.id.to_string(), actor).await?;
+            let returned = self.inner.inventory.return_sale_in(txn, &order.id.to_string(), actor).await?;
             if returned > 0 {
                 let cause = format!("{returned} unit(s) back in stock");
-                self.inner.orders.note_in(&**txn, order.id, "restocked", Change { actor, cause: &cause }, None).await?;
+                self.inner.orders.note_in(txn, order.id, "restocked", Change { actor, cause: &cause }, None).await?;
             }
         }
         Ok(Outcome::new(Applied::Applied, id, format!("{total_refunded} refunded in total")))
@@ -460,28 +471,28 @@ impl PaymentService {
 }
 
 /// Takes the order's row lock (a no-op update): events for one order apply one at a time.
-async fn lock_order(txn: &WriteTxn, order_id: i64) -> Result<()> {
+async fn lock_order(txn: &DatabaseTransaction, order_id: i64) -> Result<()> {
     order::Entity::update_many()
         .col_expr(order::Column::Id, Expr::col(order::Column::Id))
         .filter(order::Column::Id.eq(order_id))
-        .exec(&**txn)
+        .exec(txn)
         .await?;
     Ok(())
 }
 
 /// Takes the payment's row lock (a no-op update) and reads it again under that lock.
-async fn lock_payment(txn: &WriteTxn, payment: &Payment) -> Result<Payment> {
+async fn lock_payment(txn: &DatabaseTransaction, payment: &Payment) -> Result<Payment> {
     payment::Entity::update_many()
         .col_expr(payment::Column::Id, Expr::col(payment::Column::Id))
         .filter(payment::Column::Id.eq(payment.id))
-        .exec(&**txn)
+        .exec(txn)
         .await?;
-    let row = payment::Entity::find_by_id(payment.id).one(&**txn).await?.ok_or_else(|| Error::not_found("payment", "paymentId"))?;
+    let row = payment::Entity::find_by_id(payment.id).one(txn).await?.ok_or_else(|| Error::not_found("payment", "paymentId"))?;
     Payment::from_model(row)
 }
 
 async fn set_payment(
-    txn: &WriteTxn,
+    txn: &DatabaseTransaction,
     payment: &Payment,
     status: PaymentStatus,
     amount_received: Option<i64>,
@@ -499,20 +510,20 @@ async fn set_payment(
             .col_expr(payment::Column::ErrorCode, Expr::val(f.code.chars().take(100).collect::<String>()))
             .col_expr(payment::Column::ErrorMessage, Expr::val(f.message.chars().take(500).collect::<String>()));
     }
-    update.exec(&**txn).await?;
+    update.exec(txn).await?;
     Ok(())
 }
 
 /// An order's other attempts that the gateway could still take money for (open or
 /// declined), marked in this transaction to be cancelled there: if the process stops
 /// before it cancels them, reconciliation does.
-async fn to_void(txn: &WriteTxn, order_id: i64, except: i64) -> Result<Vec<Payment>> {
+async fn to_void(txn: &DatabaseTransaction, order_id: i64, except: i64) -> Result<Vec<Payment>> {
     let payable: Vec<&str> = PaymentStatus::ALL.into_iter().filter(|s| s.payable_at_gateway()).map(PaymentStatus::as_str).collect();
     let others: Vec<Payment> = payment::Entity::find()
         .filter(payment::Column::OrderId.eq(order_id))
         .filter(payment::Column::Id.ne(except))
         .filter(payment::Column::Status.is_in(payable))
-        .all(&**txn)
+        .all(txn)
         .await?
         .into_iter()
         .map(Payment::from_model)
@@ -523,13 +534,30 @@ async fn to_void(txn: &WriteTxn, order_id: i64, except: i64) -> Result<Vec<Payme
             .col_expr(payment::Column::VoidState, Expr::val(VoidState::Requested.as_str()))
             .filter(payment::Column::Id.is_in(others.iter().map(|p| p.id)))
             .filter(payment::Column::VoidState.is_null())
-            .exec(&**txn)
+            .exec(txn)
             .await?;
     }
     Ok(others)
 }
 
 /// (variant, quantity) of an order's lines.
+/// The variants of the order a gateway intent pays for (none when the intent is not
+/// known here).
+async fn variants_of_intent<C: ConnectionTrait>(conn: &C, intent_id: Option<&str>) -> Result<Vec<i64>> {
+    let Some(intent_id) = intent_id else { return Ok(Vec::new()) };
+    let Some(order_id) = payment::Entity::find()
+        .select_only()
+        .column(payment::Column::OrderId)
+        .filter(payment::Column::IntentId.eq(intent_id))
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    Ok(order_lines(conn, order_id).await?.into_iter().map(|(variant, _)| variant).collect())
+}
+
 pub(super) async fn order_lines<C: ConnectionTrait>(conn: &C, order_id: i64) -> Result<Vec<(i64, i64)>> {
     let lines = order_line::Entity::find().filter(order_line::Column::OrderId.eq(order_id)).all(conn).await?;
     let mut by_variant: HashMap<i64, i64> = HashMap::new();
