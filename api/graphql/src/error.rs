@@ -228,3 +228,19 @@ pub fn failed<P: Default + WithUserErrors>(err: Error, input: Option<&str>) -> a
 pub(crate) fn vanished(what: &str, id: i64) -> async_graphql::Error {
     async_graphql::ErrorExtensions::extend(&ApiError(Error::Internal(anyhow::anyhow!("{what} {id} vanished"))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_stock_queue_is_a_retryable_unavailable_answer() {
+        let err = ApiError(Error::Overloaded { retry_after: std::time::Duration::from_secs(1) }).extend();
+        let ext = err.extensions.expect("extensions");
+        assert_eq!(ext.get("code"), Some(&async_graphql::Value::from(code::SERVICE_UNAVAILABLE)));
+        assert_eq!(ext.get("retryAfter"), Some(&async_graphql::Value::from(1u64)));
+        assert!(err.message.contains("try again"), "{}", err.message);
+        // Never a user error: a mutation's payload cannot say "wait".
+        assert!(user_error(Error::Overloaded { retry_after: std::time::Duration::from_secs(1) }, None).is_err());
+    }
+}
