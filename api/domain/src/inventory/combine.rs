@@ -51,6 +51,17 @@ use crate::error::{Error, Result, db_unavailable};
 /// Lanes: SKUs share them by `variant_id % STRIPES`.
 pub(super) const STRIPES: usize = 1024;
 
+tokio::task_local! {
+    /// Set while a task runs a turn in a batch or holds lanes: a stock write started
+    /// from there would queue behind the very batch waiting for it.
+    static INSIDE_LANE: ();
+}
+
+/// Runs `f` marked as inside a lane (see [`INSIDE_LANE`]).
+pub(super) async fn inside_lane<F: Future>(f: F) -> F::Output {
+    INSIDE_LANE.scope((), f).await
+}
+
 /// What a full lane tells callers to wait before trying again.
 const OVERLOADED_RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -198,6 +209,11 @@ impl Combiner {
 
     /// Queues `ticket` in `lane`, starting the lane's driver if none runs.
     fn enqueue(self: &Arc<Self>, lane: usize, ticket: Ticket) -> Result<()> {
+        if INSIDE_LANE.try_with(|_| ()).is_ok() {
+            return Err(Error::Internal(anyhow::anyhow!(
+                "a stock write was started from inside another one on this instance; it would wait for itself"
+            )));
+        }
         let mut state = self.lanes[lane].state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.queue.len() >= self.limits.max_queue {
             return Err(Error::Overloaded { retry_after: OVERLOADED_RETRY_AFTER });
@@ -385,7 +401,7 @@ impl Combiner {
                     return Err(Failure::Other("the transaction is gone".into()).step());
                 };
                 loop {
-                    match in_savepoint(txn, &mut *work, &turn.batch.poison).await {
+                    match inside_lane(in_savepoint(txn, &mut *work, &turn.batch.poison)).await {
                         Ok(value) => return Ok(value),
                         Err(Step::Retry(e)) if attempt < MAX_ATTEMPTS => {
                             tracing::debug!(operation, attempt, error = %e, "retrying within the batch");

@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 
-use super::combine::{Poison, begin_checked, commit_checked, in_savepoint, lanes_of};
+use super::combine::{Poison, begin_checked, commit_checked, in_savepoint, inside_lane, lanes_of};
 use super::ledger::{self, Change};
 use super::levels::{self, placeholders};
 use super::limits;
@@ -80,26 +80,29 @@ impl InventoryService {
         }
         // Several SKUs (or none): alone, holding each SKU's lane.
         let _held = self.combiner.hold(&lanes).await?;
-        let mut attempt = 1;
-        loop {
-            let result: Result<T, Step> = async {
-                let txn = begin_checked(&self.db).await?;
-                let poison = Poison::default();
-                let value = in_savepoint(&txn, &mut work, &poison).await?;
-                commit_checked(txn, &poison).await.map_err(|failure| failure.step())?;
-                Ok(value)
-            }
-            .await;
-            match result {
-                Ok(value) => return Ok(value),
-                Err(Step::Retry(e)) if attempt < MAX_ATTEMPTS => {
-                    tracing::debug!(operation, attempt, error = %e, "retrying");
-                    tokio::time::sleep(backoff(attempt)).await;
-                    attempt += 1;
+        inside_lane(async {
+            let mut attempt = 1;
+            loop {
+                let result: Result<T, Step> = async {
+                    let txn = begin_checked(&self.db).await?;
+                    let poison = Poison::default();
+                    let value = in_savepoint(&txn, &mut work, &poison).await?;
+                    commit_checked(txn, &poison).await.map_err(|failure| failure.step())?;
+                    Ok(value)
                 }
-                Err(step) => return Err(settle(step)),
+                .await;
+                match result {
+                    Ok(value) => return Ok(value),
+                    Err(Step::Retry(e)) if attempt < MAX_ATTEMPTS => {
+                        tracing::debug!(operation, attempt, error = %e, "retrying");
+                        tokio::time::sleep(backoff(attempt)).await;
+                        attempt += 1;
+                    }
+                    Err(step) => return Err(settle(step)),
+                }
             }
-        }
+        })
+        .await
     }
 
     /// [`reserve`](InventoryService::reserve) inside `txn`. A stale plan is
