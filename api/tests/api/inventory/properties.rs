@@ -17,14 +17,44 @@ const OWNERS: u8 = 4;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Reserve { owner: u8, lines: Vec<(usize, i64)> },
-    Release { owner: u8 },
-    Commit { owner: u8 },
-    Extend { owner: u8 },
-    Restock { variant: usize, location: usize, quantity: i64 },
-    Adjust { variant: usize, location: usize, delta: i64 },
-    SetOnHand { variant: usize, location: usize, count: i64 },
-    Transfer { variant: usize, from: usize, to: usize, quantity: i64 },
+    Reserve {
+        owner: u8,
+        lines: Vec<(usize, i64)>,
+    },
+    /// Reservations sent at once, so they queue and are served together in batches.
+    Burst {
+        reserves: Vec<(u8, Vec<(usize, i64)>)>,
+    },
+    Release {
+        owner: u8,
+    },
+    Commit {
+        owner: u8,
+    },
+    Extend {
+        owner: u8,
+    },
+    Restock {
+        variant: usize,
+        location: usize,
+        quantity: i64,
+    },
+    Adjust {
+        variant: usize,
+        location: usize,
+        delta: i64,
+    },
+    SetOnHand {
+        variant: usize,
+        location: usize,
+        count: i64,
+    },
+    Transfer {
+        variant: usize,
+        from: usize,
+        to: usize,
+        quantity: i64,
+    },
     SweepAll,
 }
 
@@ -33,6 +63,8 @@ fn op() -> impl Strategy<Value = Op> {
     let owner = 0..OWNERS;
     prop_oneof![
         4 => (owner.clone(), prop::collection::vec((v.clone(), 1..6i64), 1..4)).prop_map(|(owner, lines)| Op::Reserve { owner, lines }),
+        2 => prop::collection::vec((owner.clone(), prop::collection::vec((v.clone(), 1..4i64), 1..3)), 2..10)
+            .prop_map(|reserves| Op::Burst { reserves }),
         1 => owner.clone().prop_map(|owner| Op::Release { owner }),
         1 => owner.clone().prop_map(|owner| Op::Commit { owner }),
         1 => owner.prop_map(|owner| Op::Extend { owner }),
@@ -91,6 +123,26 @@ async fn run_case(fx: &Fixture, locations: &[i64], case: usize, ops: Vec<Op>) ->
                         *held.entry(*o).or_default().entry(v).or_default() += q;
                     }
                 })
+            }
+            Op::Burst { reserves } => {
+                let calls = reserves.iter().map(|(o, lines)| {
+                    let lines: Vec<ReserveLine> = lines.iter().map(|&(v, q)| ReserveLine::new(variants[v], q)).collect();
+                    let who = owner(*o);
+                    async move { (lines.clone(), fx.inv.reserve(&lines, &who, TTL, Actor::Guest).await) }
+                });
+                for ((o, _), (lines, answer)) in reserves.iter().zip(futures::future::join_all(calls).await) {
+                    match answer {
+                        Ok(reservations) => {
+                            let got: i64 = reservations.iter().map(|r| r.quantity).sum();
+                            prop_assert_eq!(got, lines.iter().map(|l| l.quantity).sum::<i64>(), "all lines reserved in full");
+                            for r in reservations {
+                                *held.entry(*o).or_default().entry(r.variant_id).or_default() += r.quantity;
+                            }
+                        }
+                        Err(e) => prop_assert!(matches!(e, Error::OutOfStock { .. }), "{:?} failed unexpectedly: {:?}", lines, e),
+                    }
+                }
+                Ok(())
             }
             Op::Release { owner: o } => fx.inv.release(&ReleaseTarget::Owner(owner(*o)), Actor::Guest).await.map(|_| {
                 held.remove(o);
