@@ -58,7 +58,7 @@ CLIENT="$CARGO_TARGET_DIR/release/stockade-bench-drop"
 echo "   server: $BIN ($(stat -c %y "$BIN" | cut -d. -f1)); tree $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 
 DB_URL="$(python3 -c "import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(path='/$DB_NAME').geturl())" "$ADMIN_URL")"
-psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" -c "CREATE DATABASE $DB_NAME" >/dev/null
+PGOPTIONS="-c client_min_messages=warning" psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" -c "CREATE DATABASE $DB_NAME" >/dev/null
 WORK="$(mktemp -d)"
 SERVERS=()
 cleanup() {
@@ -109,7 +109,9 @@ echo "   two instances: $BASE_URLS (pids $API_PIDS) on database $DB_NAME; $(npro
 export BASE_URLS API_PIDS CLK_TCK="$(getconf CLK_TCK)"
 
 stock() { # sku, units: a new active product with that stock; prints its variant id
-  STAFF_EMAIL="$STAFF_EMAIL" STAFF_PASSWORD="$STAFF_PASSWORD" SKU="$1" UNITS="$2" "$CLIENT" setup | sed -n 's/^VARIANT=//p'
+  STAFF_EMAIL="$STAFF_EMAIL" STAFF_PASSWORD="$STAFF_PASSWORD" SKU="$1" UNITS="$2" "$CLIENT" setup > "$WORK/setup.txt" ||
+    { echo "stocking $1 failed" >&2; cat "$WORK/setup.txt" >&2; exit 1; }
+  sed -n 's/^VARIANT=//p' "$WORK/setup.txt"
 }
 client() { # mode, env...
   local mode="$1"; shift
@@ -147,7 +149,7 @@ for scenario in $SCENARIOS; do
   case "$scenario" in
     holds)
       echo "== holds through the public API: $HOLD_GUESTS guests, ${DURATION}s"
-      variant=$(stock HOLDS-1 10000000)
+      variant=$(stock HOLDS-1 1000000) # the most one adjustment may add; plenty for a run
       client holds VARIANT="$variant" CONNECTIONS="$HOLD_GUESTS" INSTANCES="$HOLD_INSTANCES" DURATION="$DURATION" SERVICE_RPS="${SERVICE_RPS:-}"
       ;;
     drop)
