@@ -386,6 +386,12 @@ fn sqlite_options(path: &Path) -> SqliteConnectOptions {
 
 /// A write transaction. Holds the SQLite write gate until it commits or rolls back
 /// (dropping it rolls back).
+/// Most rows per multi-row insert. Measured on Postgres (the flash-sale benchmark,
+/// 64 clients on one SKU): statements of 64 reservation, ledger and outbox rows took
+/// about 50 ms per batch, with the machine nearly idle, where 32 rows took about 4 ms:
+/// a stall in sending the larger messages (the driver leaves Nagle's algorithm on).
+pub const MULTI_ROW_CHUNK: usize = 32;
+
 pub struct WriteTxn {
     txn: DatabaseTransaction,
     _permit: Option<OwnedSemaphorePermit>,

@@ -30,8 +30,7 @@ pub struct Event {
 /// Appends `events` to the outbox within `txn` with one statement, in order.
 pub async fn append_many<C: ConnectionTrait>(txn: &C, events: &[Event]) -> Result<()> {
     let now = Utc::now();
-    // Bounded statements: a few thousand parameters each, on either backend.
-    for chunk in events.chunks(500) {
+    for chunk in events.chunks(crate::db::MULTI_ROW_CHUNK) {
         outbox::Entity::insert_many(chunk.iter().map(|event| outbox::ActiveModel {
             aggregate_type: Set(event.aggregate_type.clone()),
             aggregate_id: Set(event.aggregate_id.clone()),

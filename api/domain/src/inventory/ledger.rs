@@ -89,7 +89,7 @@ pub(super) async fn record<C: ConnectionTrait>(conn: &C, change: Change<'_>) -> 
 /// (ascending ids within one statement, on both backends).
 pub(super) async fn record_many<C: ConnectionTrait>(conn: &C, changes: &[Change<'_>]) -> Result<Vec<Movement>> {
     let mut movements = Vec::with_capacity(changes.len());
-    for chunk in changes.chunks(500) {
+    for chunk in changes.chunks(crate::db::MULTI_ROW_CHUNK) {
         let rows = chunk.iter().map(|change| {
             let level = change.level;
             let (actor_type, actor_id) = change.actor.parts();

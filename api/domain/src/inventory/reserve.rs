@@ -255,7 +255,7 @@ async fn group_attempt<C: ConnectionTrait>(conn: &C, group: &[ReserveTicket]) ->
         return Ok(answers.into_iter().map(|a| a.map(|_| Vec::new())).collect());
     }
     let mut ids = Vec::with_capacity(taken.len());
-    for chunk in taken.chunks(500) {
+    for chunk in taken.chunks(crate::db::MULTI_ROW_CHUNK) {
         let rows = chunk.iter().map(|(i, a)| {
             let t = &group[*i];
             reservation::ActiveModel {

@@ -24,7 +24,7 @@ pub struct InventoryConfig {
 
 impl Default for InventoryConfig {
     fn default() -> Self {
-        Self { sweep_interval_secs: 5, sweep_batch: 500, low_stock_threshold: 5, reserve_batch_max: 64, reserve_queue_max: 4096 }
+        Self { sweep_interval_secs: 5, sweep_batch: 500, low_stock_threshold: 5, reserve_batch_max: 32, reserve_queue_max: 4096 }
     }
 }
 
