@@ -1,19 +1,15 @@
-//! Full-text search behind one interface: Postgres `tsvector` + GIN, SQLite FTS5.
+//! What a shopper typed, reduced to word tokens.
 //!
-//! Shopper input is reduced to word tokens (letters and digits only) before it reaches
-//! either engine, so no query syntax of either can be injected, and every token is a
-//! prefix match (type-ahead: "jack" finds "jacket").
+//! Input is reduced to words (letters and digits only) before it reaches either engine,
+//! so no query syntax of either can be injected.
 
-use sea_orm::DbBackend;
-use sea_orm::sea_query::{Expr, ExprTrait, SelectStatement};
-
+use super::words::{MAX_WORD_CHARS, words};
 use crate::error::{Error, Result};
 
 const MAX_QUERY_CHARS: usize = 200;
 const MAX_TOKENS: usize = 12;
-const MAX_TOKEN_CHARS: usize = 40;
 
-/// A sanitised search: at least one word token.
+/// A sanitised search: one to 12 word tokens of at most 40 characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SearchQuery {
     tokens: Vec<String>,
@@ -25,54 +21,18 @@ impl SearchQuery {
         if input.chars().count() > MAX_QUERY_CHARS {
             return Err(Error::invalid("search", format!("search text is too long (at most {MAX_QUERY_CHARS} characters)")));
         }
-        let tokens: Vec<String> = input
-            .split(|c: char| !c.is_alphanumeric())
-            // Lower-casing can yield combining marks (e.g. for 'İ'), so filter afterwards.
-            .map(|t| t.to_lowercase().chars().filter(|c| c.is_alphanumeric()).take(MAX_TOKEN_CHARS).collect::<String>())
-            .filter(|t| !t.is_empty())
-            .take(MAX_TOKENS)
-            .collect();
+        let tokens: Vec<String> = words(input).map(|t| t.chars().take(MAX_WORD_CHARS).collect()).take(MAX_TOKENS).collect();
         Ok((!tokens.is_empty()).then_some(SearchQuery { tokens }))
     }
 
-    /// `to_tsquery` text: every token a prefix, all required.
-    fn pg_tsquery(&self) -> String {
-        self.tokens.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & ")
+    /// The words, in the order typed.
+    pub fn tokens(&self) -> &[String] {
+        &self.tokens
     }
 
-    /// FTS5 MATCH text: every token quoted and a prefix, all required.
-    fn fts5_match(&self) -> String {
-        self.tokens.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" ")
-    }
-
-    /// Restricts `select` (which reads from `products`) to matching products.
-    pub fn apply(&self, backend: DbBackend, select: &mut SelectStatement) {
-        match backend {
-            DbBackend::Postgres => {
-                select.and_where(Expr::cust_with_values("products.search @@ to_tsquery('english', $1)", [self.pg_tsquery()]));
-            }
-            _ => {
-                select
-                    .join(
-                        sea_orm::JoinType::InnerJoin,
-                        sea_orm::sea_query::Alias::new("products_fts"),
-                        Expr::cust("products_fts.rowid = products.id"),
-                    )
-                    .and_where(Expr::cust_with_values("products_fts MATCH ?", [self.fts5_match()]));
-            }
-        }
-    }
-
-    /// The relevance of a matching product, higher is better. Only valid on a select
-    /// that [`apply`](Self::apply) was called on.
-    pub fn rank(&self, backend: DbBackend) -> Expr {
-        match backend {
-            DbBackend::Postgres => {
-                Expr::cust_with_values("CAST(ts_rank(products.search, to_tsquery('english', $1)) AS DOUBLE PRECISION)", [self.pg_tsquery()])
-            }
-            // bm25 is lower-is-better; column weights: name, brand, tags, description.
-            _ => Expr::cust("bm25(products_fts, 10.0, 4.0, 4.0, 1.0)").mul(-1.0),
-        }
+    /// The words joined by spaces: the query as it was understood.
+    pub fn text(&self) -> String {
+        self.tokens.join(" ")
     }
 }
 
@@ -85,8 +45,7 @@ mod tests {
     fn strips_query_syntax() {
         let q = SearchQuery::parse("blue \"jacket\" OR -wool* & (x)").unwrap().unwrap();
         assert_eq!(q.tokens, ["blue", "jacket", "or", "wool", "x"]);
-        assert_eq!(q.fts5_match(), "\"blue\"* \"jacket\"* \"or\"* \"wool\"* \"x\"*");
-        assert_eq!(q.pg_tsquery(), "blue:* & jacket:* & or:* & wool:* & x:*");
+        assert_eq!(q.text(), "blue jacket or wool x");
     }
 
     #[test]
@@ -97,6 +56,13 @@ mod tests {
     #[test]
     fn too_long_is_an_error() {
         assert!(SearchQuery::parse(&"a".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn long_words_and_many_words_are_cut() {
+        let q = SearchQuery::parse(&format!("{} {}", "x".repeat(60), "a b c d e f g h i j k l m n")).unwrap().unwrap();
+        assert_eq!(q.tokens.len(), 12);
+        assert_eq!(q.tokens[0].chars().count(), 40);
     }
 
     proptest! {
