@@ -135,13 +135,16 @@ pub async fn near<C: ConnectionTrait>(conn: &C, word: &str, max: usize) -> Resul
     let (shortest, longest) = (chars.saturating_sub(max) as i64, (chars + max) as i64);
     let backend = conn.get_database_backend();
     let stmt = match backend {
+        // Nearest first straight from the GiST index; the length window is applied
+        // after, as a condition inside would make the planner sort the whole table.
         DbBackend::Postgres => statement(
             backend,
             &format!(
-                "SELECT word, CAST(products AS BIGINT) AS products FROM search_words \
-                 WHERE length(word) BETWEEN ? AND ? ORDER BY word <-> ? LIMIT {CANDIDATES}"
+                "SELECT word, products FROM (SELECT word, CAST(products AS BIGINT) AS products FROM search_words \
+                 ORDER BY word <-> ? LIMIT {}) nearest WHERE length(word) BETWEEN ? AND ?",
+                CANDIDATES * 2
             ),
-            vec![shortest.into(), longest.into(), word.to_owned().into()],
+            vec![word.to_owned().into(), shortest.into(), longest.into()],
         ),
         _ => statement(
             backend,
