@@ -1,8 +1,10 @@
 //! Catalog: products, variants (SKUs), categories and images; listing with filters,
-//! facets and search (full text, typo correction, synonyms); the demo catalog.
+//! facets and search (full text, typo correction, synonyms); the demo catalog and a
+//! generated one of any size.
 
 pub mod demo;
 mod editor;
+pub mod generate;
 mod listing;
 mod model;
 pub mod search;
