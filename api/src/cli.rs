@@ -26,7 +26,12 @@ enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
     /// Add the demo catalog (skips what is already there).
-    Seed,
+    Seed {
+        /// Also add this many generated products (for measuring listing and search on
+        /// a large catalog; the same number always gives the same products).
+        #[arg(long, default_value_t = 0)]
+        products: usize,
+    },
     /// Print the GraphQL schema (SDL) to stdout.
     PrintSchema,
     /// Print the normalised-cache configuration for clients (urql graphcache `keys`,
@@ -107,18 +112,24 @@ pub async fn run(cli: Cli) -> ExitCode {
             }
             Err(e) => fail(e),
         },
-        Command::Seed => {
+        Command::Seed { products } => {
             let db = match open_database(&config, None).await {
                 Ok(db) => db,
                 Err(e) => return fail(e),
             };
-            let result = stockade_domain::catalog::seed::seed_demo_catalog(&db, config.shop_currency).await;
+            let result = async {
+                let report = stockade_domain::catalog::seed::seed_demo_catalog(&db, config.shop_currency).await?;
+                println!("seeded: {report}");
+                if products > 0 {
+                    stockade_domain::catalog::generate::seed_generated_products(&db, config.shop_currency, products).await?;
+                    println!("generated: {products} products");
+                }
+                Ok::<_, Error>(())
+            }
+            .await;
             db.close().await;
             match result {
-                Ok(report) => {
-                    println!("seeded: {report}");
-                    ExitCode::SUCCESS
-                }
+                Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(format!("seeding failed: {e:#}")),
             }
         }

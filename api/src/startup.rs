@@ -11,7 +11,7 @@ use stockade_domain::accounts::throttle::{Limits, ThrottlePolicy};
 use stockade_domain::accounts::tokens::{JwtKeys, KeySource};
 use stockade_domain::accounts::{AccountService, AccountsPolicy};
 use stockade_domain::catalog::seed::seed_if_empty;
-use stockade_domain::catalog::{CatalogEditor, CatalogService};
+use stockade_domain::catalog::{CatalogEditor, CatalogService, SearchService};
 use stockade_domain::checkout::CartService;
 use stockade_domain::coupons::CouponService;
 use stockade_domain::db::{Database, DatabaseTarget};
@@ -54,6 +54,13 @@ impl Application {
                 .map_err(|e| ConfigError::new("DATABASE_URL", format!("seeding the demo catalog failed: {e:#}")))?
         {
             tracing::info!(%report, "empty database: demo catalog seeded");
+        }
+        // A catalog from before the search vocabulary existed gets it now.
+        let words = stockade_domain::catalog::search::vocabulary::ensure(&db)
+            .await
+            .map_err(|e| ConfigError::new("DATABASE_URL", format!("building the search vocabulary failed: {e:#}")))?;
+        if let Some(words) = words {
+            tracing::info!(words, "search vocabulary built from the existing catalog");
         }
 
         let listener = TcpListener::bind(config.listen_addr)
@@ -115,6 +122,7 @@ impl Application {
         let services = Services {
             catalog: CatalogService::new(db.clone(), config.shop_currency),
             catalog_editor: CatalogEditor::new(db.clone(), config.shop_currency),
+            search: SearchService::new(db.clone()),
             accounts: AccountService::new(db.clone(), Arc::new(keys), accounts_policy),
             carts,
             orders: orders.clone(),

@@ -14,6 +14,7 @@ mod m20261121_000005_commerce;
 mod m20261121_000006_payments;
 mod m20261201_000007_payment_issue_queue;
 mod m20261207_000008_payment_voids;
+mod m20261214_000009_search_dictionary;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_payments::Migration),
             Box::new(m20261201_000007_payment_issue_queue::Migration),
             Box::new(m20261207_000008_payment_voids::Migration),
+            Box::new(m20261214_000009_search_dictionary::Migration),
         ]
     }
 }

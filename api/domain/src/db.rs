@@ -430,6 +430,7 @@ pub fn unique_violation(err: &DbErr) -> Option<&'static str> {
         ("uq_carts_active_customer", "carts.customer_id"),
         ("uq_payments_attempt", "payments.attempt"),
         ("uq_refunds_key", "refunds.idempotency_key"),
+        ("uq_search_synonym_terms_term", "search_synonym_terms.term"),
     ];
     let sea_orm::SqlErr::UniqueConstraintViolation(message) = err.sql_err()? else { return None };
     KNOWN.iter().find(|(pg, lite)| message.contains(&format!("\"{pg}\"")) || message.ends_with(lite)).map(|(_, lite)| *lite)

@@ -45,6 +45,8 @@ pub enum ErrorCode {
     GatewayRejected,
     /// The order is paid already: there is nothing (more) to pay.
     AlreadyPaid,
+    /// A search term is already in another synonym set.
+    SynonymTaken,
 }
 
 impl ErrorCode {
@@ -69,6 +71,7 @@ impl ErrorCode {
             ErrorCode::GatewayUnavailable => "GATEWAY_UNAVAILABLE",
             ErrorCode::GatewayRejected => "GATEWAY_REJECTED",
             ErrorCode::AlreadyPaid => "ALREADY_PAID",
+            ErrorCode::SynonymTaken => "SYNONYM_TAKEN",
         }
     }
 }

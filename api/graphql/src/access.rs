@@ -57,6 +57,7 @@ pub const POLICY: &[(&str, Access)] = &[
     ("Query.inventory", Staff),
     ("Query.stockMovements", Staff),
     ("Query.stockLocations", Staff),
+    ("Query.searchSynonyms", Staff),
     // Mutations: accounts.
     ("Mutation.accountRegister", Public),
     ("Mutation.tokenCreate", Public),
@@ -76,6 +77,8 @@ pub const POLICY: &[(&str, Access)] = &[
     ("Mutation.categoryCreate", Staff),
     ("Mutation.categoryUpdate", Staff),
     ("Mutation.categoryMove", Staff),
+    ("Mutation.searchSynonymCreate", Staff),
+    ("Mutation.searchSynonymDelete", Staff),
     // Mutations: carts and checkout (the cart's owner or token holder).
     ("Mutation.cartCreate", Public),
     ("Mutation.cartLinesAdd", Public),
@@ -130,6 +133,9 @@ pub const POLICY: &[(&str, Access)] = &[
     ("ProductFacets", Public),
     ("ProductConnection", Public),
     ("ProductEdge", Public),
+    ("SearchInfo", Public),
+    ("SearchCorrection", Public),
+    ("SearchSynonymUse", Public),
     ("PageInfo", Public),
     ("Node", Public),
     // Accounts types. A `User` is only handed out by guarded entry points (`me`,
@@ -147,6 +153,12 @@ pub const POLICY: &[(&str, Access)] = &[
     ("ProductPayload", Staff),
     ("VariantPayload", Staff),
     ("CategoryPayload", Staff),
+    // Search synonyms: handed out only by the staff entry points above.
+    ("SearchSynonym", Staff),
+    ("SearchSynonymConnection", Staff),
+    ("SearchSynonymEdge", Staff),
+    ("SearchSynonymPayload", Staff),
+    ("SearchSynonymDeletePayload", Staff),
     ("UserError", Public),
     // Commerce types, reachable only through the guarded entry points above.
     ("Cart", Public),

@@ -155,6 +155,8 @@ pub enum UserErrorCode {
     GatewayRejected,
     /// The order is paid already (a repeated payment request); nothing was charged.
     AlreadyPaid,
+    /// A search term is already in another synonym set; remove it there first.
+    SynonymTaken,
 }
 
 /// An expected failure of a mutation, for the client to show or act on.

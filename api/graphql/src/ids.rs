@@ -25,6 +25,7 @@ pub enum NodeType {
     PaymentIssue,
     StockLocation,
     StockMovement,
+    SearchSynonym,
 }
 
 impl NodeType {
@@ -43,10 +44,11 @@ impl NodeType {
             NodeType::PaymentIssue => "PaymentIssue",
             NodeType::StockLocation => "StockLocation",
             NodeType::StockMovement => "StockMovement",
+            NodeType::SearchSynonym => "SearchSynonym",
         }
     }
 
-    const ALL: [NodeType; 13] = [
+    const ALL: [NodeType; 14] = [
         NodeType::Product,
         NodeType::Variant,
         NodeType::Category,
@@ -60,6 +62,7 @@ impl NodeType {
         NodeType::PaymentIssue,
         NodeType::StockLocation,
         NodeType::StockMovement,
+        NodeType::SearchSynonym,
     ];
 
     pub fn id(self, raw: i64) -> ID {

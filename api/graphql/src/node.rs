@@ -9,6 +9,7 @@ use async_graphql::{Context, ID, Interface, Object, Result};
 use super::access::viewer;
 use super::accounts::types::User;
 use super::catalog::loaders::{CategoryById, ProductById, VariantById};
+use super::catalog::search::SearchSynonym;
 use super::catalog::types::{Category, Product, StockLevel, Variant, loader};
 use super::commerce::cart_types::{Cart, CartLine};
 use super::commerce::order_types::{Order, Payment, PaymentIssue, Refund};
@@ -19,6 +20,7 @@ use super::inventory::item::InventoryItem;
 use super::inventory::movement::StockMovement;
 use super::stock::types::StockLocation;
 use stockade_domain::accounts::{AccountService, Viewer};
+use stockade_domain::catalog::SearchService;
 use stockade_domain::checkout::{CartAccess, CartService};
 use stockade_domain::coupons::CouponService;
 use stockade_domain::error::Error;
@@ -29,7 +31,7 @@ use stockade_domain::payments::PaymentService;
 /// An object with a global id. `node(id)` fetches any of them, with the access rule of
 /// its type: catalog objects for anyone (drafts for staff); your own account, carts
 /// (signed in; a guest cart needs `cart(id, cartToken)`), orders and their payments and
-/// refunds (all of them for staff); staff-only objects (coupons, stock locations and
+/// refunds (all of them for staff); staff-only objects (coupons, synonym sets, stock locations and
 /// levels, ledger rows, inventory rows, payment issues) for staff. Anything else is null.
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
@@ -45,6 +47,7 @@ pub enum Node {
     Refund(Refund),
     PaymentIssue(PaymentIssue),
     Coupon(Coupon),
+    SearchSynonym(SearchSynonym),
     StockLocation(StockLocation),
     StockLevel(StockLevel),
     StockMovement(StockMovement),
@@ -134,6 +137,9 @@ async fn load(ctx: &Context<'_>, key: NodeKey) -> Result<Option<Node>> {
             ctx.data_unchecked::<PaymentService>().issue_of(raw).await.gql()?.map(|i| Node::PaymentIssue(PaymentIssue(i)))
         }
         NodeType::Coupon => ctx.data_unchecked::<CouponService>().by_id(raw).await.gql()?.map(|c| Node::Coupon(Coupon(c))),
+        NodeType::SearchSynonym => {
+            ctx.data_unchecked::<SearchService>().synonym_set(raw).await.gql()?.map(|s| Node::SearchSynonym(SearchSynonym(s)))
+        }
         NodeType::StockLocation => ctx
             .data_unchecked::<InventoryService>()
             .locations_by_ids(&[raw])

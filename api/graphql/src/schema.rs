@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use stockade_domain::accounts::{AccountService, ClientInfo, Viewer};
-use stockade_domain::catalog::{CatalogEditor, CatalogService};
+use stockade_domain::catalog::{CatalogEditor, CatalogService, SearchService};
 use stockade_domain::events::{EventBus, OutboxNotify};
 use stockade_domain::inventory::InventoryService;
 use stockade_domain::metrics::Metrics;
@@ -43,6 +43,7 @@ pub fn document_limits(limits: &GraphqlLimits) -> crate::guard::DocumentLimits {
 #[graphql(name = "Query")]
 pub struct QueryRoot(
     crate::catalog::CatalogQuery,
+    crate::catalog::SearchQueryRoot,
     crate::node::NodeQuery,
     crate::accounts::AccountQuery,
     crate::commerce::CommerceQuery,
@@ -55,6 +56,7 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     crate::accounts::AccountMutation,
     crate::catalog::CatalogMutation,
+    crate::catalog::SearchMutation,
     crate::commerce::CartMutation,
     crate::commerce::OrderMutation,
     crate::commerce::PaymentMutation,
@@ -80,6 +82,8 @@ pub struct Services {
     pub currency: stockade_domain::money::Currency,
     pub catalog: CatalogService,
     pub catalog_editor: CatalogEditor,
+    /// Search planning (typos, synonyms) and the synonym sets.
+    pub search: SearchService,
     pub accounts: AccountService,
     pub carts: stockade_domain::checkout::CartService,
     pub orders: stockade_domain::orders::OrderService,
@@ -107,6 +111,7 @@ pub fn build_schema(services: &Services) -> StockadeSchema {
         .data(services.currency)
         .data(services.catalog.clone())
         .data(services.catalog_editor.clone())
+        .data(services.search.clone())
         .data(services.accounts.clone())
         .data(services.carts.clone())
         .data(services.orders.clone())

@@ -28,5 +28,6 @@ mod pg_restart;
 mod process;
 mod readme;
 mod schema;
+mod search;
 mod signals;
 mod ws;

@@ -11,6 +11,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait
 
 use super::demo::slugify;
 use super::model::{Category, Product, ProductStatus, Variant, VariantStatus};
+use super::search::vocabulary;
 use super::validate;
 use crate::db::{Database, WriteTxn, unique_violation};
 use crate::entity::{category, product, product_category, variant};
@@ -157,6 +158,7 @@ impl CatalogEditor {
         .await
         .map_err(taken)?;
         self.link_categories(&txn, inserted.id, &input.category_ids).await?;
+        vocabulary::record_change(&*txn, &Default::default(), &vocabulary::words_of(&inserted)).await?;
         txn.commit().await?;
         Product::try_from(inserted)
     }
@@ -186,6 +188,17 @@ impl CatalogEditor {
         if let Some(ids) = &changes.category_ids {
             self.check_categories(&txn, ids).await?;
         }
+        // The searchable text before the change, for the vocabulary. Read at the
+        // expected version only: versions only grow, so if the guarded update below
+        // succeeds, nobody changed the row between this read and it.
+        let text_changes = changes.name.is_some() || changes.description.is_some() || changes.brand.is_some() || changes.tags.is_some();
+        let before = match text_changes {
+            true => product::Entity::find_by_id(id).one(&*txn).await?.filter(|m| i64::from(m.version) == expected_version),
+            false => None,
+        };
+        if text_changes && before.is_none() {
+            return Err(self.product_conflict(&txn, id, expected_version).await);
+        }
         if !guarded_update::<product::Entity, _>(&*txn, product::Column::Id, id, product::Column::Version, expected_version, set).await? {
             return Err(self.product_conflict(&txn, id, expected_version).await);
         }
@@ -194,6 +207,9 @@ impl CatalogEditor {
             self.link_categories(&txn, id, ids).await?;
         }
         let updated = product::Entity::find_by_id(id).one(&*txn).await?.ok_or_else(|| Error::not_found("product", "id"))?;
+        if let Some(before) = &before {
+            vocabulary::record_change(&*txn, &vocabulary::words_of(before), &vocabulary::words_of(&updated)).await?;
+        }
         txn.commit().await?;
         Product::try_from(updated)
     }

@@ -8,7 +8,7 @@ use sea_orm::{DbBackend, EntityTrait, QueryTrait};
 use serde::{Deserialize, Serialize};
 
 use super::model::ProductStatus;
-use super::search::SearchQuery;
+use super::search::plan::SearchPlan;
 use crate::entity::product;
 use crate::error::{Error, Result};
 use crate::pagination::{Direction, PageRequest, decode_cursor, encode_cursor};
@@ -45,7 +45,8 @@ pub struct ProductFilter {
     pub visibility: Visibility,
     /// Products in any of these categories or their descendants.
     pub category_ids: Vec<i64>,
-    pub search: Option<SearchQuery>,
+    /// What to search for, planned by `SearchService::plan` (typos and synonyms resolved).
+    pub search: Option<SearchPlan>,
     pub brands: Vec<String>,
     pub price_min: Option<i64>,
     pub price_max: Option<i64>,

@@ -193,6 +193,9 @@ pub async fn seed_demo_catalog(db: &Database, currency: Currency) -> Result<Seed
     let stock = crate::inventory::seed_demo_stock(&*txn, &demo_variants).await?;
     report.stock_locations = stock.locations;
     report.stock_levels = stock.levels;
+    if report.products > 0 {
+        super::search::vocabulary::rebuild(&*txn).await?;
+    }
 
     txn.commit().await?;
     tracing::info!(%report, "demo catalog seeded");

@@ -3,10 +3,12 @@
 pub mod loaders;
 mod mutation;
 mod query;
+pub mod search;
 pub mod types;
 
 pub use mutation::CatalogMutation;
 pub use query::{CatalogQuery, page_cost};
+pub use search::{SearchMutation, SearchQueryRoot};
 
 use stockade_domain::catalog::{ProductStatus, Visibility};
 

@@ -6,18 +6,20 @@ use std::sync::Arc;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Object, Result};
 
+use super::search::SearchInfo;
 use super::types::{Category, Product, ProductFacets, ProductFilterInput, ProductSort};
 use crate::access::{self, Access};
 use crate::error::{ApiError, ResultExt};
 use crate::ids::{NodeType, decode_as};
 use crate::int::int;
 use crate::settings::GraphqlLimits;
-use stockade_domain::catalog::{self, AttributeFilter, CatalogService, ProductFilter, SearchQuery, Visibility};
+use stockade_domain::catalog::{self, AttributeFilter, CatalogService, ProductFilter, SearchQuery, SearchService, Visibility};
 use stockade_domain::pagination::PageRequest;
 
 /// Fields on the product connection beyond edges and page info.
 pub struct ProductConnectionFields {
     filter: ProductFilter,
+    search_info: Option<catalog::SearchInfo>,
 }
 
 #[Object]
@@ -31,6 +33,12 @@ impl ProductConnectionFields {
     /// Brands, colors, sizes and the price range available under the filter.
     async fn facets(&self, ctx: &Context<'_>) -> Result<ProductFacets> {
         Ok(ctx.data_unchecked::<CatalogService>().facets(&self.filter).await.gql()?.into())
+    }
+
+    /// What `filter.search` did: corrections of misspelt words and synonyms used.
+    /// Null without a search.
+    async fn search_info(&self) -> Option<SearchInfo> {
+        self.search_info.clone().map(Into::into)
     }
 }
 
@@ -71,11 +79,19 @@ impl CatalogQuery {
                 Visibility::Statuses(statuses.into_iter().map(Into::into).collect())
             }
         };
-        let filter = to_domain_filter(filter, visibility).gql()?;
+        let (mut filter, query) = to_domain_filter(filter, visibility).gql()?;
+        let search_info = match &query {
+            Some(query) => {
+                let (plan, info) = ctx.data_unchecked::<SearchService>().plan(query, &filter.visibility).await.gql()?;
+                filter.search = Some(plan);
+                Some(info)
+            }
+            None => None,
+        };
         let sort = sort_by.map_or(catalog::ProductSort::Relevance, Into::into);
         let result = ctx.data_unchecked::<CatalogService>().list_products(&filter, sort, &page).await.gql()?;
-        let mut connection =
-            Connection::with_additional_fields(result.has_previous_page, result.has_next_page, ProductConnectionFields { filter });
+        let fields = ProductConnectionFields { filter, search_info };
+        let mut connection = Connection::with_additional_fields(result.has_previous_page, result.has_next_page, fields);
         connection.edges.extend(result.items.into_iter().map(|(cursor, p)| Edge::new(cursor, Product(p))));
         Ok(connection)
     }
@@ -102,7 +118,8 @@ impl CatalogQuery {
     }
 }
 
-fn to_domain_filter(input: ProductFilterInput, visibility: Visibility) -> Result<ProductFilter, ApiError> {
+/// The filter without its search (planned apart, it needs the database) and the search.
+fn to_domain_filter(input: ProductFilterInput, visibility: Visibility) -> Result<(ProductFilter, Option<SearchQuery>), ApiError> {
     let category_ids = input
         .category_ids
         .unwrap_or_default()
@@ -116,7 +133,7 @@ fn to_domain_filter(input: ProductFilterInput, visibility: Visibility) -> Result
     let filter = ProductFilter {
         visibility,
         category_ids,
-        search,
+        search: None,
         brands: input.brands.unwrap_or_default(),
         price_min: input.price_min.map(i64::from),
         price_max: input.price_max.map(i64::from),
@@ -128,5 +145,5 @@ fn to_domain_filter(input: ProductFilterInput, visibility: Visibility) -> Result
             .collect(),
     };
     filter.validate()?;
-    Ok(filter)
+    Ok((filter, search))
 }

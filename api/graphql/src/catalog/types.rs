@@ -329,7 +329,10 @@ impl From<ProductSort> for catalog::ProductSort {
 pub struct ProductFilterInput {
     /// In any of these categories or their sub-categories.
     pub category_ids: Option<Vec<ID>>,
-    /// Words to find in name, brand, tags and description (each word a prefix).
+    /// Words to find in name, brand, tags and description (each word a prefix). A word
+    /// that matches nothing is corrected to the nearest word of the catalog, and
+    /// synonym terms staff declared also match their synonyms, both ranked below
+    /// matches as typed; `searchInfo` on the connection says what was done.
     pub search: Option<String>,
     /// Any of these brands (exact names, as in `facets.brands`).
     pub brands: Option<Vec<String>>,

@@ -165,6 +165,16 @@ export function CatalogPage() {
         {conn && (
           <>
             <p className="muted" aria-live="polite">{conn.totalCount} {conn.totalCount === 1 ? 'product' : 'products'}</p>
+            {conn.searchInfo?.correctedQuery && (
+              <p className="search-note" data-testid="search-corrected">
+                Showing results for <strong>{conn.searchInfo.correctedQuery}</strong>; no products match “{conn.searchInfo.query}”.
+              </p>
+            )}
+            {conn.searchInfo && conn.searchInfo.usedSynonyms.length > 0 && (
+              <p className="muted small" data-testid="search-synonyms">
+                Also showing {conn.searchInfo.usedSynonyms.map((u) => u.synonyms.map((s) => `“${s}”`).join(', ')).join('; ')}.
+              </p>
+            )}
             {conn.edges.length === 0 ? (
               <p>Nothing matches. Try fewer filters or another word.</p>
             ) : (

@@ -22,6 +22,7 @@ export const ProductsQuery = graphql(`
           priceRange { min { ...MoneyFields } max { ...MoneyFields } }
         }
       }
+      searchInfo { query correctedQuery usedSynonyms { term synonyms } }
       facets {
         brands { value count }
         attributes { name values { value count } }
