@@ -29,7 +29,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const EXACT: &[&str] = &["merino", "chambray shirt", "cotton tee", "linen", "wool coat", "cashmere sweater", "denim jacket"];
 const TYPO: &[&str] = &["marino", "chambrey shirt", "cottn tee", "lnen", "wool caot", "cashmre sweater", "denim jackte"];
 const SYNONYM: &[&str] = &["sneakers", "jumper", "tee", "hoody", "jumper merino", "kicks", "pullover", "sneakers canvas"];
-const SYNONYMS: &[&[&str]] = &[&["sneakers", "trainers", "kicks"], &["jumper", "sweater", "pullover"], &["tee", "t-shirt"], &["hoody", "hoodie"]];
+const SYNONYMS: &[&[&str]] =
+    &[&["sneakers", "trainers", "kicks"], &["jumper", "sweater", "pullover"], &["tee", "t-shirt"], &["hoody", "hoodie"]];
 
 fn env_number(name: &str, default: usize) -> anyhow::Result<usize> {
     match std::env::var(name) {

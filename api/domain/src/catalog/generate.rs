@@ -17,21 +17,39 @@ use crate::error::Result;
 use crate::money::Currency;
 
 const STYLES: &[&str] = &[
-    "Classic", "Relaxed", "Slim", "Heavyweight", "Lightweight", "Vintage", "Organic", "Recycled", "Waterproof", "Quilted", "Brushed",
-    "Washed", "Ribbed", "Cropped", "Oversized", "Tailored", "Padded", "Striped", "Chunky", "Everyday",
+    "Classic",
+    "Relaxed",
+    "Slim",
+    "Heavyweight",
+    "Lightweight",
+    "Vintage",
+    "Organic",
+    "Recycled",
+    "Waterproof",
+    "Quilted",
+    "Brushed",
+    "Washed",
+    "Ribbed",
+    "Cropped",
+    "Oversized",
+    "Tailored",
+    "Padded",
+    "Striped",
+    "Chunky",
+    "Everyday",
 ];
 const MATERIALS: &[&str] = &[
     "Merino", "Cotton", "Linen", "Denim", "Chambray", "Cashmere", "Corduroy", "Fleece", "Flannel", "Wool", "Silk", "Canvas", "Jersey",
     "Twill", "Tweed", "Velvet", "Nylon", "Leather", "Suede", "Hemp",
 ];
 const GARMENTS: &[&str] = &[
-    "Sweater", "Cardigan", "Shirt", "T-Shirt", "Tee", "Polo", "Hoodie", "Jacket", "Coat", "Parka", "Vest", "Chinos", "Jeans",
-    "Trousers", "Shorts", "Skirt", "Dress", "Blouse", "Scarf", "Beanie", "Trainers", "Sneakers", "Boots", "Socks",
+    "Sweater", "Cardigan", "Shirt", "T-Shirt", "Tee", "Polo", "Hoodie", "Jacket", "Coat", "Parka", "Vest", "Chinos", "Jeans", "Trousers",
+    "Shorts", "Skirt", "Dress", "Blouse", "Scarf", "Beanie", "Trainers", "Sneakers", "Boots", "Socks",
 ];
 const BRANDS: &[&str] = &["Marlow", "Northfield", "Harbour Lane", "Fenwick", "Loom Theory", "Pinecrest", "Aster Row", "Kittiwake"];
 const SYLLABLES: &[&str] = &[
-    "ka", "ves", "ta", "vo", "lin", "mar", "do", "ren", "sol", "bri", "an", "tor", "el", "quin", "ra", "mo", "del", "fen", "ish",
-    "gar", "lu", "pet", "ro", "zan", "cor", "ny", "sta", "wel", "bo", "dra",
+    "ka", "ves", "ta", "vo", "lin", "mar", "do", "ren", "sol", "bri", "an", "tor", "el", "quin", "ra", "mo", "del", "fen", "ish", "gar",
+    "lu", "pet", "ro", "zan", "cor", "ny", "sta", "wel", "bo", "dra",
 ];
 const PHRASES: &[&str] = &[
     "Cut for everyday wear and made to last.",

@@ -112,7 +112,8 @@ impl SearchService {
                 Span::Word(word) => {
                     let mut clause = Clause::typed(std::slice::from_ref(&word));
                     let budget = typo_budget(word.chars().count());
-                    let near = if budget > 0 && !found.contains(&word) { self.corrections(&word, budget, &index).await? } else { Vec::new() };
+                    let near =
+                        if budget > 0 && !found.contains(&word) { self.corrections(&word, budget, &index).await? } else { Vec::new() };
                     for n in &near {
                         clause.or_word(&n.word, Source::Typo);
                         if let Some(set) = index.set_of(&n.word) {

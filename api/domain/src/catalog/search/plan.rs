@@ -202,7 +202,10 @@ mod tests {
             p.render(DbBackend::Postgres, Source::Typo),
             "(marino:* | merino) & (tee:* | tee | t-shirt | (long <-> sleeve)) & (t:* & shirt:*)"
         );
-        assert_eq!(p.render(DbBackend::Postgres, Source::Synonym), "marino:* & (tee:* | tee | t-shirt | (long <-> sleeve)) & (t:* & shirt:*)");
+        assert_eq!(
+            p.render(DbBackend::Postgres, Source::Synonym),
+            "marino:* & (tee:* | tee | t-shirt | (long <-> sleeve)) & (t:* & shirt:*)"
+        );
         assert_eq!(p.render(DbBackend::Postgres, Source::Typed), "marino:* & tee:* & (t:* & shirt:*)");
     }
 

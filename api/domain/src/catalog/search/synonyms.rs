@@ -161,7 +161,10 @@ pub async fn with_terms<C: ConnectionTrait>(conn: &C, models: Vec<search_synonym
     for t in terms {
         by_set.entry(t.synonym_id).or_default().push(t.term);
     }
-    Ok(models.into_iter().map(|m| SynonymSet { id: m.id, terms: by_set.remove(&m.id).unwrap_or_default(), created_at: m.created_at }).collect())
+    Ok(models
+        .into_iter()
+        .map(|m| SynonymSet { id: m.id, terms: by_set.remove(&m.id).unwrap_or_default(), created_at: m.created_at })
+        .collect())
 }
 
 /// The error for a term already in another set.

@@ -47,9 +47,14 @@ pub(crate) async fn record_change<C: ConnectionTrait>(conn: &C, old: &BTreeSet<S
     for chunk in removed.chunks(CHUNK) {
         let marks = vec!["?"; chunk.len()].join(", ");
         let values: Vec<Value> = chunk.iter().map(|w| (*w).clone().into()).collect();
-        conn.execute_raw(statement(backend, &format!("UPDATE search_words SET products = products - 1 WHERE word IN ({marks})"), values.clone()))
+        conn.execute_raw(statement(
+            backend,
+            &format!("UPDATE search_words SET products = products - 1 WHERE word IN ({marks})"),
+            values.clone(),
+        ))
+        .await?;
+        conn.execute_raw(statement(backend, &format!("DELETE FROM search_words WHERE products <= 0 AND word IN ({marks})"), values))
             .await?;
-        conn.execute_raw(statement(backend, &format!("DELETE FROM search_words WHERE products <= 0 AND word IN ({marks})"), values)).await?;
     }
     Ok(())
 }
@@ -90,21 +95,19 @@ pub async fn rebuild<C: ConnectionTrait>(conn: &C) -> Result<usize> {
 /// under the start-up lock so instances starting together do it once. Returns how
 /// many words it found, if it ran.
 pub async fn ensure(db: &Database) -> Result<Option<usize>> {
-    let outcome = db
-        .with_startup_lock(|| async {
-            let run = async {
-                let txn = db.begin_write().await?;
-                if search_word::Entity::find().limit(1).count(&*txn).await? > 0 || product::Entity::find().limit(1).count(&*txn).await? == 0 {
-                    return Ok(None);
-                }
-                let words = rebuild(&*txn).await?;
-                txn.commit().await?;
-                Ok::<_, crate::error::Error>(Some(words))
-            };
-            Ok(run.await)
-        })
-        .await?;
-    outcome
+    db.with_startup_lock(|| async {
+        let run = async {
+            let txn = db.begin_write().await?;
+            if search_word::Entity::find().limit(1).count(&*txn).await? > 0 || product::Entity::find().limit(1).count(&*txn).await? == 0 {
+                return Ok(None);
+            }
+            let words = rebuild(&*txn).await?;
+            txn.commit().await?;
+            Ok::<_, crate::error::Error>(Some(words))
+        };
+        Ok(run.await)
+    })
+    .await?
 }
 
 /// Which of `words` the vocabulary holds as whole words.
