@@ -62,7 +62,17 @@ impl Clause {
     /// Also matches the synonym term `term` (normalised: words joined by one space or
     /// hyphen).
     pub fn or_term(&mut self, term: &str, source: Source) {
-        self.push(Alternative { form: Form::Term(term.to_owned()), source });
+        // Terms are normalised when stored; keeping only what a normalised term may
+        // hold means no row can ever put engine syntax into a query.
+        let kept: String = term.chars().filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-').collect();
+        let groups: Vec<String> = kept
+            .split(' ')
+            .map(|g| g.split('-').filter(|w| !w.is_empty()).collect::<Vec<_>>().join("-"))
+            .filter(|g| !g.is_empty())
+            .collect();
+        if !groups.is_empty() {
+            self.push(Alternative { form: Form::Term(groups.join(" ")), source });
+        }
     }
 
     fn push(&mut self, alternative: Alternative) {
@@ -215,6 +225,14 @@ mod tests {
             plan().render(DbBackend::Sqlite, Source::Typo),
             "(\"marino\"* OR \"merino\") AND (\"tee\"* OR \"tee\" OR \"t shirt\" OR \"long sleeve\") AND (\"t\"* AND \"shirt\"*)"
         );
+    }
+
+    #[test]
+    fn terms_cannot_carry_engine_syntax() {
+        let mut c = Clause::typed(&["tee".into()]);
+        c.or_term("t\"-shirt:* | !x", Source::Synonym);
+        c.or_term(" -- ", Source::Synonym);
+        assert_eq!(SearchPlan::new(vec![c]).render(DbBackend::Postgres, Source::Typo), "(tee:* | (t-shirt <-> x))");
     }
 
     #[test]
