@@ -10,7 +10,7 @@
 //! next transaction, in arrival order, and commits once. Each caller is answered only
 //! after that commit.
 //!
-//! - **Lanes.** SKUs map to one of [`STRIPES`] lanes by `variant_id % STRIPES` (fixed
+//! - **Lanes.** SKUs map to one of [`STRIPES`](super::batch::STRIPES) lanes by `variant_id % STRIPES` (fixed
 //!   memory). A lane runs at most one transaction at a time on this instance. A quiet
 //!   lane starts a transaction as soon as a request arrives (no added latency); a busy
 //!   one gathers up to `max_batch` requests per transaction; a lane whose queue holds
@@ -18,7 +18,7 @@
 //! - **Three kinds of request.** [`Ticket::Reserve`]: a bare reservation, whose owned
 //!   data the driver serves in bulk with every neighbouring bare reservation (one
 //!   guarded `UPDATE` per stock level for their sum, multi-row inserts of reservations,
-//!   ledger rows and events; see [`super::reserve::reserve_group`]). [`Ticket::Turn`]:
+//!   ledger rows and events; see [`super::group::reserve_group`]). [`Ticket::Turn`]:
 //!   a caller's own transactional work (a cart edit that holds stock together with the
 //!   cart's lines), run by the caller on the batch's transaction when its turn comes,
 //!   inside a savepoint of its own, so its failure undoes only its own writes.
@@ -42,14 +42,13 @@ use std::time::Duration;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::{oneshot, watch};
 
+use super::batch::{Answer, Failure, Poison, ReserveTicket, STRIPES};
+use super::group::reserve_group;
 use super::model::{Owner, Reservation, ReserveLine};
-use super::retry::{MAX_ATTEMPTS, Step, backoff, is_transient};
+use super::retry::{MAX_ATTEMPTS, Step, backoff};
 use crate::actor::Actor;
 use crate::db::{Database, WriteTxn};
-use crate::error::{Error, Result, db_unavailable};
-
-/// Lanes: SKUs share them by `variant_id % STRIPES`.
-pub(super) const STRIPES: usize = 1024;
+use crate::error::{Error, Result};
 
 tokio::task_local! {
     /// Set while a task runs a turn in a batch or holds lanes: a stock write started
@@ -74,33 +73,6 @@ pub struct CombineLimits {
     pub max_queue: usize,
 }
 
-/// The lane of a SKU.
-pub(super) fn lane_of(variant_id: i64) -> usize {
-    variant_id.rem_euclid(STRIPES as i64) as usize
-}
-
-/// The distinct lanes of `variant_ids`, ascending (the order holders take them in).
-pub(super) fn lanes_of(variant_ids: impl IntoIterator<Item = i64>) -> Vec<usize> {
-    let mut lanes: Vec<usize> = variant_ids.into_iter().map(lane_of).collect();
-    lanes.sort_unstable();
-    lanes.dedup();
-    lanes
-}
-
-/// A bare reservation, served by the driver in bulk.
-pub(super) struct ReserveTicket {
-    /// Normalised lines (see `reserve::normalise`), all in this lane.
-    pub lines: Vec<ReserveLine>,
-    pub owner: Owner,
-    pub ttl: chrono::Duration,
-    pub actor: Actor,
-    /// The answer, sent once the batch has committed (or failed).
-    pub reply: oneshot::Sender<Answer>,
-}
-
-/// What a bare reservation is answered.
-pub(super) type Answer = Result<Vec<Reservation>, Step>;
-
 enum Ticket {
     Reserve(ReserveTicket),
     Turn(oneshot::Sender<Result<Turn, Failure>>),
@@ -123,63 +95,11 @@ struct Batch {
     outcome: watch::Receiver<Option<Outcome>>,
 }
 
-/// Why a shared transaction must not be committed, once something made it so: a
-/// savepoint that could not be created, released or rolled back, or a caller gone
-/// in the middle of its turn. Committing then could keep the half-done writes of a
-/// caller that was told it failed, or, after a failed `SAVEPOINT` (on which the
-/// driver rolls back the whole transaction and forgets it began one), report as
-/// committed what was rolled back. Such a batch is rolled back and every caller in
-/// it is told.
-#[derive(Default)]
-pub(super) struct Poison(Mutex<Option<Failure>>);
-
-impl Poison {
-    pub(super) fn set(&self, failure: Failure) {
-        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        slot.get_or_insert(failure);
-    }
-
-    pub(super) fn get(&self) -> Option<Failure> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-}
-
 /// How a batch ended.
 #[derive(Clone, Debug)]
 enum Outcome {
     Committed,
     Failed(Failure),
-}
-
-/// Why a batch failed, as each of its callers is told.
-#[derive(Clone, Debug)]
-pub(super) enum Failure {
-    /// A deadlock, serialisation failure or busy database file: try again.
-    Transient,
-    /// The database could not be reached.
-    Unavailable,
-    /// Anything else; the message is for the logs.
-    Other(String),
-}
-
-impl Failure {
-    pub(super) fn of(err: &Error) -> Self {
-        match err {
-            Error::Db { source, .. } if is_transient(source) => Failure::Transient,
-            Error::Db { source, .. } if db_unavailable(source) => Failure::Unavailable,
-            Error::Conflict => Failure::Transient,
-            other => Failure::Other(other.to_string()),
-        }
-    }
-
-    /// The step a caller of the failed batch takes.
-    pub(super) fn step(&self) -> Step {
-        match self {
-            Failure::Transient => Step::Retry(Error::Conflict),
-            Failure::Unavailable => Step::Fail(Error::from(DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::ConnectionClosed))),
-            Failure::Other(message) => Step::Fail(Error::Internal(anyhow::anyhow!("the shared stock transaction failed: {message}"))),
-        }
-    }
 }
 
 #[derive(Default)]
@@ -316,7 +236,7 @@ impl Combiner {
                     }
                     let guard = batch.txn.lock().await;
                     let answers = match guard.as_ref() {
-                        Some(txn) => super::reserve::reserve_group(txn, &group, &batch.poison).await,
+                        Some(txn) => reserve_group(txn, &group, &batch.poison).await,
                         None => group.iter().map(|_| Err(Failure::Other("the transaction is gone".into()).step())).collect(),
                     };
                     drop(guard);
@@ -559,23 +479,5 @@ fn answer_unserved(ticket: Ticket, failure: &Failure) {
 fn settle(step: Step) -> Error {
     match step {
         Step::Retry(e) | Step::Fail(e) => e,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lanes_are_distinct_and_ascending() {
-        assert_eq!(lanes_of([7, 5 + STRIPES as i64, 5, 7]), [5, 7]);
-        assert_eq!(lane_of(-1), STRIPES - 1);
-    }
-
-    #[test]
-    fn failures_tell_callers_what_to_do() {
-        assert!(matches!(Failure::Transient.step(), Step::Retry(Error::Conflict)));
-        assert!(matches!(Failure::Unavailable.step(), Step::Fail(e) if e.is_unavailable()));
-        assert!(matches!(Failure::Other("x".into()).step(), Step::Fail(Error::Internal(_))));
     }
 }

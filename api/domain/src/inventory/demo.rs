@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use super::service::now;
+use super::model::now;
 use super::staff::restock_within;
 use crate::actor::Actor;
 use crate::entity::{stock_level, stock_location};

@@ -41,10 +41,36 @@ pub fn aggregate_id(variant_id: i64, location_id: i64) -> String {
 
 /// Writes the ledger row and the outbox event for `change`.
 pub(super) async fn record<C: ConnectionTrait>(conn: &C, change: Change<'_>) -> Result<Movement> {
+    let id = stock_movement::Entity::insert(row(&change)).exec(conn).await?.last_insert_id;
+    let movement = movement(id, &change);
+    events::append(conn, &event(&movement)).await?;
+    Ok(movement)
+}
+
+/// Writes the ledger rows and outbox events of `changes` (in order) with one
+/// statement each: the ledger's ids come back in the order of the rows inserted
+/// (ascending ids within one statement, on both backends).
+pub(super) async fn record_many<C: ConnectionTrait>(conn: &C, changes: &[Change<'_>]) -> Result<Vec<Movement>> {
+    let mut movements = Vec::with_capacity(changes.len());
+    for chunk in changes.chunks(crate::db::MULTI_ROW_CHUNK) {
+        let mut ids: Vec<i64> = stock_movement::Entity::insert_many(chunk.iter().map(row)).exec_with_returning_keys(conn).await?;
+        ids.sort_unstable();
+        if ids.len() != chunk.len() {
+            return Err(anyhow::anyhow!("{} ledger rows written for {} changes", ids.len(), chunk.len()).into());
+        }
+        movements.extend(ids.into_iter().zip(chunk).map(|(id, change)| movement(id, change)));
+    }
+    let events: Vec<Event> = movements.iter().map(event).collect();
+    events::append_many(conn, &events).await?;
+    Ok(movements)
+}
+
+/// The ledger row of `change`.
+fn row(change: &Change<'_>) -> stock_movement::ActiveModel {
     let level = change.level;
     let (actor_type, actor_id) = change.actor.parts();
     let (reference_type, reference_id) = change.reference.parts();
-    let id = stock_movement::Entity::insert(stock_movement::ActiveModel {
+    stock_movement::ActiveModel {
         variant_id: Set(level.variant_id),
         location_id: Set(level.location_id),
         delta_on_hand: Set(change.delta_on_hand),
@@ -60,12 +86,13 @@ pub(super) async fn record<C: ConnectionTrait>(conn: &C, change: Change<'_>) -> 
         note: Set(change.note.to_owned()),
         created_at: Set(change.at),
         ..Default::default()
-    })
-    .exec(conn)
-    .await?
-    .last_insert_id;
+    }
+}
 
-    let movement = Movement {
+/// `change` as recorded under ledger row `id`.
+fn movement(id: i64, change: &Change<'_>) -> Movement {
+    let level = change.level;
+    Movement {
         id,
         variant_id: level.variant_id,
         location_id: level.location_id,
@@ -76,66 +103,10 @@ pub(super) async fn record<C: ConnectionTrait>(conn: &C, change: Change<'_>) -> 
         version_after: level.version,
         reason: change.reason,
         actor: change.actor,
-        reference: change.reference,
+        reference: change.reference.clone(),
         note: change.note.to_owned(),
         created_at: change.at,
-    };
-    events::append(conn, &event(&movement)).await?;
-    Ok(movement)
-}
-
-/// Writes the ledger rows and outbox events of `changes` (in order) with one
-/// statement each: the ledger's ids come back in the order of the rows inserted
-/// (ascending ids within one statement, on both backends).
-pub(super) async fn record_many<C: ConnectionTrait>(conn: &C, changes: &[Change<'_>]) -> Result<Vec<Movement>> {
-    let mut movements = Vec::with_capacity(changes.len());
-    for chunk in changes.chunks(crate::db::MULTI_ROW_CHUNK) {
-        let rows = chunk.iter().map(|change| {
-            let level = change.level;
-            let (actor_type, actor_id) = change.actor.parts();
-            let (reference_type, reference_id) = change.reference.parts();
-            stock_movement::ActiveModel {
-                variant_id: Set(level.variant_id),
-                location_id: Set(level.location_id),
-                delta_on_hand: Set(change.delta_on_hand),
-                delta_reserved: Set(change.delta_reserved),
-                on_hand_after: Set(level.on_hand),
-                reserved_after: Set(level.reserved),
-                version_after: Set(level.version),
-                reason: Set(change.reason.as_str().to_owned()),
-                actor_type: Set(actor_type.to_owned()),
-                actor_id: Set(actor_id),
-                reference_type: Set(reference_type.to_owned()),
-                reference_id: Set(reference_id),
-                note: Set(change.note.to_owned()),
-                created_at: Set(change.at),
-                ..Default::default()
-            }
-        });
-        let mut ids: Vec<i64> = stock_movement::Entity::insert_many(rows).exec_with_returning_keys(conn).await?;
-        ids.sort_unstable();
-        if ids.len() != chunk.len() {
-            return Err(anyhow::anyhow!("{} ledger rows written for {} changes", ids.len(), chunk.len()).into());
-        }
-        movements.extend(ids.into_iter().zip(chunk).map(|(id, change)| Movement {
-            id,
-            variant_id: change.level.variant_id,
-            location_id: change.level.location_id,
-            delta_on_hand: change.delta_on_hand,
-            delta_reserved: change.delta_reserved,
-            on_hand_after: change.level.on_hand,
-            reserved_after: change.level.reserved,
-            version_after: change.level.version,
-            reason: change.reason,
-            actor: change.actor,
-            reference: change.reference.clone(),
-            note: change.note.to_owned(),
-            created_at: change.at,
-        }));
     }
-    let events: Vec<Event> = movements.iter().map(event).collect();
-    events::append_many(conn, &events).await?;
-    Ok(movements)
 }
 
 /// The `stock_level.changed` event for a recorded movement.

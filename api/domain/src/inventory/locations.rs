@@ -2,8 +2,8 @@
 
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, SqlErr};
 
-use super::model::StockLocation;
-use super::service::{InventoryService, now};
+use super::model::{StockLocation, now};
+use super::service::InventoryService;
 use crate::entity::stock_location;
 use crate::error::{Error, Result};
 

@@ -15,15 +15,18 @@
 //!
 //! Nothing here knows about GraphQL or HTTP.
 
+mod batch;
 mod combine;
 mod demo;
 mod feed;
+mod group;
 mod ledger;
 mod levels;
 mod limits;
 mod listing;
 mod locations;
 mod model;
+mod plan;
 mod queries;
 mod reservations;
 mod reserve;

@@ -1,6 +1,6 @@
 //! Inventory domain types, converted from storage rows once at the service boundary.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use super::limits::MAX_OWNER_ID_CHARS;
 use crate::actor::Actor;
@@ -369,4 +369,9 @@ pub enum ReleaseTarget {
     Owner(Owner),
     /// These reservations (those no longer active are skipped).
     Reservations(Vec<i64>),
+}
+
+/// The time stamped on changes: whole microseconds, as both backends store them.
+pub(super) fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
 }

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::combine::{CombineLimits, Combiner};
@@ -60,11 +59,6 @@ impl InventoryService {
     pub fn database(&self) -> &Database {
         &self.db
     }
-}
-
-/// The time stamped on changes: whole microseconds, as both backends store them.
-pub(super) fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
 }
 
 /// `NotFound` naming `variantId` unless the variant exists.

@@ -6,9 +6,9 @@ use sea_orm::ConnectionTrait;
 use super::ledger::{self, Change};
 use super::levels;
 use super::limits::{self, MAX_MOVE_QUANTITY};
-use super::model::{Adjustment, Movement, MovementReason, Reference, StockChange, StockLevel};
+use super::model::{Adjustment, Movement, MovementReason, Reference, StockChange, StockLevel, now};
 use super::retry::{Step, retrying};
-use super::service::{InventoryService, ensure_locations, ensure_variant, now};
+use super::service::{InventoryService, ensure_locations, ensure_variant};
 use crate::actor::Actor;
 use crate::error::{Error, Result};
 

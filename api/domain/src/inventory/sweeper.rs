@@ -14,9 +14,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::model::now;
 use super::reservations::{Ending, RESERVATION_COLUMNS, end, returning_reservations};
 use super::retry::retrying;
-use super::service::{InventoryService, now};
+use super::service::InventoryService;
 use crate::actor::Actor;
 use crate::error::{Error, Result};
 
