@@ -15,6 +15,7 @@ mod m20261121_000006_payments;
 mod m20261201_000007_payment_issue_queue;
 mod m20261207_000008_payment_voids;
 mod m20261214_000009_search_dictionary;
+mod m20261221_000010_cart_reminders;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_payment_issue_queue::Migration),
             Box::new(m20261207_000008_payment_voids::Migration),
             Box::new(m20261214_000009_search_dictionary::Migration),
+            Box::new(m20261221_000010_cart_reminders::Migration),
         ]
     }
 }

@@ -431,6 +431,8 @@ pub fn unique_violation(err: &DbErr) -> Option<&'static str> {
         ("uq_payments_attempt", "payments.attempt"),
         ("uq_refunds_key", "refunds.idempotency_key"),
         ("uq_search_synonym_terms_term", "search_synonym_terms.term"),
+        ("uq_cart_reminders_cart_step", "cart_reminders.step"),
+        ("uq_cart_recoveries_reminder_device", "cart_recoveries.device_hash"),
     ];
     let sea_orm::SqlErr::UniqueConstraintViolation(message) = err.sql_err()? else { return None };
     KNOWN.iter().find(|(pg, lite)| message.contains(&format!("\"{pg}\"")) || message.ends_with(lite)).map(|(_, lite)| *lite)

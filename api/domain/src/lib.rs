@@ -1,9 +1,9 @@
 //! Stockade's domain: what the shop does, with no transport in sight.
 //!
 //! Holds the services (`catalog`, `inventory`, `checkout`, `orders`, `payments`,
-//! `accounts`, `coupons`), their models and errors (`error`), persistence (`entity`,
+//! `accounts`, `coupons`, `reminders`), their models and errors (`error`), persistence (`entity`,
 //! `db`), the transactional outbox and event bus (`events`), money, cursors, rate
-//! limits and metrics, and each area's settings.
+//! limits, webhook signatures (`signing`), metrics, and each area's settings.
 //!
 //! May depend on: the migrations, the database and Redis clients, the payment gateway's
 //! client. Must not depend on async-graphql, axum or anything HTTP-facing: the GraphQL
@@ -27,4 +27,6 @@ pub mod pagination;
 pub mod payments;
 pub mod periodic;
 pub mod ratelimit;
+pub mod reminders;
 pub mod settings;
+pub mod signing;

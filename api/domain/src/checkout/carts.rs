@@ -55,8 +55,12 @@ impl CartService {
         CartService { db, inventory, coupons, config, notify, currency }
     }
 
-    pub(super) fn idle(&self, customer: Option<i64>) -> chrono::Duration {
-        let idle = if customer.is_some() { self.config.customer_cart_idle } else { self.config.guest_cart_idle };
+    /// How long a cart may sit idle before it expires: a guest cart lives as long as a
+    /// customer's once it has an email (from `checkoutStart`), so that the reminders a
+    /// shop sends to win it back find it still there.
+    pub(super) fn idle(&self, customer: Option<i64>, email: Option<&str>) -> chrono::Duration {
+        let reachable = customer.is_some() || email.is_some();
+        let idle = if reachable { self.config.customer_cart_idle } else { self.config.guest_cart_idle };
         chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::hours(24))
     }
 
@@ -112,7 +116,7 @@ impl CartService {
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
-            expires_at: Set(now + self.idle(None)),
+            expires_at: Set(now + self.idle(None, None)),
             ..Default::default()
         })
         .exec_with_returning(txn)
@@ -138,7 +142,7 @@ impl CartService {
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
-            expires_at: Set(now + self.idle(Some(customer))),
+            expires_at: Set(now + self.idle(Some(customer), None)),
             ..Default::default()
         })
         .exec_with_returning(txn)
@@ -191,7 +195,7 @@ impl CartService {
         let mut bump = cart_entity::Entity::update_many()
             .col_expr(cart_entity::Column::Version, Expr::col(cart_entity::Column::Version).add(1))
             .col_expr(cart_entity::Column::UpdatedAt, Expr::val(now))
-            .col_expr(cart_entity::Column::ExpiresAt, Expr::val(now + self.idle(row.customer_id)))
+            .col_expr(cart_entity::Column::ExpiresAt, Expr::val(now + self.idle(row.customer_id, row.email.as_deref())))
             .filter(cart_entity::Column::Id.eq(row.id))
             .filter(cart_entity::Column::Status.eq(CartStatus::Active.as_str()));
         if let Some(v) = expected {

@@ -63,7 +63,10 @@ impl CartService {
                 let row = self.lock(txn, access, None).await?;
                 let mut update = cart_entity::Entity::update_many().filter(cart_entity::Column::Id.eq(row.id));
                 if let Some(email) = &email {
-                    update = update.col_expr(cart_entity::Column::Email, Expr::val(email.to_string()));
+                    let expires_at = Utc::now() + self.idle(row.customer_id, Some(email.as_str()));
+                    update = update
+                        .col_expr(cart_entity::Column::Email, Expr::val(email.to_string()))
+                        .col_expr(cart_entity::Column::ExpiresAt, Expr::val(expires_at));
                 }
                 if let Some(address) = &address {
                     let json = serde_json::to_value(address).map_err(|e| Error::Internal(e.into()))?;

@@ -88,7 +88,7 @@ impl CartService {
             .col_expr(cart_entity::Column::Status, Expr::val(CartStatus::Active.as_str()))
             .col_expr(cart_entity::Column::Version, Expr::col(cart_entity::Column::Version).add(1))
             .col_expr(cart_entity::Column::UpdatedAt, Expr::val(now))
-            .col_expr(cart_entity::Column::ExpiresAt, Expr::val(now + self.idle(row.customer_id)))
+            .col_expr(cart_entity::Column::ExpiresAt, Expr::val(now + self.idle(row.customer_id, row.email.as_deref())))
             .filter(cart_entity::Column::Id.eq(cart_id))
             .filter(cart_entity::Column::Status.eq(CartStatus::Converted.as_str()))
             .exec(&savepoint)

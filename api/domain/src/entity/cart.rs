@@ -18,6 +18,10 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Idle carts expire (and release their holds) after this.
     pub expires_at: DateTimeUtc,
+    /// The last reminder step sent for this cart (0 = none).
+    pub reminders_sent: i32,
+    /// The reminder whose recovery link made this cart, if one did.
+    pub recovered_from: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,8 @@
 
 pub mod cart;
 pub mod cart_line;
+pub mod cart_recovery;
+pub mod cart_reminder;
 pub mod category;
 pub mod coupon;
 pub mod coupon_category;
@@ -20,6 +22,7 @@ pub mod product_category;
 pub mod product_image;
 pub mod refresh_token;
 pub mod refund;
+pub mod reminder_opt_out;
 pub mod reservation;
 pub mod search_synonym;
 pub mod search_synonym_term;
@@ -31,3 +34,4 @@ pub mod stock_movement;
 pub mod test_gateway_intent;
 pub mod user;
 pub mod variant;
+pub mod webhook_delivery;

@@ -11,72 +11,10 @@
 //! of which we read five fields, and a strict decoder would reject events from newer
 //! API versions that we can still apply.
 
-use hmac::{KeyInit, Mac};
 use serde_json::Value;
-use sha2::Sha256;
 
 use super::gateway::{Failure, GatewayEvent, GatewayKind, PaymentChange, order_ref_from};
-use crate::settings::Secret;
-
-/// Stripe's default tolerance: five minutes.
-pub const TOLERANCE_SECS: i64 = 300;
-
-/// Why a delivery was refused (answered 400, nothing changed).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SignatureError {
-    #[error("missing Stripe-Signature header")]
-    Missing,
-    #[error("malformed Stripe-Signature header")]
-    Malformed,
-    #[error("timestamp outside the tolerance")]
-    Stale,
-    #[error("no signature matches")]
-    Mismatch,
-}
-
-/// Checks `header` against `body` for any of `secrets`, at `now` (unix seconds).
-pub fn verify(header: Option<&str>, body: &[u8], secrets: &[Secret<String>], now: i64) -> Result<(), SignatureError> {
-    let header = header.ok_or(SignatureError::Missing)?;
-    let mut timestamp: Option<i64> = None;
-    let mut signatures: Vec<Vec<u8>> = Vec::new();
-    for part in header.split(',') {
-        let (key, value) = part.trim().split_once('=').ok_or(SignatureError::Malformed)?;
-        match key {
-            "t" => timestamp = Some(value.parse().map_err(|_| SignatureError::Malformed)?),
-            // Malformed v1 values are skipped: another may still match.
-            "v1" => signatures.extend(hex::decode(value).ok().filter(|s| s.len() == 32)),
-            _ => {}
-        }
-    }
-    let timestamp = timestamp.ok_or(SignatureError::Malformed)?;
-    if signatures.is_empty() {
-        return Err(SignatureError::Malformed);
-    }
-    if (now - timestamp).abs() > TOLERANCE_SECS {
-        return Err(SignatureError::Stale);
-    }
-    for secret in secrets {
-        let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()) else { continue };
-        mac.update(timestamp.to_string().as_bytes());
-        mac.update(b".");
-        mac.update(body);
-        let expected = mac.finalize().into_bytes();
-        if signatures.iter().any(|s| bool::from(subtle::ConstantTimeEq::ct_eq(s.as_slice(), expected.as_slice()))) {
-            return Ok(());
-        }
-    }
-    Err(SignatureError::Mismatch)
-}
-
-/// The `Stripe-Signature` header for `body` at `timestamp` under `secret` (what Stripe
-/// sends; used by tests and by the `stripe` CLI stand-in).
-pub fn sign(body: &[u8], secret: &str, timestamp: i64) -> String {
-    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
-}
+pub use crate::signing::{SignatureError, TOLERANCE_SECS, sign, verify};
 
 /// Why a verified body could not be read as an event (answered 400).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -132,6 +70,7 @@ pub fn decode(body: &[u8]) -> Result<GatewayEvent, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::Secret;
 
     const SECRET: &str = "whsec_test_secret";
 
