@@ -23,6 +23,7 @@ use stockade_domain::inventory::InventoryConfig;
 use stockade_domain::money::Currency;
 use stockade_domain::payments::{GatewayChoice, PaymentsConfig};
 use stockade_domain::ratelimit::RateLimitConfig;
+use stockade_domain::reminders::RemindersConfig;
 pub use stockade_domain::settings::{ConfigError, Env, Secret, mask_url};
 use stockade_graphql::GraphqlLimits;
 
@@ -53,6 +54,7 @@ pub struct Config {
     pub graphql: GraphqlLimits,
     pub inventory: InventoryConfig,
     pub commerce: CommerceConfig,
+    pub reminders: RemindersConfig,
     pub payments: PaymentsConfig,
     pub events: EventsConfig,
     pub auth: AuthConfig,
@@ -104,6 +106,7 @@ impl Config {
             graphql: GraphqlLimits::from_env(env)?,
             inventory: InventoryConfig::from_env(env)?,
             commerce: CommerceConfig::from_env(env, shop_currency)?,
+            reminders: RemindersConfig::from_env(env)?,
             payments: PaymentsConfig::from_env(env)?,
             events: EventsConfig::from_env(env)?,
             auth: AuthConfig::from_env(env)?,
@@ -116,7 +119,7 @@ impl Config {
     /// One short line per concern, secrets masked, for the start-up log.
     pub fn summary(&self) -> String {
         format!(
-            "database={} pool={} redis={} {} log={} seed_demo={} currency={} {} {} {} {}",
+            "database={} pool={} redis={} {} log={} seed_demo={} currency={} {} {} {} {} {}",
             self.database.target.describe(),
             self.database.max_connections,
             self.redis_url
@@ -133,6 +136,7 @@ impl Config {
             self.graphql.summary(),
             self.inventory.summary(),
             self.commerce.summary(),
+            self.reminders.summary(),
             self.payments.summary(),
         )
     }

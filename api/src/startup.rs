@@ -22,6 +22,7 @@ use stockade_domain::orders::{OrderService, OrderTokens};
 use stockade_domain::payments::{GatewayKind, PaymentParts, PaymentService};
 use stockade_domain::periodic::{log_pass, spawn_periodic};
 use stockade_domain::ratelimit::RateLimiter;
+use stockade_domain::reminders::ReminderService;
 use stockade_graphql::cache::{CATALOG_LIFETIME, ResponseCache};
 use stockade_graphql::{Executor, Services, build_schema};
 
@@ -119,6 +120,9 @@ impl Application {
         if payments.gateway_kind() == GatewayKind::Test && matches!(config.database.target, DatabaseTarget::Postgres { .. }) {
             tracing::warn!("PAYMENT_GATEWAY is the built-in test gateway: no real money is taken (set STRIPE_SECRET_KEY for Stripe)");
         }
+        let reminders =
+            ReminderService::new(db.clone(), carts.clone(), config.reminders.clone(), outbox_notify.clone(), config.shop_currency)
+                .map_err(|e| ConfigError::new("CART_REMINDER_WEBHOOK_URL", format!("the webhook client could not be made: {e}")))?;
         let services = Services {
             catalog: CatalogService::new(db.clone(), config.shop_currency),
             catalog_editor: CatalogEditor::new(db.clone(), config.shop_currency),
@@ -128,6 +132,7 @@ impl Application {
             orders: orders.clone(),
             payments,
             coupons,
+            reminders,
             inventory,
             rate_limiter,
             response_cache: Arc::new(ResponseCache::new(config.graphql.response_cache_entries, CATALOG_LIFETIME, {
@@ -253,6 +258,14 @@ impl Application {
             let interval = std::time::Duration::from_secs(config.commerce.sweep_interval_secs);
             spawn_commerce_sweeper(services.carts.clone(), services.payments.clone(), interval, stop.subscribe())
         });
+        let reminders = (config.reminders.enabled() && config.reminders.interval_secs > 0).then(|| {
+            let interval = std::time::Duration::from_secs(config.reminders.interval_secs);
+            let reminders = services.reminders.clone();
+            spawn_periodic(interval, stop.subscribe(), move || {
+                let reminders = reminders.clone();
+                async move { log_pass(reminders.run_pass(chrono::Utc::now(), 200).await, "cart reminders") }
+            })
+        });
         let reconciler = (config.payments.reconcile_interval_secs > 0).then(|| {
             let interval = std::time::Duration::from_secs(config.payments.reconcile_interval_secs);
             spawn_reconciler(services.payments.clone(), interval, stop.subscribe())
@@ -286,6 +299,9 @@ impl Application {
         }
         if let Some(reconciler) = reconciler {
             let _ = reconciler.await;
+        }
+        if let Some(reminders) = reminders {
+            let _ = reminders.await;
         }
         if let Some(publisher) = publisher {
             publisher.stop().await;

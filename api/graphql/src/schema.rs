@@ -48,6 +48,7 @@ pub struct QueryRoot(
     crate::accounts::AccountQuery,
     crate::commerce::CommerceQuery,
     crate::commerce::PaymentQuery,
+    crate::commerce::ReminderQuery,
     crate::inventory::InventoryQuery,
 );
 
@@ -60,6 +61,7 @@ pub struct MutationRoot(
     crate::commerce::CartMutation,
     crate::commerce::OrderMutation,
     crate::commerce::PaymentMutation,
+    crate::commerce::ReminderMutation,
     crate::inventory::InventoryMutation,
 );
 
@@ -89,6 +91,8 @@ pub struct Services {
     pub orders: stockade_domain::orders::OrderService,
     pub payments: stockade_domain::payments::PaymentService,
     pub coupons: stockade_domain::coupons::CouponService,
+    /// Abandoned carts: reminders, recovery links, opt-outs.
+    pub reminders: stockade_domain::reminders::ReminderService,
     /// Stock levels, reservations and the ledger.
     pub inventory: InventoryService,
     pub rate_limiter: Arc<RateLimiter>,
@@ -117,6 +121,7 @@ pub fn build_schema(services: &Services) -> StockadeSchema {
         .data(services.orders.clone())
         .data(services.payments.clone())
         .data(services.coupons.clone())
+        .data(services.reminders.clone())
         .data(services.inventory.clone())
         .data(services.bus.clone())
         .data(services.outbox_notify.clone())

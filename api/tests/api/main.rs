@@ -27,6 +27,7 @@ mod persisted;
 mod pg_restart;
 mod process;
 mod readme;
+mod reminders;
 mod schema;
 mod search;
 mod signals;

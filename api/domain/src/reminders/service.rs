@@ -313,9 +313,8 @@ impl ReminderService {
         Ok(body.to_string())
     }
 
-    /// Abandoned carts, newest first.
-    pub async fn abandoned(&self, filter: AbandonedFilter, now: DateTime<Utc>, page: &PageRequest) -> Result<Page<AbandonedCart>> {
-        let db = &self.inner.db;
+    /// The carts `filter` selects at `now`.
+    fn abandoned_query(&self, filter: AbandonedFilter, now: DateTime<Utc>) -> sea_orm::Select<cart_entity::Entity> {
         let idle_cutoff = now - chrono::Duration::from_std(self.inner.config.steps[0]).unwrap_or_default();
         let idle = Expr::col((cart_entity::Entity, cart_entity::Column::Status))
             .eq(CartStatus::Active.as_str())
@@ -324,12 +323,23 @@ impl ReminderService {
         let reminded = Expr::col((cart_entity::Entity, cart_entity::Column::RemindersSent)).gt(0);
         let recovered = Expr::cust(recovered_sql("carts.id"));
         let q = cart_entity::Entity::find();
-        let q = match filter {
+        match filter {
             AbandonedFilter::All => q.filter(idle.or(reminded)),
             AbandonedFilter::NotReminded => q.filter(idle.and(Expr::col((cart_entity::Entity, cart_entity::Column::RemindersSent)).eq(0))),
             AbandonedFilter::Reminded => q.filter(reminded),
             AbandonedFilter::Recovered => q.filter(reminded.and(recovered)),
-        };
+        }
+    }
+
+    /// How many carts `filter` selects at `now`.
+    pub async fn count_abandoned(&self, filter: AbandonedFilter, now: DateTime<Utc>) -> Result<u64> {
+        Ok(sea_orm::PaginatorTrait::count(self.abandoned_query(filter, now), self.inner.db.conn()).await?)
+    }
+
+    /// Abandoned carts, newest first.
+    pub async fn abandoned(&self, filter: AbandonedFilter, now: DateTime<Utc>, page: &PageRequest) -> Result<Page<AbandonedCart>> {
+        let db = &self.inner.db;
+        let q = self.abandoned_query(filter, now);
         let rows = crate::pagination::newest_first(q, cart_entity::Column::Id, page)?.all(db.conn()).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let sums = self.line_sums(&ids).await?;
@@ -457,6 +467,15 @@ impl ReminderService {
         })
     }
 
+    /// How many deliveries have `status` (all of them for `None`).
+    pub async fn count_deliveries(&self, status: Option<DeliveryStatus>) -> Result<u64> {
+        let mut q = webhook_delivery::Entity::find();
+        if let Some(s) = status {
+            q = q.filter(webhook_delivery::Column::Status.eq(s.as_str()));
+        }
+        Ok(sea_orm::PaginatorTrait::count(q, self.inner.db.conn()).await?)
+    }
+
     /// The webhook delivery log, newest first.
     pub async fn deliveries(&self, status: Option<DeliveryStatus>, page: &PageRequest) -> Result<Page<Delivery>> {
         webhooks::list(&self.inner.db, status, page).await
@@ -482,6 +501,15 @@ impl ReminderService {
             reminder_opt_out::Entity::delete_by_id(email.as_str().to_owned()).exec(conn).await?;
         }
         Ok(())
+    }
+
+    /// [`set_opt_out`](Self::set_opt_out) for the address of customer `user_id`.
+    pub async fn set_customer_opt_out(&self, user_id: i64, opt_out: bool) -> Result<()> {
+        let user = crate::entity::user::Entity::find_by_id(user_id)
+            .one(self.inner.db.conn())
+            .await?
+            .ok_or_else(|| Error::not_found("user", "userId"))?;
+        self.set_opt_out(&user.email, opt_out).await
     }
 
     /// Opts out the address a recovery link was sent to (the link's "unsubscribe").

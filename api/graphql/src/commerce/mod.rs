@@ -7,6 +7,7 @@ mod order_mutation;
 pub mod order_types;
 pub mod payments;
 mod query;
+mod reminders;
 mod subscription;
 
 pub(crate) use cart_mutation::charge as limit_checkout;
@@ -14,6 +15,7 @@ pub use cart_mutation::{CartMutation, GuestCartInput};
 pub use order_mutation::{Coupon, OrderMutation};
 pub use payments::{PaymentMutation, PaymentQuery};
 pub use query::CommerceQuery;
+pub use reminders::{ReminderMutation, ReminderQuery};
 pub use subscription::{OrderSubscription, PaymentIssueSubscription};
 
 use async_graphql::{Context, ID};
