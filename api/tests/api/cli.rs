@@ -29,16 +29,21 @@ fn run_with_stdin(args: &[&str], env: &[(&str, &str)], data_dir: &std::path::Pat
     if let Some(text) = stdin {
         writeln!(child.stdin.take().expect("stdin"), "{text}").expect("write stdin");
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().expect("waiting for the binary").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
+    // Output is read while the program runs (a schema longer than a pipe's buffer would
+    // otherwise block it forever), on a thread the test waits for with a deadline.
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(out) => out.expect("binary output"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            let out = rx.recv().expect("the killed binary's output").expect("binary output");
             panic!("stockade {args:?} with {env:?} was still running after 60 s:\n{}", stderr(&out));
         }
-        std::thread::sleep(Duration::from_millis(20));
     }
-    child.wait_with_output().expect("binary output")
 }
 
 fn stderr(out: &Output) -> String {

@@ -85,8 +85,8 @@ impl RemindersConfig {
     }
 }
 
-/// `30m`, `1h`, `3d` or plain seconds, comma separated, 1 to 10 of them, each from one
-/// minute to 90 days and longer than the one before.
+/// `30m`, `1h`, `3d` or plain seconds, comma separated, 1 to 10 of them, each from ten
+/// seconds (for demos and end-to-end tests) to 90 days and longer than the one before.
 fn parse_steps(raw: &str) -> Result<Vec<Duration>, String> {
     let mut steps = Vec::new();
     for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -102,8 +102,8 @@ fn parse_steps(raw: &str) -> Result<Vec<Duration>, String> {
             "d" => n.saturating_mul(86_400),
             _ => return Err(format!("'{part}' has an unknown unit (use s, m, h or d)")),
         };
-        if !(60..=90 * 86_400).contains(&secs) {
-            return Err(format!("'{part}' is out of range (1m..=90d)"));
+        if !(10..=90 * 86_400).contains(&secs) {
+            return Err(format!("'{part}' is out of range (10s..=90d)"));
         }
         if steps.last().is_some_and(|last: &Duration| last.as_secs() >= secs) {
             return Err(format!("'{part}' must be longer than the step before it"));
@@ -137,7 +137,8 @@ mod tests {
         assert_eq!(parse_steps("90m").unwrap(), [Duration::from_secs(5400)]);
         assert!(parse_steps("2h,1h").unwrap_err().contains("longer"));
         assert!(parse_steps("1w").unwrap_err().contains("unit"));
-        assert!(parse_steps("10s").unwrap_err().contains("range"));
+        assert!(parse_steps("5s").unwrap_err().contains("range"));
+        assert_eq!(parse_steps("10s").unwrap(), [Duration::from_secs(10)]);
         assert!(parse_steps("").is_err());
     }
 
