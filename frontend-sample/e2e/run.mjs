@@ -47,6 +47,10 @@ async function someProducts(api, n) {
 async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
+/** Waits until every picture on the page has loaded (for screenshots that show them). */
+async function picturesLoaded(page) {
+  await page.waitForFunction(() => [...document.querySelectorAll('main img')].every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 10000 });
+}
 async function newShopper(browser, app, viewport = { width: 1280, height: 900 }) {
   const ctx = await browser.newContext({ viewport, baseURL: app.origin });
   const page = await ctx.newPage();
@@ -188,6 +192,34 @@ const stories = {
     const sum = (v, k) => v.stockLevels.reduce((s, l) => s + l[k], 0);
     assert.equal(sum(va, 'onHand'), sum(vb, 'onHand') - line.quantity, 'stock on hand went down by the units sold');
     assert.equal(sum(va, 'reserved'), sum(vb, 'reserved'), 'nothing left reserved');
+    await ctx.close();
+  },
+
+  async 'search-corrects-a-typo'({ browser, app, api }) {
+    // "trouzers" matches nothing as typed; the API searches for "trousers" instead.
+    const typo = 'trouzers';
+    const expected = 'Tailored Wool Trousers';
+    const d = await gql(api.url, `query($s:String!){ products(first: 12, filter:{search:$s}, sortBy: RELEVANCE) { totalCount
+      searchInfo { query correctedQuery } edges { node { name } } } }`, { s: typo });
+    assert.equal(d.products.searchInfo.correctedQuery, 'trousers', 'the API corrects the typo');
+    const names = d.products.edges.map((e) => e.node.name);
+    assert.ok(names.includes(expected), `${expected} in ${names}`);
+    const { ctx, page } = await newShopper(browser, app);
+    await page.goto('/');
+    await page.getByTestId('product-grid').waitFor();
+    await page.getByRole('searchbox', { name: 'Search products' }).fill(typo);
+    await page.getByRole('heading', { name: `Results for “${typo}”`, level: 1 }).waitFor();
+    const note = page.getByTestId('search-corrected');
+    await note.waitFor();
+    assert.equal(await note.innerText(), `Showing results for trousers; no products match “${typo}”.`);
+    assert.equal(await note.locator('strong').innerText(), 'trousers');
+    // The grid is the corrected search's answer, in the API's order, with the product in it.
+    await page.getByText(`${d.products.totalCount} products`, { exact: true }).waitFor();
+    assert.deepEqual(await page.getByTestId('product-grid').locator('.card-name').allInnerTexts(), names);
+    await page.getByTestId('product-grid').getByRole('link', { name: new RegExp(escapeRe(expected)) }).waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('q'), typo, 'the URL keeps what was typed');
+    await picturesLoaded(page);
+    await shot(page, '23-search-corrected');
     await ctx.close();
   },
 
