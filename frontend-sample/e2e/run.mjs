@@ -42,10 +42,41 @@ async function someProducts(api, n) {
     .map((p) => ({ ...p, pick: p.variants.find((v) => v.inStock) }))
     .slice(0, n);
 }
+/** Makes a listed, stocked product with no pictures (the API cannot give it any) in a category. */
+async function productWithoutPictures(api, { name, categorySlug }) {
+  const cats = await gql(api.url, '{ categories { id slug children { id slug } } }');
+  const category = cats.categories.flatMap((c) => [c, ...c.children]).find((c) => c.slug === categorySlug);
+  assert.ok(category, `category ${categorySlug}`);
+  const made = await gql(api.url, `mutation($i:ProductCreateInput!){ productCreate(input:$i){ product { id slug } userErrors { code message } } }`,
+    { i: { name, brand: 'Marlow', description: 'Wide cropped culottes in washed linen with front pleats.', tags: ['culottes', 'linen'], status: 'ACTIVE', categoryIds: [category.id] } }, api.token);
+  assert.deepEqual(made.productCreate.userErrors, [], 'productCreate');
+  const product = made.productCreate.product;
+  const v = await gql(api.url, `mutation($i:VariantCreateInput!){ variantCreate(input:$i){ variant { id } userErrors { code message } } }`,
+    { i: { productId: product.id, sku: 'E2E-CULOTTES-SAND', attributes: [{ name: 'color', value: 'Sand' }], price: 3900 } }, api.token);
+  assert.deepEqual(v.variantCreate.userErrors, [], 'variantCreate');
+  const loc = (await gql(api.url, '{ stockLocations { id } }', {}, api.token)).stockLocations[0];
+  const adj = await gql(api.url, `mutation($i:InventoryAdjustInput!){ inventoryAdjust(input:$i){ userErrors { code message } } }`,
+    { i: { variantId: v.variantCreate.variant.id, locationId: loc.id, setOnHand: 20, expectedVersion: 0, reason: 'ADJUSTMENT', note: 'e2e' } }, api.token);
+  assert.deepEqual(adj.inventoryAdjust.userErrors, [], 'inventoryAdjust');
+  const check = await gql(api.url, 'query($slug:String!){ product(slug:$slug){ featuredImage { url } variants { inStock } } }', { slug: product.slug });
+  assert.equal(check.product.featuredImage, null, 'the new product has no picture');
+  assert.ok(check.product.variants[0].inStock, 'and can be bought');
+  return product;
+}
 
 // ---------- UI helpers ----------
 async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+/** Waits until every picture on the page has loaded (for screenshots that show them). */
+async function picturesLoaded(page) {
+  await page.waitForFunction(() => [...document.querySelectorAll('main img')].every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 10000 });
+}
+/** The size of an element's box, in whole pixels. */
+async function boxSize(loc) {
+  const b = await loc.boundingBox();
+  assert.ok(b, 'the element has a box');
+  return { width: Math.round(b.width), height: Math.round(b.height) };
 }
 async function newShopper(browser, app, viewport = { width: 1280, height: 900 }) {
   const ctx = await browser.newContext({ viewport, baseURL: app.origin });
@@ -188,6 +219,34 @@ const stories = {
     const sum = (v, k) => v.stockLevels.reduce((s, l) => s + l[k], 0);
     assert.equal(sum(va, 'onHand'), sum(vb, 'onHand') - line.quantity, 'stock on hand went down by the units sold');
     assert.equal(sum(va, 'reserved'), sum(vb, 'reserved'), 'nothing left reserved');
+    await ctx.close();
+  },
+
+  async 'search-corrects-a-typo'({ browser, app, api }) {
+    // "trouzers" matches nothing as typed; the API searches for "trousers" instead.
+    const typo = 'trouzers';
+    const expected = 'Tailored Wool Trousers';
+    const d = await gql(api.url, `query($s:String!){ products(first: 12, filter:{search:$s}, sortBy: RELEVANCE) { totalCount
+      searchInfo { query correctedQuery } edges { node { name } } } }`, { s: typo });
+    assert.equal(d.products.searchInfo.correctedQuery, 'trousers', 'the API corrects the typo');
+    const names = d.products.edges.map((e) => e.node.name);
+    assert.ok(names.includes(expected), `${expected} in ${names}`);
+    const { ctx, page } = await newShopper(browser, app);
+    await page.goto('/');
+    await page.getByTestId('product-grid').waitFor();
+    await page.getByRole('searchbox', { name: 'Search products' }).fill(typo);
+    await page.getByRole('heading', { name: `Results for “${typo}”`, level: 1 }).waitFor();
+    const note = page.getByTestId('search-corrected');
+    await note.waitFor();
+    assert.equal(await note.innerText(), `Showing results for trousers; no products match “${typo}”.`);
+    assert.equal(await note.locator('strong').innerText(), 'trousers');
+    // The grid is the corrected search's answer, in the API's order, with the product in it.
+    await page.getByText(`${d.products.totalCount} products`, { exact: true }).waitFor();
+    assert.deepEqual(await page.getByTestId('product-grid').locator('.card-name').allInnerTexts(), names);
+    await page.getByTestId('product-grid').getByRole('link', { name: new RegExp(escapeRe(expected)) }).waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('q'), typo, 'the URL keeps what was typed');
+    await picturesLoaded(page);
+    await shot(page, '23-search-corrected');
     await ctx.close();
   },
 
@@ -512,6 +571,54 @@ const stories = {
       await shot(page, `18-${label}-checkout-errors`);
       await ctx.close();
     }
+  },
+
+  async 'picture-placeholder'({ browser, app, api }) {
+    // Last: it adds a product to the catalog the other stories list.
+    const name = 'Pleated Linen Culottes';
+    const product = await productWithoutPictures(api, { name, categorySlug: 'women-trousers' });
+    const { ctx, page } = await newShopper(browser, app);
+    // Card: the placeholder fills the same square as the pictures of the other cards.
+    await page.goto('/?category=women-trousers');
+    await page.getByRole('heading', { name: 'Trousers & Jeans', level: 1 }).waitFor();
+    const card = page.getByTestId('product-grid').getByRole('listitem').filter({ hasText: name });
+    await card.waitFor();
+    const placeholder = card.getByTestId('image-placeholder');
+    await placeholder.waitFor();
+    assert.equal(await placeholder.getAttribute('aria-hidden'), 'true', 'the placeholder is hidden from screen readers');
+    assert.equal(await card.locator('img').count(), 0, 'no broken picture');
+    assert.equal(await placeholder.innerText(), 'PL', "the product's initials");
+    const other = page.getByTestId('product-grid').getByRole('listitem').filter({ hasText: 'Tailored Wool Trousers' });
+    await picturesLoaded(page);
+    assert.deepEqual(await boxSize(placeholder), await boxSize(other.locator('img')), 'the placeholder has the size of a picture');
+    await axeCheck(page, 'catalog with a placeholder');
+    await shot(page, '24-card-placeholder');
+    // Product page: the same placeholder where the picture goes.
+    await card.getByRole('link').click();
+    await page.getByRole('heading', { name, level: 1 }).waitFor();
+    assert.equal(new URL(page.url()).pathname, `/products/${product.slug}`);
+    const big = page.locator('.product-media').getByTestId('image-placeholder');
+    await big.waitFor();
+    const bigBox = await boxSize(big);
+    assert.ok(Math.abs(bigBox.height - bigBox.width * 1.25) <= 1, `4:5 like the pictures (${JSON.stringify(bigBox)})`);
+    await axeCheck(page, 'product with a placeholder');
+    await shot(page, '25-product-placeholder');
+    await addToCart(page);
+    // Cart: a line with the placeholder and one with a picture, the same size.
+    const trousers = (await gql(api.url, `{ product(slug: "tailored-wool-trousers") { variants { inStock attributes { name value } } } }`)).product;
+    await openVariant(page, 'tailored-wool-trousers', trousers.variants.find((v) => v.inStock).attributes);
+    await addToCart(page);
+    await page.goto('/cart');
+    const lines = page.getByTestId('cart-line');
+    await lines.nth(1).waitFor();
+    const line = lines.filter({ hasText: name });
+    await line.getByTestId('image-placeholder').waitFor();
+    await picturesLoaded(page);
+    assert.deepEqual(await boxSize(line.getByTestId('image-placeholder')), await boxSize(lines.filter({ hasText: 'Tailored Wool Trousers' }).locator('img')),
+      'the cart line placeholder has the size of a picture');
+    await axeCheck(page, 'cart with a placeholder');
+    await shot(page, '26-cart-placeholder');
+    await ctx.close();
   },
 };
 

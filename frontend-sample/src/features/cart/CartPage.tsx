@@ -6,6 +6,7 @@ import { HoldTimer } from './HoldTimer';
 import { CartCouponApply, CartCouponRemove, CartLinesRemove, CartLinesUpdate, CartReservationExtend } from './queries';
 import { Money } from '../../components/Money';
 import { ErrorNote, Loading } from '../../components/Status';
+import { ProductImage } from '../../components/ProductImage';
 import { requestErrorMessage, userErrorMessage } from '../../lib/errors';
 import type { UserErrorFieldsFragment } from '../../gql/graphql';
 
@@ -99,7 +100,7 @@ export function CartPage() {
           const v = l.variant;
           return (
             <li key={l.variantId} className={`cart-line${l.held ? '' : ' cart-line-lapsed'}`} data-testid="cart-line">
-              {v?.product?.featuredImage ? <img src={v.product.featuredImage.url} alt="" width="80" height="80" /> : <div className="img-missing img-small" aria-hidden="true" />}
+              <ProductImage image={v?.product?.featuredImage} name={v?.product?.name ?? ''} width={80} height={100} decorative />
               <div className="cart-line-info">
                 {v?.product ? <Link to={`/products/${v.product.slug}`}>{v.product.name}</Link> : <span>No longer sold</span>}
                 <span className="muted small">{v?.title}</span>

@@ -8,6 +8,7 @@ import { useDebounced, useMediaQuery, useRefetchOnReconnect } from '../../api/ho
 import { formatMoney, minorToMajorText, parseMajorToMinor } from '../../lib/money';
 import { requestErrorMessage } from '../../lib/errors';
 import { ErrorNote, Loading } from '../../components/Status';
+import { ProductImage } from '../../components/ProductImage';
 import type { CategoriesQuery as CategoriesData } from '../../gql/graphql';
 
 const PAGE_SIZE = 12;
@@ -182,9 +183,7 @@ export function CatalogPage() {
                 {conn.edges.map(({ node: p }) => (
                   <li key={p.id} className="card">
                     <Link to={`/products/${p.slug}`} className="card-link">
-                      {p.featuredImage ? (
-                        <img src={p.featuredImage.url} alt={p.featuredImage.altText} loading="lazy" width="400" height="400" />
-                      ) : <div className="img-missing" aria-hidden="true" />}
+                      <ProductImage image={p.featuredImage} name={p.name} width={400} lazy />
                       <span className="card-brand">{p.brand}</span>
                       <span className="card-name">{p.name}</span>
                       <span className="card-price">

@@ -6,6 +6,7 @@ import { VariantPicker } from './VariantPicker';
 import { findVariant, initialSelection, stockLabel } from '../../lib/variants';
 import { Price } from '../../components/Money';
 import { ErrorNote, Loading } from '../../components/Status';
+import { ProductImage } from '../../components/ProductImage';
 import { requestErrorMessage, sentence, userErrorMessage } from '../../lib/errors';
 import { useRefetchOnReconnect } from '../../api/hooks';
 import { CATALOG_GET } from '../../api/client';
@@ -65,7 +66,7 @@ export function ProductPage() {
   return (
     <article className="product">
       <div className="product-media">
-        {img ? <img src={img.url} alt={img.altText} width="600" height="600" /> : <div className="img-missing" aria-hidden="true" />}
+        <ProductImage image={img} name={product.name} width={600} height={750} />
         {product.images.length > 1 && (
           <div className="thumbs">
             {product.images.map((im, i) => (
