@@ -291,6 +291,19 @@ async fn a_recovery_link_restores_the_cart_once_per_device_and_reports_what_is_g
     assert_eq!(forged["userErrors"][0]["field"], json!(["token"]));
     let short_device = app.gql_ok(recover, json!({ "t": link, "d": "x" })).await["cartRecover"].clone();
     assert_eq!(short_device["userErrors"][0]["field"], json!(["deviceId"]));
+    {
+        // Past its lifetime the link restores nothing, on any device.
+        use sea_orm::EntityTrait;
+        use sea_orm::sea_query::Expr;
+        use stockade_domain::entity::cart_reminder;
+        let live = cart_reminder::Entity::find().all(app.database.conn()).await.unwrap()[0].link_expires_at;
+        let set =
+            |at: chrono::DateTime<Utc>| cart_reminder::Entity::update_many().col_expr(cart_reminder::Column::LinkExpiresAt, Expr::val(at));
+        set(Utc::now() - Duration::minutes(1)).exec(app.database.conn()).await.unwrap();
+        let expired = app.gql_ok(recover, json!({ "t": link, "d": "device-four-004" })).await["cartRecover"].clone();
+        assert_eq!(expired["userErrors"][0]["message"], "this link has expired", "{expired}");
+        set(live).exec(app.database.conn()).await.unwrap();
+    }
 
     // The restored cart is bought: the abandoned cart counts as recovered, and no
     // further reminder goes out for it.
