@@ -119,8 +119,13 @@ impl Config {
     /// One short line per concern, secrets masked, for the start-up log.
     pub fn summary(&self) -> String {
         format!(
-            "database={} pool={} redis={} {} log={} seed_demo={} currency={} {} {} {} {} {}",
+            "database={}{} pool={} redis={} {} log={} seed_demo={} currency={} {} {} {} {} {}",
             self.database.target.describe(),
+            if self.database.read_targets.is_empty() {
+                String::new()
+            } else {
+                format!(" read_replicas=[{}]", self.database.read_targets.iter().map(|r| r.describe()).collect::<Vec<_>>().join(","))
+            },
             self.database.max_connections,
             self.redis_url
                 .as_ref()

@@ -333,9 +333,13 @@ const SOCKET_CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5
 pub async fn open_database(config: &Config, metrics: Option<Arc<Metrics>>) -> Result<Database, ConfigError> {
     let hook: Option<stockade_domain::db::StatementHook> =
         metrics.map(|m| Arc::new(move |elapsed, failed| m.record_statement(elapsed, failed)) as _);
-    let db = Database::connect_with(&config.database.target, config.database.max_connections, config.database.acquire_timeout, hook)
-        .await
-        .map_err(|e| ConfigError::new(config.database.target.variable(), format!("{e}")))?;
+    let db =
+        Database::connect_with(&config.database.target, config.database.max_connections, config.database.acquire_timeout, hook.clone())
+            .await
+            .map_err(|e| ConfigError::new(config.database.target.variable(), format!("{e}")))?
+            .with_replicas(&config.database.read_targets, config.database.max_connections, config.database.acquire_timeout, hook)
+            .await
+            .map_err(|e| ConfigError::new("DATABASE_READ_URL", format!("{e}")))?;
     db.migrate().await.map_err(|e| ConfigError::new(config.database.target.variable(), format!("migrating the database failed: {e}")))?;
     Ok(db)
 }

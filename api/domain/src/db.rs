@@ -55,23 +55,26 @@ impl DatabaseTarget {
     }
 
     fn parse(env: &Env, raw: &str) -> Result<Self, ConfigError> {
-        const VAR: &str = "DATABASE_URL";
+        Self::parse_as(env, "DATABASE_URL", raw)
+    }
+
+    fn parse_as(env: &Env, var: &'static str, raw: &str) -> Result<Self, ConfigError> {
         if let Some(path) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
             let path = path.split('?').next().unwrap_or_default();
             if path.is_empty() {
-                return Err(env.error(VAR, "sqlite URL has no file path (e.g. sqlite:./data/stockade.db)"));
+                return Err(env.error(var, "sqlite URL has no file path (e.g. sqlite:./data/stockade.db)"));
             }
             return Ok(DatabaseTarget::Sqlite { path: PathBuf::from(path) });
         }
-        let url = Url::parse(raw).map_err(|e| env.error(VAR, format!("not a valid URL: {e}")))?;
+        let url = Url::parse(raw).map_err(|e| env.error(var, format!("not a valid URL: {e}")))?;
         match url.scheme() {
             "postgres" | "postgresql" => {
                 if url.host_str().is_none_or(str::is_empty) {
-                    return Err(env.error(VAR, "postgres URL has no host"));
+                    return Err(env.error(var, "postgres URL has no host"));
                 }
                 Ok(DatabaseTarget::Postgres { url: Secret::new(url) })
             }
-            other => Err(env.error(VAR, format!("scheme '{other}' is not supported (use postgres:// or sqlite:)"))),
+            other => Err(env.error(var, format!("scheme '{other}' is not supported (use postgres:// or sqlite:)"))),
         }
     }
 }
@@ -86,6 +89,9 @@ pub struct DatabaseConfig {
     /// How long a request waits for a database connection
     /// (`DATABASE_ACQUIRE_TIMEOUT_MS`; unset: 30 s on SQLite, 3 s on Postgres).
     pub acquire_timeout: Option<Duration>,
+    /// Read replicas for catalog reads (`DATABASE_READ_URL`, comma separated); each
+    /// gets a pool like the primary's.
+    pub read_targets: Vec<DatabaseTarget>,
 }
 
 impl DatabaseConfig {
@@ -98,7 +104,20 @@ impl DatabaseConfig {
             None => None,
             Some(_) => Some(Duration::from_millis(env.number("DATABASE_ACQUIRE_TIMEOUT_MS", 3_000u64, 100..=600_000)?)),
         };
-        Ok(DatabaseConfig { target, max_connections: env.number("DATABASE_MAX_CONNECTIONS", 16u32, 1..=1000)?, acquire_timeout })
+        let read_targets = env
+            .list("DATABASE_READ_URL")
+            .iter()
+            .map(|raw| DatabaseTarget::parse_as(env, "DATABASE_READ_URL", raw))
+            .collect::<Result<Vec<_>, _>>()?;
+        if read_targets.iter().any(|r| std::mem::discriminant(r) != std::mem::discriminant(&target)) {
+            return Err(env.error("DATABASE_READ_URL", "replicas must be of the same kind as DATABASE_URL (all Postgres or all SQLite)"));
+        }
+        Ok(DatabaseConfig {
+            target,
+            max_connections: env.number("DATABASE_MAX_CONNECTIONS", 16u32, 1..=1000)?,
+            acquire_timeout,
+            read_targets,
+        })
     }
 }
 
@@ -118,6 +137,14 @@ pub struct Database {
     pool: Pool,
     /// SQLite only: one writer at a time within this process.
     write_gate: Option<Arc<Semaphore>>,
+    /// Read replicas, if configured and not turned off for this handle.
+    replicas: Option<Arc<Replicas>>,
+}
+
+/// Read replicas, taken in turn.
+struct Replicas {
+    members: Vec<Database>,
+    next: std::sync::atomic::AtomicUsize,
 }
 
 /// Why the database could not be opened at start.
@@ -266,11 +293,54 @@ impl Database {
         if let Some(hook) = hook {
             conn.set_metric_callback(move |info| hook(info.elapsed, info.failed));
         }
-        Ok(Self { conn, pool, write_gate })
+        Ok(Self { conn, pool, write_gate, replicas: None })
     }
 
+    /// This database with read replicas at `targets` (pools opened like the primary's).
+    pub async fn with_replicas(
+        mut self,
+        targets: &[DatabaseTarget],
+        max_connections: u32,
+        acquire_timeout: Option<Duration>,
+        hook: Option<StatementHook>,
+    ) -> Result<Self, ConnectError> {
+        if targets.is_empty() {
+            return Ok(self);
+        }
+        let mut members = Vec::with_capacity(targets.len());
+        for target in targets {
+            members.push(Self::connect_with(target, max_connections, acquire_timeout, hook.clone()).await?);
+        }
+        self.replicas = Some(Arc::new(Replicas { members, next: std::sync::atomic::AtomicUsize::new(0) }));
+        Ok(self)
+    }
+
+    /// The primary: every write, and every read that must see the writes before it.
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
+    }
+
+    /// Where reads that may lag the primary a little go (catalog pages, staff
+    /// listings): the next read replica in turn, or the primary when there is none.
+    pub fn read_conn(&self) -> &DatabaseConnection {
+        match &self.replicas {
+            Some(r) => {
+                let i = r.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % r.members.len();
+                &r.members[i].conn
+            }
+            None => &self.conn,
+        }
+    }
+
+    /// This database with its reads on the primary too (read-your-writes: a mutation's
+    /// answer, anything read after a write in the same request).
+    pub fn primary_only(&self) -> Database {
+        Database { replicas: None, ..self.clone() }
+    }
+
+    /// How many read replicas reads are spread over.
+    pub fn replica_count(&self) -> usize {
+        self.replicas.as_ref().map_or(0, |r| r.members.len())
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -369,6 +439,11 @@ impl Database {
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
+        }
+        if let Some(r) = &self.replicas {
+            for member in &r.members {
+                Box::pin(member.close()).await;
+            }
         }
     }
 }

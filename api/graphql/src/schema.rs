@@ -155,16 +155,27 @@ pub fn cache_config() -> String {
 }
 
 /// Per-request data: who is asking, from where, and batchers scoped to that viewer,
-/// so nothing loaded for one viewer is served to another.
-pub fn request_data(services: &Services, request: async_graphql::Request, viewer: Viewer, client: ClientInfo) -> async_graphql::Request {
-    let loader =
-        crate::catalog::loaders::CatalogLoader { catalog: services.catalog.clone(), visibility: crate::catalog::visibility_for(&viewer) };
+/// so nothing loaded for one viewer is served to another. A request that may write
+/// (`reads_only` false: a mutation) reads the catalog from the primary, so its answer
+/// shows its own writes; other requests read it from the read replicas, if any.
+pub fn request_data(
+    services: &Services,
+    request: async_graphql::Request,
+    viewer: Viewer,
+    client: ClientInfo,
+    reads_only: bool,
+) -> async_graphql::Request {
+    let catalog = if reads_only { services.catalog.clone() } else { services.catalog.on_primary() };
+    let loader = crate::catalog::loaders::CatalogLoader { catalog: catalog.clone(), visibility: crate::catalog::visibility_for(&viewer) };
     let orders = crate::commerce::loaders::OrdersLoader { orders: services.orders.clone(), payments: services.payments.clone() };
     let stock = crate::stock::loaders::InventoryLoader { inventory: services.inventory.clone(), accounts: services.accounts.clone() };
-    request
+    let request = request
         .data(crate::batch::Batcher::new(loader))
         .data(crate::batch::Batcher::new(orders))
         .data(crate::batch::Batcher::new(stock))
         .data(viewer)
-        .data(client)
+        .data(client);
+    // Request data comes before the schema's: resolvers that read the catalog
+    // themselves get the same routing as the loaders.
+    if reads_only { request } else { request.data(catalog) }
 }

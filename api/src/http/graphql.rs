@@ -293,7 +293,7 @@ async fn execute(
     let anonymous = viewer.is_anonymous();
     let key = cache.key_for(&mut request, anonymous, origin.as_ref().map(|o| o.0.as_str()), media == MediaType::GraphqlResponse);
 
-    let mut request = request_data(&state.services, request, viewer, client);
+    let mut request = request_data(&state.services, request, viewer, client, admitted.is_query());
     // A shareable answer notes whose stock it shows, and when its reading began.
     let stock_reads = Arc::new(StockReads::default());
     let stamp = cache.stamp();

@@ -123,7 +123,7 @@ impl Connection {
             .map(str::to_owned)
             .or_else(|| payload.get("token").and_then(Value::as_str).map(|t| format!("Bearer {t}")));
         let viewer = auth::viewer(&state, authorization.as_deref()).await?;
-        let mut data = request_data(&state.services, async_graphql::Request::new(""), viewer, client).data;
+        let mut data = request_data(&state.services, async_graphql::Request::new(""), viewer, client, true).data;
         if let Some(origin) = origin {
             data.insert(origin);
         }

@@ -28,6 +28,7 @@ mod pg_restart;
 mod process;
 mod readme;
 mod reminders;
+mod replicas;
 mod schema;
 mod search;
 mod signals;

@@ -54,8 +54,15 @@ struct MinMax {
 }
 
 impl CatalogService {
+    /// Reads go to the read replicas when `db` has any (see [`Database::read_conn`]).
     pub fn new(db: Database, currency: Currency) -> Self {
         Self { db, currency }
+    }
+
+    /// This service with every read on the primary: for a request that writes, so what
+    /// it reads back includes its own writes.
+    pub fn on_primary(&self) -> Self {
+        Self { db: self.db.primary_only(), currency: self.currency }
     }
 
     /// One page of products matching `filter`, in `sort` order.
@@ -66,7 +73,7 @@ impl CatalogService {
         let plan = SortPlan::new(sort, filter, backend);
         let mut select = resolved.select(backend, None);
         plan.apply(&mut select, page)?;
-        let rows = self.db.conn().query_all(&select).await?;
+        let rows = self.db.read_conn().query_all(&select).await?;
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
             let model = product::Model::from_query_result(&row, "")?;
@@ -84,7 +91,7 @@ impl CatalogService {
         let mut select = Query::select();
         select.expr_as(Func::count(Expr::col((product::Entity, product::Column::Id))), Alias::new("n")).from(product::Entity);
         resolved.restrict(backend, &mut select, None, None);
-        let row = self.db.conn().query_one(&select).await?;
+        let row = self.db.read_conn().query_one(&select).await?;
         let n: i64 = match row {
             Some(r) => r.try_get("", "n")?,
             None => 0,
@@ -98,7 +105,7 @@ impl CatalogService {
     pub async fn facets(&self, filter: &ProductFilter) -> Result<Facets> {
         let filter = &self.resolve(filter).await?;
         let backend = self.db.backend();
-        let conn = self.db.conn();
+        let conn = self.db.read_conn();
 
         let brands = async {
             let mut q = Query::select();
@@ -169,7 +176,7 @@ impl CatalogService {
             .column(category::Column::Path)
             .filter(category::Column::Id.is_in(filter.category_ids.iter().copied()))
             .into_tuple()
-            .all(self.db.conn())
+            .all(self.db.read_conn())
             .await?;
         if paths.len() < filter.category_ids.iter().collect::<std::collections::HashSet<_>>().len() {
             return Err(Error::not_found("category", "categoryIds"));
@@ -178,12 +185,12 @@ impl CatalogService {
     }
 
     pub async fn product_by_slug(&self, slug: &str, visibility: &Visibility) -> Result<Option<Product>> {
-        let model = product::Entity::find().filter(product::Column::Slug.eq(slug)).one(self.db.conn()).await?;
+        let model = product::Entity::find().filter(product::Column::Slug.eq(slug)).one(self.db.read_conn()).await?;
         model.map(Product::try_from).transpose().map(|p| p.filter(|p| visible(p, visibility)))
     }
 
     pub async fn products_by_ids(&self, ids: &[i64], visibility: &Visibility) -> Result<HashMap<i64, Product>> {
-        let models = product::Entity::find().filter(product::Column::Id.is_in(ids.iter().copied())).all(self.db.conn()).await?;
+        let models = product::Entity::find().filter(product::Column::Id.is_in(ids.iter().copied())).all(self.db.read_conn()).await?;
         let mut out = HashMap::with_capacity(models.len());
         for m in models {
             let p = Product::try_from(m)?;
@@ -204,7 +211,7 @@ impl CatalogService {
             .order_by_asc(variant::Column::ProductId)
             .order_by_asc(variant::Column::Position)
             .order_by_asc(variant::Column::Id)
-            .all(self.db.conn())
+            .all(self.db.read_conn())
             .await?;
         let mut out: HashMap<i64, Vec<Variant>> = HashMap::new();
         for m in models {
@@ -215,7 +222,7 @@ impl CatalogService {
     }
 
     pub async fn variants_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Variant>> {
-        let models = variant::Entity::find().filter(variant::Column::Id.is_in(ids.iter().copied())).all(self.db.conn()).await?;
+        let models = variant::Entity::find().filter(variant::Column::Id.is_in(ids.iter().copied())).all(self.db.read_conn()).await?;
         models.into_iter().map(|m| Variant::try_from(m).map(|v| (v.id, v))).collect()
     }
 
@@ -225,7 +232,7 @@ impl CatalogService {
             .order_by_asc(product_image::Column::ProductId)
             .order_by_asc(product_image::Column::Position)
             .order_by_asc(product_image::Column::Id)
-            .all(self.db.conn())
+            .all(self.db.read_conn())
             .await?;
         let mut out: HashMap<i64, Vec<Image>> = HashMap::new();
         for m in models {
@@ -241,7 +248,7 @@ impl CatalogService {
             .order_by_asc(product_category::Column::ProductId)
             .order_by_asc(product_category::Column::Position)
             .find_also_related(category::Entity)
-            .all(self.db.conn())
+            .all(self.db.read_conn())
             .await?;
         let mut out: HashMap<i64, Vec<Category>> = HashMap::new();
         for (link, cat) in rows {
@@ -253,7 +260,7 @@ impl CatalogService {
     }
 
     pub async fn categories_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Category>> {
-        let models = category::Entity::find().filter(category::Column::Id.is_in(ids.iter().copied())).all(self.db.conn()).await?;
+        let models = category::Entity::find().filter(category::Column::Id.is_in(ids.iter().copied())).all(self.db.read_conn()).await?;
         Ok(models.into_iter().map(|m| (m.id, Category::from(m))).collect())
     }
 
@@ -263,7 +270,7 @@ impl CatalogService {
             .filter(category::Column::ParentId.is_in(parent_ids.iter().copied()))
             .order_by_asc(category::Column::Position)
             .order_by_asc(category::Column::Name)
-            .all(self.db.conn())
+            .all(self.db.read_conn())
             .await?;
         let mut out: HashMap<i64, Vec<Category>> = HashMap::new();
         for m in models {
@@ -279,13 +286,13 @@ impl CatalogService {
             .filter(category::Column::ParentId.is_null())
             .order_by_asc(category::Column::Position)
             .order_by_asc(category::Column::Name)
-            .all(self.db.conn())
+            .all(self.db.read_conn())
             .await?;
         Ok(models.into_iter().map(Category::from).collect())
     }
 
     pub async fn category_by_slug(&self, slug: &str) -> Result<Option<Category>> {
-        let model = category::Entity::find().filter(category::Column::Slug.eq(slug)).one(self.db.conn()).await?;
+        let model = category::Entity::find().filter(category::Column::Slug.eq(slug)).one(self.db.read_conn()).await?;
         Ok(model.map(Category::from))
     }
 }

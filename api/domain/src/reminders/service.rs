@@ -333,14 +333,14 @@ impl ReminderService {
 
     /// How many carts `filter` selects at `now`.
     pub async fn count_abandoned(&self, filter: AbandonedFilter, now: DateTime<Utc>) -> Result<u64> {
-        Ok(sea_orm::PaginatorTrait::count(self.abandoned_query(filter, now), self.inner.db.conn()).await?)
+        Ok(sea_orm::PaginatorTrait::count(self.abandoned_query(filter, now), self.inner.db.read_conn()).await?)
     }
 
     /// Abandoned carts, newest first.
     pub async fn abandoned(&self, filter: AbandonedFilter, now: DateTime<Utc>, page: &PageRequest) -> Result<Page<AbandonedCart>> {
         let db = &self.inner.db;
         let q = self.abandoned_query(filter, now);
-        let rows = crate::pagination::newest_first(q, cart_entity::Column::Id, page)?.all(db.conn()).await?;
+        let rows = crate::pagination::newest_first(q, cart_entity::Column::Id, page)?.all(db.read_conn()).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let sums = self.line_sums(&ids).await?;
         let last = self.last_reminders(&ids).await?;
@@ -387,7 +387,8 @@ impl ReminderService {
             vec!["?"; ids.len()].join(", ")
         );
         let db = &self.inner.db;
-        let rows = Row::find_by_statement(statement(db.backend(), &sql, ids.iter().map(|&i| i.into()).collect())).all(db.conn()).await?;
+        let rows =
+            Row::find_by_statement(statement(db.backend(), &sql, ids.iter().map(|&i| i.into()).collect())).all(db.read_conn()).await?;
         Ok(rows.into_iter().map(|r| (r.cart_id, (r.lines, r.units, r.subtotal))).collect())
     }
 
@@ -395,7 +396,7 @@ impl ReminderService {
         let rows = cart_reminder::Entity::find()
             .filter(cart_reminder::Column::CartId.is_in(ids.iter().copied()))
             .order_by_asc(cart_reminder::Column::Id)
-            .all(self.inner.db.conn())
+            .all(self.inner.db.read_conn())
             .await?;
         Ok(rows.into_iter().map(|r| (r.cart_id, r.created_at)).collect())
     }
@@ -419,7 +420,7 @@ impl ReminderService {
         );
         let values: Vec<sea_orm::Value> = ids.iter().chain(ids.iter()).map(|&i| i.into()).collect();
         let db = &self.inner.db;
-        let rows = Row::find_by_statement(statement(db.backend(), &sql, values)).all(db.conn()).await?;
+        let rows = Row::find_by_statement(statement(db.backend(), &sql, values)).all(db.read_conn()).await?;
         Ok(rows.into_iter().map(|r| (r.cart_id, r.order_id)).collect())
     }
 
@@ -429,7 +430,7 @@ impl ReminderService {
             return Ok(HashMap::new());
         }
         let users =
-            crate::entity::user::Entity::find().filter(crate::entity::user::Column::Id.is_in(ids)).all(self.inner.db.conn()).await?;
+            crate::entity::user::Entity::find().filter(crate::entity::user::Column::Id.is_in(ids)).all(self.inner.db.read_conn()).await?;
         Ok(users.into_iter().map(|u| (u.id, u.email)).collect())
     }
 
@@ -456,7 +457,7 @@ impl ReminderService {
         let db = &self.inner.db;
         let values = vec![idle_cutoff.into(), since.into(), since.into(), since.into()];
         let row = Row::find_by_statement(statement(db.backend(), &sql, values))
-            .one(db.conn())
+            .one(db.read_conn())
             .await?
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("the summary query returned no row")))?;
         Ok(AbandonedSummary {
@@ -473,7 +474,7 @@ impl ReminderService {
         if let Some(s) = status {
             q = q.filter(webhook_delivery::Column::Status.eq(s.as_str()));
         }
-        Ok(sea_orm::PaginatorTrait::count(q, self.inner.db.conn()).await?)
+        Ok(sea_orm::PaginatorTrait::count(q, self.inner.db.read_conn()).await?)
     }
 
     /// The webhook delivery log, newest first.

@@ -261,7 +261,7 @@ pub(super) async fn list(db: &Database, status: Option<DeliveryStatus>, page: &P
     if let Some(s) = status {
         q = q.filter(webhook_delivery::Column::Status.eq(s.as_str()));
     }
-    let rows = crate::pagination::newest_first(q, webhook_delivery::Column::Id, page)?.all(db.conn()).await?;
+    let rows = crate::pagination::newest_first(q, webhook_delivery::Column::Id, page)?.all(db.read_conn()).await?;
     let items = rows.into_iter().map(|r| Ok((encode_cursor(&r.id), Delivery::try_from(r)?))).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(page, items))
 }

@@ -1,0 +1,87 @@
+//! Read replicas: `DATABASE_READ_URL` pointed at a second database (seeded like the
+//! primary, then changed behind the server's back) shows which reads go where.
+
+use std::sync::Arc;
+
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+use stockade_domain::accounts::Role;
+
+use crate::commerce::{add, guest_cart};
+use crate::helpers::{TestApp, TestDb};
+
+async fn exec(url: &str, sql: &str) {
+    let db = sea_orm::Database::connect(url).await.expect("connect to the replica");
+    db.execute_raw(Statement::from_string(db.get_database_backend(), sql)).await.expect(sql);
+    db.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn catalog_reads_go_to_the_replica_and_writes_and_their_answers_to_the_primary() {
+    let replica = TestDb::seeded();
+    let replica_url = replica.url();
+    let app = TestApp::spawn_on(Arc::new(TestDb::seeded()), &[("DATABASE_READ_URL", replica_url.as_str())]).await;
+    assert_eq!(app.database.replica_count(), 1);
+    let staff = app.user(Role::Staff).await;
+    let read = |q: &'static str, vars: Value| {
+        let token = staff.access_token.clone();
+        let app = &app;
+        async move {
+            let body = app.gql_as(&token, q, vars).await;
+            assert!(body.get("errors").is_none(), "{body:#}");
+            body["data"].clone()
+        }
+    };
+    let first = read("{ products(first: 1) { nodes { id slug name version variants { id sku } } } }", json!({})).await;
+    let product = first["products"]["nodes"][0].clone();
+    let (slug, name) = (product["slug"].as_str().unwrap().to_owned(), product["name"].as_str().unwrap().to_owned());
+    let variant = product["variants"][0].clone();
+    let sku = variant["sku"].as_str().unwrap().to_owned();
+
+    // Only the replica changes: the catalog as the API reads it changes with it.
+    exec(&replica_url, &format!("UPDATE products SET name = 'Replica copy' WHERE slug = '{slug}'")).await;
+    exec(&replica_url, &format!("UPDATE variants SET sku = 'REPLICA-SKU' WHERE sku = '{sku}'")).await;
+    let q = "query($s: String!) { product(slug: $s) { name variants { sku availableQuantity } } }";
+    let seen = read(q, json!({ "s": slug })).await;
+    assert_eq!(seen["product"]["name"], "Replica copy", "catalog reads come from the replica");
+    assert_eq!(seen["product"]["variants"][0]["sku"], "REPLICA-SKU");
+    let listed = read("{ products(first: 1) { nodes { name } } }", json!({})).await;
+    assert_eq!(listed["products"]["nodes"][0]["name"], "Replica copy", "so do listings");
+
+    // Stock is read from the primary: a hold taken there shows at once.
+    let before = seen["product"]["variants"][0]["availableQuantity"].as_i64().unwrap();
+    let (cart, token) = guest_cart(&app).await;
+    let held = add(&app, None, &cart, Some(&token), variant["id"].as_str().unwrap(), 1).await;
+    assert_eq!(held["userErrors"], json!([]), "{held}");
+    let after = read(q, json!({ "s": slug })).await;
+    assert_eq!(after["product"]["variants"][0]["availableQuantity"].as_i64().unwrap(), before - 1, "stock is never read from a replica");
+
+    // A mutation writes to the primary and reads its answer back from the primary,
+    // nested loads included: it shows its own write, not the replica's copy.
+    let update = "mutation($i: ProductUpdateInput!) { productUpdate(input: $i) {
+        product { name description variants { sku } } userErrors { code field } } }";
+    let input = json!({ "i": { "id": product["id"], "expectedVersion": product["version"], "description": "Written on the primary." } });
+    let body = app.gql_as(&staff.access_token, update, input).await;
+    let updated = &body["data"]["productUpdate"];
+    assert_eq!(updated["userErrors"], json!([]), "{body:#}");
+    assert_eq!(updated["product"]["name"], name.as_str(), "the mutation's answer is read from the primary");
+    assert_eq!(updated["product"]["description"], "Written on the primary.");
+    assert_eq!(updated["product"]["variants"][0]["sku"], sku.as_str(), "nested loads too");
+    // A later read goes to the replica again, which (not being a real replica) never
+    // got the write: the write went to the primary only.
+    let later = read("query($s: String!) { product(slug: $s) { name description } }", json!({ "s": slug })).await;
+    assert_eq!(later["product"]["name"], "Replica copy");
+    assert_ne!(later["product"]["description"], "Written on the primary.");
+}
+
+#[tokio::test]
+async fn a_replica_of_another_kind_is_refused_at_start_naming_the_variable() {
+    let env = stockade::config::Env::from_pairs(&[
+        ("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test"),
+        ("DATABASE_READ_URL", "sqlite:./replica.db"),
+    ]);
+    let err = stockade::config::Config::read(&env).unwrap_err();
+    assert_eq!(err.var, "DATABASE_READ_URL", "{err}");
+    let env = stockade::config::Env::from_pairs(&[("DATABASE_READ_URL", "mysql://h/db")]);
+    assert_eq!(stockade::config::Config::read(&env).unwrap_err().var, "DATABASE_READ_URL");
+}
