@@ -8,6 +8,7 @@ mod cache;
 mod catalog;
 mod catalog_edit;
 mod cli;
+mod cluster;
 mod commerce;
 mod compression;
 mod connections;
