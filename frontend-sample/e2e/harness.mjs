@@ -3,6 +3,8 @@
 // and drives Debian's Chromium with playwright-core. No browser downloads.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -163,4 +165,56 @@ export async function launchBrowser() {
 
 export function ensureShots() {
   mkdirSync(SHOTS, { recursive: true });
+}
+
+/**
+ * A webhook receiver on a free port of our range: keeps every POST (headers and the
+ * raw body, exactly as signed) and answers 200, so the server counts it delivered.
+ */
+export async function startWebhookReceiver() {
+  const port = await freePort();
+  const received = [];
+  const server = createHttpServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      let json = null;
+      try { json = JSON.parse(body); } catch { /* kept raw */ }
+      received.push({ at: Date.now(), method: req.method, path: req.url, headers: req.headers, body, json });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    /** The first delivery `match` accepts, polling until `timeoutMs`. */
+    async waitFor(match, timeoutMs) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = received.find(match);
+        if (hit) return hit;
+        if (Date.now() > until) throw new Error(`no matching webhook within ${timeoutMs} ms (${received.length} received)`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    },
+    close: () => new Promise((r) => { server.close(r); server.closeAllConnections(); }),
+  };
+}
+
+/**
+ * Checks a `Stockade-Signature` header (`t=<unix seconds>,v1=<hex>`): some v1 is the
+ * HMAC-SHA256 of `"<t>.<raw body>"` under `secret`, and t is within five minutes.
+ * Returns the problem in words, or null when it holds.
+ */
+export function signatureProblem(header, body, secret, nowSecs = Math.floor(Date.now() / 1000)) {
+  if (!header) return 'no signature header';
+  const parts = header.split(',').map((p) => p.trim().split('='));
+  const t = parts.find(([k]) => k === 't')?.[1];
+  const sigs = parts.filter(([k, v]) => k === 'v1' && /^[0-9a-f]{64}$/.test(v ?? '')).map(([, v]) => Buffer.from(v, 'hex'));
+  if (!t || !/^\d+$/.test(t) || sigs.length === 0) return `malformed signature header: ${header}`;
+  if (Math.abs(nowSecs - Number(t)) > 300) return `timestamp ${t} is more than five minutes from now (${nowSecs})`;
+  const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest();
+  return sigs.some((s) => timingSafeEqual(s, expected)) ? null : 'no v1 signature matches';
 }

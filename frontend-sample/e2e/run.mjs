@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { cleanup, ensureShots, freePort, gql, launchBrowser, serveApp, SHOTS, startServer } from './harness.mjs';
+import { cleanup, ensureShots, freePort, gql, launchBrowser, serveApp, SHOTS, signatureProblem, startServer, startWebhookReceiver } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -25,6 +25,16 @@ async function setStock(api, variant, n) {
   for (const lvl of variant.stockLevels) {
     const d = await gql(api.url, `mutation($i:InventoryAdjustInput!){ inventoryAdjust(input:$i){ userErrors { code message } } }`,
       { i: { variantId: variant.id, locationId: lvl.location.id, setOnHand: first ? n : lvl.reserved, expectedVersion: lvl.version, reason: 'ADJUSTMENT', note: 'e2e' } }, api.token);
+    assert.deepEqual(d.inventoryAdjust.userErrors, [], 'inventoryAdjust');
+    first = false;
+  }
+}
+/** Leaves exactly `n` units of a variant available: on hand is what carts hold, plus `n` at its first location. */
+async function leaveAvailable(api, variant, n) {
+  let first = true;
+  for (const lvl of variant.stockLevels) {
+    const d = await gql(api.url, `mutation($i:InventoryAdjustInput!){ inventoryAdjust(input:$i){ userErrors { code message } } }`,
+      { i: { variantId: variant.id, locationId: lvl.location.id, setOnHand: lvl.reserved + (first ? n : 0), expectedVersion: lvl.version, reason: 'ADJUSTMENT', note: 'e2e' } }, api.token);
     assert.deepEqual(d.inventoryAdjust.userErrors, [], 'inventoryAdjust');
     first = false;
   }
@@ -573,6 +583,88 @@ const stories = {
     }
   },
 
+  async 'abandoned-cart-reminder-and-recovery'({ browser, app, api, hook, reminders }) {
+    // Two products no other story buys from.
+    const spare = (await someProducts(api, 12)).slice(8);
+    assert.ok(spare.length >= 2, 'the demo catalog has two more products');
+    const [pa, pb] = spare;
+    const email = 'comeback@e2e.test';
+    await setStock(api, (await productStock(api, pb.slug)).variants.find((x) => x.id === pb.pick.id), 10);
+    // A shopper adds one of a and three of b, starts checkout with an email, and leaves.
+    const { ctx, page } = await newShopper(browser, app);
+    await openVariant(page, pa.slug, pa.pick.attributes);
+    await addToCart(page);
+    await openVariant(page, pb.slug, pb.pick.attributes);
+    await page.getByLabel('Quantity').fill('3');
+    await addToCart(page);
+    await fillCheckout(page, email);
+    const leftCart = await page.evaluate(() => JSON.parse(localStorage.getItem('stockade.guestCart')));
+    await ctx.close();
+    const left = Date.now();
+    // Meanwhile b sells down: one unit left besides the three this cart holds.
+    const vb = (await productStock(api, pb.slug)).variants.find((x) => x.id === pb.pick.id);
+    const va = (await productStock(api, pa.slug)).variants.find((x) => x.id === pa.pick.id);
+    await leaveAvailable(api, vb, 1);
+
+    // The reminder pass posts a signed webhook once the cart has been idle 10 s.
+    const hit = await hook.waitFor((d) => d.json?.cart?.email === email, 40000);
+    console.log(`  reminder posted ${((hit.at - left) / 1000).toFixed(1)} s after the shopper left`);
+    assert.equal(hit.method, 'POST');
+    assert.equal(hit.path, '/hook');
+    assert.equal(signatureProblem(hit.headers['stockade-signature'], hit.body, reminders.secret), null, 'the Stockade-Signature header signs the body');
+    assert.ok(signatureProblem(hit.headers['stockade-signature'], hit.body, `${reminders.secret}-other`), 'another secret does not match');
+    assert.ok(signatureProblem(hit.headers['stockade-signature'], `${hit.body} `, reminders.secret), 'a changed body does not match');
+    const body = hit.json;
+    assert.equal(body.topic, 'cart.reminder');
+    assert.deepEqual(body.cart.lines.map((l) => [l.productName, l.variantTitle, l.quantity]).sort(),
+      [[pa.name, va.title, 1], [pb.name, vb.title, 3]].sort(), 'the reminder lists the cart');
+    const { token, url } = body.recovery;
+    assert.match(token, /^\S{16,}$/);
+    assert.equal(url, `${app.origin}/recover/${token}`, 'the link opens this storefront');
+
+    // Another device opens the link: a new cart with what is in stock, and the shortfall told.
+    const other = await newShopper(browser, app);
+    await other.page.goto(url);
+    await other.page.getByRole('heading', { name: 'Welcome back', level: 1 }).waitFor();
+    const notice = other.page.getByRole('status').filter({ hasText: 'We restored your cart.' });
+    await notice.waitFor();
+    await notice.getByRole('listitem').first().waitFor();
+    assert.deepEqual(await notice.getByRole('listitem').allInnerTexts(), [`${pb.name} (${vb.title}): only 1 of 3 left, so your cart has 1.`]);
+    await other.page.getByRole('heading', { name: 'Your cart', level: 2 }).waitFor();
+    const lines = other.page.getByTestId('cart-line');
+    await lines.nth(1).waitFor();
+    assert.equal(await lines.count(), 2);
+    assert.equal(await lines.filter({ hasText: pb.name }).getByRole('combobox').inputValue(), '1');
+    assert.equal(await lines.filter({ hasText: pa.name }).getByRole('combobox').inputValue(), '1');
+    await other.page.getByTestId('cart-link').filter({ hasText: '2' }).waitFor();
+    const kept = await other.page.evaluate(() => JSON.parse(localStorage.getItem('stockade.guestCart')));
+    assert.ok(kept?.id && kept.token, 'the restored cart is kept like a new cart');
+    assert.notEqual(kept.id, leftCart.id, 'a new cart, not the one left behind');
+    assert.equal(((await productStock(api, pb.slug)).variants.find((x) => x.id === pb.pick.id)).availableQuantity, 0, 'the last unit of b is held for the restored cart');
+    await picturesLoaded(other.page);
+    await axeCheck(other.page, 'cart restored from a reminder');
+    await shot(other.page, '27-cart-recovered');
+
+    // The same link again on this device is refused in words, with ways on.
+    await other.page.goto(url);
+    await other.page.getByRole('heading', { name: 'We could not restore your cart', level: 1 }).waitFor();
+    assert.equal(await other.page.getByRole('alert').innerText(), 'This link was already used on this device.');
+    await other.page.getByRole('link', { name: 'Keep shopping' }).waitFor();
+    await other.page.getByRole('link', { name: 'Go to your cart' }).waitFor();
+    assert.deepEqual(await other.page.evaluate(() => JSON.parse(localStorage.getItem('stockade.guestCart'))), kept, 'the restored cart is still the current one');
+    await axeCheck(other.page, 'recovery link used twice');
+    await shot(other.page, '28-recovery-link-used');
+    // Unsubscribing works from the keyboard and says so.
+    await other.page.getByRole('button', { name: 'Unsubscribe from cart reminders' }).focus();
+    await other.page.keyboard.press('Enter');
+    const done = other.page.getByTestId('unsubscribed');
+    await done.waitFor();
+    assert.match(await done.innerText(), /will not send cart reminders to this address again/);
+    assert.equal(await other.page.evaluate(() => document.activeElement?.dataset.testid), 'unsubscribed', 'focus moves to the confirmation');
+    await shot(other.page, '29-reminders-unsubscribed');
+    await other.ctx.close();
+  },
+
   async 'picture-placeholder'({ browser, app, api }) {
     // Last: it adds a product to the catalog the other stories list.
     const name = 'Pleated Linen Culottes';
@@ -630,7 +722,21 @@ async function main() {
   const appOrigin = `http://127.0.0.1:${appPort}`;
   const appShortOrigin = `http://127.0.0.1:${appShortPort}`;
   console.log('starting servers…');
-  const api = await startServer({ appOrigin });
+  // The main server sends abandoned-cart reminders: after 10 s idle, checked every
+  // second, posted to a receiver here. Other stories' carts with an email may be
+  // reminded too; nothing reads those.
+  const hook = await startWebhookReceiver();
+  const reminders = { secret: 'e2e-reminder-signing-secret-4f1c9a' };
+  const api = await startServer({
+    appOrigin,
+    env: {
+      CART_REMINDER_WEBHOOK_URL: hook.url,
+      CART_REMINDER_WEBHOOK_SECRET: reminders.secret,
+      CART_REMINDER_STEPS: '10s',
+      CART_REMINDER_INTERVAL_SECS: '1',
+      CART_RECOVERY_URL: `${appOrigin}/recover/{token}`,
+    },
+  });
   const apiShort = await startServer({ appOrigin: appShortOrigin, env: { CART_HOLD_SECS: '30', RESERVATION_SWEEP_INTERVAL_SECS: '1', ACCESS_TOKEN_TTL_SECS: '30' } });
   console.log('building and serving the app…');
   const app = await serveApp({ apiUrl: api.url, port: appPort, name: 'main' });
@@ -644,7 +750,7 @@ async function main() {
     if (only && !only.includes(name)) { console.log(`- ${name}: skipped (E2E_ONLY)`); continue; }
     const t = Date.now();
     try {
-      await fn({ browser, app, appShort, api, apiShort, products, measures });
+      await fn({ browser, app, appShort, api, apiShort, products, measures, hook, reminders });
       console.log(`✔ ${name} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
     } catch (e) {
       failed++;
@@ -657,6 +763,7 @@ async function main() {
   await browser.close();
   api.stop();
   apiShort.stop();
+  await hook.close();
   cleanup();
   console.log(failed ? `${failed} failed` : 'all passed');
   process.exit(failed ? 1 : 0);

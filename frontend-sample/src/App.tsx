@@ -11,6 +11,7 @@ const CartPage = lazy(() => import('./features/cart/CartPage').then((m) => ({ de
 const CheckoutPage = lazy(() => import('./features/checkout/CheckoutPage').then((m) => ({ default: m.CheckoutPage })));
 const OrderPage = lazy(() => import('./features/orders/OrderPage').then((m) => ({ default: m.OrderPage })));
 const AccountPage = lazy(() => import('./features/account/AccountPage').then((m) => ({ default: m.AccountPage })));
+const RecoverPage = lazy(() => import('./features/recovery/RecoverPage').then((m) => ({ default: m.RecoverPage })));
 
 function Header() {
   const { cart } = useCart();
@@ -45,6 +46,7 @@ export function App() {
               <Route path="/checkout" element={<CheckoutPage />} />
               <Route path="/orders/:id" element={<OrderPage />} />
               <Route path="/account" element={<AccountPage />} />
+              <Route path="/recover/:token" element={<RecoverPage />} />
               <Route path="*" element={<section><h1>Page not found</h1><Link to="/">Back to the shop</Link></section>} />
             </Routes>
           </Suspense>

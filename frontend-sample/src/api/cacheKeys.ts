@@ -16,4 +16,5 @@ export const embeddedTypes: readonly string[] = [
   'AuthPayload', 'CartCreatePayload', 'CartHoldsPayload', 'CartPayload',
   'CheckoutCompletePayload', 'CheckoutStartPayload', 'PaymentIntentPayload',
   'TestPaymentPayload', 'TokenRevokePayload',
+  'CartRecoverPayload', 'CartRemindersPayload', 'RecoveryShortfall',
 ];

@@ -46,6 +46,9 @@ type Documents = {
     "\n  mutation TestPaymentAuthenticate($clientSecret: String!, $approve: Boolean!) {\n    testPaymentAuthenticate(clientSecret: $clientSecret, approve: $approve) {\n      payment { id attempt status errorCode errorMessage }\n      order { ...OrderFields }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": typeof types.TestPaymentAuthenticateDocument,
     "\n  query Product($slug: String!) {\n    product(slug: $slug) {\n      id slug name brand description\n      images { url altText }\n      options { name values }\n      categories { id slug name }\n      variants {\n        id sku title\n        attributes { name value }\n        price { ...MoneyFields }\n        compareAtPrice { ...MoneyFields }\n        availableQuantity\n        inStock\n      }\n    }\n  }\n": typeof types.ProductDocument,
     "\n  subscription StockChanged($ids: [ID!]!) {\n    stockChanged(variantIds: $ids) { variantId availableQuantity inStock stockVersion at kind }\n  }\n": typeof types.StockChangedDocument,
+    "\n  mutation CartRecover($token: String!, $deviceId: String!) {\n    cartRecover(token: $token, deviceId: $deviceId) {\n      cart { ...CartFields }\n      cartToken\n      shortfalls { variantId requested restored reason }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": typeof types.CartRecoverDocument,
+    "\n  mutation CartRemindersUnsubscribe($token: String!) {\n    cartRemindersUnsubscribe(token: $token) {\n      optedOut\n      userErrors { ...UserErrorFields }\n    }\n  }\n": typeof types.CartRemindersUnsubscribeDocument,
+    "\n  query ShortfallVariants($ids: [ID!]!) {\n    nodes(ids: $ids) {\n      ... on Variant { id title product { id name } }\n    }\n  }\n": typeof types.ShortfallVariantsDocument,
 };
 const documents: Documents = {
     "\n  fragment StockVariant on Variant {\n    id\n    availableQuantity\n    inStock\n  }\n": types.StockVariantFragmentDoc,
@@ -80,6 +83,9 @@ const documents: Documents = {
     "\n  mutation TestPaymentAuthenticate($clientSecret: String!, $approve: Boolean!) {\n    testPaymentAuthenticate(clientSecret: $clientSecret, approve: $approve) {\n      payment { id attempt status errorCode errorMessage }\n      order { ...OrderFields }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": types.TestPaymentAuthenticateDocument,
     "\n  query Product($slug: String!) {\n    product(slug: $slug) {\n      id slug name brand description\n      images { url altText }\n      options { name values }\n      categories { id slug name }\n      variants {\n        id sku title\n        attributes { name value }\n        price { ...MoneyFields }\n        compareAtPrice { ...MoneyFields }\n        availableQuantity\n        inStock\n      }\n    }\n  }\n": types.ProductDocument,
     "\n  subscription StockChanged($ids: [ID!]!) {\n    stockChanged(variantIds: $ids) { variantId availableQuantity inStock stockVersion at kind }\n  }\n": types.StockChangedDocument,
+    "\n  mutation CartRecover($token: String!, $deviceId: String!) {\n    cartRecover(token: $token, deviceId: $deviceId) {\n      cart { ...CartFields }\n      cartToken\n      shortfalls { variantId requested restored reason }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": types.CartRecoverDocument,
+    "\n  mutation CartRemindersUnsubscribe($token: String!) {\n    cartRemindersUnsubscribe(token: $token) {\n      optedOut\n      userErrors { ...UserErrorFields }\n    }\n  }\n": types.CartRemindersUnsubscribeDocument,
+    "\n  query ShortfallVariants($ids: [ID!]!) {\n    nodes(ids: $ids) {\n      ... on Variant { id title product { id name } }\n    }\n  }\n": types.ShortfallVariantsDocument,
 };
 
 /**
@@ -224,6 +230,18 @@ export function graphql(source: "\n  query Product($slug: String!) {\n    produc
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription StockChanged($ids: [ID!]!) {\n    stockChanged(variantIds: $ids) { variantId availableQuantity inStock stockVersion at kind }\n  }\n"): (typeof documents)["\n  subscription StockChanged($ids: [ID!]!) {\n    stockChanged(variantIds: $ids) { variantId availableQuantity inStock stockVersion at kind }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CartRecover($token: String!, $deviceId: String!) {\n    cartRecover(token: $token, deviceId: $deviceId) {\n      cart { ...CartFields }\n      cartToken\n      shortfalls { variantId requested restored reason }\n      userErrors { ...UserErrorFields }\n    }\n  }\n"): (typeof documents)["\n  mutation CartRecover($token: String!, $deviceId: String!) {\n    cartRecover(token: $token, deviceId: $deviceId) {\n      cart { ...CartFields }\n      cartToken\n      shortfalls { variantId requested restored reason }\n      userErrors { ...UserErrorFields }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CartRemindersUnsubscribe($token: String!) {\n    cartRemindersUnsubscribe(token: $token) {\n      optedOut\n      userErrors { ...UserErrorFields }\n    }\n  }\n"): (typeof documents)["\n  mutation CartRemindersUnsubscribe($token: String!) {\n    cartRemindersUnsubscribe(token: $token) {\n      optedOut\n      userErrors { ...UserErrorFields }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ShortfallVariants($ids: [ID!]!) {\n    nodes(ids: $ids) {\n      ... on Variant { id title product { id name } }\n    }\n  }\n"): (typeof documents)["\n  query ShortfallVariants($ids: [ID!]!) {\n    nodes(ids: $ids) {\n      ... on Variant { id title product { id name } }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

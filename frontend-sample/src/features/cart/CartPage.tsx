@@ -12,7 +12,9 @@ import type { UserErrorFieldsFragment } from '../../gql/graphql';
 
 type Note = { kind: 'ok' | 'error' | 'info'; text: string } | null;
 
-export function CartPage() {
+/** `embedded`: shown under another page's heading (the recovery page), so its title is an h2. */
+export function CartPage({ embedded = false }: { embedded?: boolean } = {}) {
+  const Title = embedded ? 'h2' : 'h1';
   const client = useClient();
   const { cart, cartToken, fetching, loadError, refetch } = useCart({ fresh: true });
   const [note, setNote] = useState<Note>(null);
@@ -24,7 +26,7 @@ export function CartPage() {
   if (!cart || cart.lines.length === 0) {
     return (
       <section>
-        <h1>Your cart</h1>
+        <Title>Your cart</Title>
         <p>Your cart is empty. <Link to="/">Find something you like</Link>.</p>
       </section>
     );
@@ -87,7 +89,7 @@ export function CartPage() {
 
   return (
     <section className="cart" aria-labelledby="cart-title">
-      <h1 id="cart-title">Your cart</h1>
+      <Title id="cart-title">Your cart</Title>
       <HoldTimer reservedUntil={cart.reservedUntil} lapsed={cart.holdsLapsed} onLapse={refetch} />
       <div className="row">
         <button type="button" className="btn" onClick={() => void extend()} disabled={busy}>

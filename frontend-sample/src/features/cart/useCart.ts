@@ -45,6 +45,19 @@ export function useCart({ fresh = false }: { fresh?: boolean } = {}) {
   }, [auth, guestCart, refetchGuest, refetchMine]);
   useRefetchOnReconnect(refetch);
 
+  /**
+   * Makes a cart the server just made (`cartCreate`, `cartRecover`) the shopper's
+   * current cart: a guest cart is kept by id and secret token; a signed-in
+   * customer's cart is read again.
+   */
+  const adoptCart = useCallback(
+    (made: { cart: { id: string } | null; cartToken: string | null }) => {
+      if (made.cart && made.cartToken) setGuestCart({ id: made.cart.id, token: made.cartToken });
+      if (made.cart && auth) refetchMine({ requestPolicy: 'network-only' });
+    },
+    [setGuestCart, auth, refetchMine],
+  );
+
   /** Adds units, creating the cart on the first add. */
   const addLines = useCallback(
     async (lines: { variantId: string; quantity: number }[]): Promise<EditResult> => {
@@ -61,11 +74,10 @@ export function useCart({ fresh = false }: { fresh?: boolean } = {}) {
       }
       const r = await client.mutation(CartCreate, { lines }).toPromise();
       const p = r.data?.cartCreate;
-      if (p?.cart && p.cartToken) setGuestCart({ id: p.cart.id, token: p.cartToken });
-      if (p?.cart && auth) refetchMine({ requestPolicy: 'network-only' });
+      if (p) adoptCart(p);
       return { errors: p?.userErrors ?? [], failure: requestErrorMessage(r.error) };
     },
-    [cart, cartToken, client, setGuestCart, auth, refetchMine],
+    [cart, cartToken, client, adoptCart],
   );
 
   return {
@@ -75,6 +87,7 @@ export function useCart({ fresh = false }: { fresh?: boolean } = {}) {
     loadError: requestErrorMessage(q.error),
     refetch,
     addLines,
+    adoptCart,
     /** The cart is gone (converted or expired): start afresh on the next add. */
     forget: () => {
       if (!auth) setGuestCart(null);
