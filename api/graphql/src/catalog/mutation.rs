@@ -162,7 +162,7 @@ async fn current_product(ctx: &Context<'_>, id: Option<i64>) -> Option<ProductPa
 async fn current_variant(ctx: &Context<'_>, id: Option<i64>) -> Option<VariantPayload> {
     let id = id?;
     let found = ctx.data_unchecked::<CatalogService>().variants_by_ids(&[id]).await.ok()?;
-    found.into_values().next().map(|v| VariantPayload { variant: Some(Variant(v)), user_errors: Vec::new() })
+    found.into_values().next().map(|v| VariantPayload { variant: Some(Variant::new(v)), user_errors: Vec::new() })
 }
 
 async fn current_category(ctx: &Context<'_>, id: Option<i64>) -> Option<CategoryPayload> {
@@ -176,7 +176,7 @@ fn product_payload(p: catalog::Product) -> ProductPayload {
 }
 
 fn variant_payload(v: catalog::Variant) -> VariantPayload {
-    VariantPayload { variant: Some(Variant(v)), user_errors: Vec::new() }
+    VariantPayload { variant: Some(Variant::new(v)), user_errors: Vec::new() }
 }
 
 fn category_payload(c: catalog::Category) -> CategoryPayload {

@@ -97,7 +97,22 @@ impl Product {
     #[graphql(complexity = "10 * child_complexity")]
     async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<Variant>> {
         let variants = loader(ctx).load_one(VariantsOfProduct(self.0.id)).await.gql()?.unwrap_or_default();
-        Ok(variants.into_iter().map(Variant).collect())
+        // Stock asked for: load it for the whole list now (one wave over every product of
+        // the page), so each variant's field answers at once instead of awaiting a load
+        // of its own.
+        let look = ctx.look_ahead();
+        if look.field("availableQuantity").exists() || look.field("inStock").exists() {
+            let ids: Vec<i64> = variants.iter().map(|v| v.id).collect();
+            let available = variant_fields::available_of(ctx, &ids).await?;
+            return Ok(variants
+                .into_iter()
+                .map(|v| {
+                    let n = available.get(&v.id).copied().unwrap_or(0);
+                    Variant(v, Some(n))
+                })
+                .collect());
+        }
+        Ok(variants.into_iter().map(Variant::new).collect())
     }
     /// The choices the variants differ by (e.g. color and size) with their values in
     /// display order, for building option pickers.
@@ -150,8 +165,24 @@ pub struct PriceRange {
     pub max: Money,
 }
 
-/// A sellable item (SKU): one combination of a product's options.
-pub struct Variant(pub catalog::Variant);
+/// A sellable item (SKU): one combination of a product's options, with its available
+/// stock when that was loaded for a whole list of variants at once (see
+/// `Product.variants`).
+pub struct Variant(pub catalog::Variant, Option<i64>);
+
+impl Variant {
+    pub fn new(variant: catalog::Variant) -> Self {
+        Variant(variant, None)
+    }
+
+    /// Units available: loaded with the variant's list, or on its own.
+    async fn available(&self, ctx: &Context<'_>) -> Result<i32> {
+        match self.1 {
+            Some(n) => Ok(variant_fields::loaded_available(ctx, self.0.id, n)),
+            None => variant_fields::available_quantity(ctx, self.0.id).await,
+        }
+    }
+}
 
 #[Object]
 impl Variant {
@@ -197,12 +228,12 @@ impl Variant {
     /// values.
     #[graphql(cache_control(max_age = 2))]
     async fn available_quantity(&self, ctx: &Context<'_>) -> Result<i32> {
-        variant_fields::available_quantity(ctx, self.0.id).await
+        self.available(ctx).await
     }
     /// Whether any unit can be bought now (`availableQuantity > 0`).
     #[graphql(cache_control(max_age = 2))]
     async fn in_stock(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(variant_fields::available_quantity(ctx, self.0.id).await? > 0)
+        Ok(self.available(ctx).await? > 0)
     }
     /// Staff: stock per location, with the versions `inventoryAdjust` expects.
     /// Locations where the variant was never stocked are absent (version 0 there).
@@ -414,7 +445,7 @@ impl From<catalog::Facets> for ProductFacets {
 
 /// The variant with `id`, as the viewer may see it.
 pub(crate) async fn variant(ctx: &Context<'_>, id: i64) -> Result<Option<Variant>> {
-    Ok(loader(ctx).load_one(VariantById(id)).await.gql()?.map(Variant))
+    Ok(loader(ctx).load_one(VariantById(id)).await.gql()?.map(Variant::new))
 }
 
 /// Stock of one variant at one location. `available = onHand - reserved`.

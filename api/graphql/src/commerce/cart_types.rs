@@ -185,7 +185,7 @@ impl CartLine {
     }
     /// The variant (null if it is no longer sold).
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<Variant>> {
-        Ok(catalog_loader(ctx).load_one(VariantById(self.0.variant_id)).await.gql()?.map(Variant))
+        Ok(catalog_loader(ctx).load_one(VariantById(self.0.variant_id)).await.gql()?.map(Variant::new))
     }
     async fn variant_id(&self) -> ID {
         NodeType::Variant.id(self.0.variant_id)

@@ -1,6 +1,8 @@
 //! The stock fields of `Variant` (declared on the catalog's `Variant` type, resolved
 //! here): each is one batched load per wave of variants.
 
+use std::collections::HashMap;
+
 use async_graphql::{Context, Result};
 
 use super::loader;
@@ -11,12 +13,29 @@ use crate::int::int;
 
 /// Units customers can buy now: on hand minus reserved, summed over all locations.
 pub(crate) async fn available_quantity(ctx: &Context<'_>, variant_id: i64) -> Result<i32> {
-    // A cached answer showing it must be dropped when this variant's stock changes.
+    record_read(ctx, variant_id);
+    let available = loader(ctx).load_one(AvailableOfVariant(variant_id)).await.gql()?.unwrap_or(0);
+    Ok(int(available.max(0)))
+}
+
+/// Units available per variant of `variant_ids`, in one load (for a list of variants
+/// whose stock is selected).
+pub(crate) async fn available_of(ctx: &Context<'_>, variant_ids: &[i64]) -> Result<HashMap<i64, i64>> {
+    let found = loader(ctx).load_many(variant_ids.iter().map(|&id| AvailableOfVariant(id))).await.gql()?;
+    Ok(found.into_iter().map(|(k, n)| (k.0, n)).collect())
+}
+
+/// A variant's available units as [`available_of`] loaded them, shown.
+pub(crate) fn loaded_available(ctx: &Context<'_>, variant_id: i64, available: i64) -> i32 {
+    record_read(ctx, variant_id);
+    int(available.max(0))
+}
+
+/// A cached answer showing a variant's stock must be dropped when that stock changes.
+fn record_read(ctx: &Context<'_>, variant_id: i64) {
     if let Some(reads) = ctx.data_opt::<std::sync::Arc<crate::cache::StockReads>>() {
         reads.record(variant_id);
     }
-    let available = loader(ctx).load_one(AvailableOfVariant(variant_id)).await.gql()?.unwrap_or(0);
-    Ok(int(available.max(0)))
 }
 
 /// Per-location stock levels, best location first.
