@@ -29,6 +29,10 @@ struct Post {
 struct Receiver {
     posts: Arc<Mutex<Vec<Post>>>,
     answers: Arc<Mutex<Vec<u16>>>,
+    /// When set, each post is held (up to 5 s) until this many are in flight at once.
+    gather: Arc<Mutex<Option<usize>>>,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    most_in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Receiver {
@@ -69,6 +73,18 @@ impl Receiver {
 }
 
 async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: String) -> StatusCode {
+    use std::sync::atomic::Ordering::SeqCst;
+    let now = r.in_flight.fetch_add(1, SeqCst) + 1;
+    r.most_in_flight.fetch_max(now, SeqCst);
+    let gather = *r.gather.lock().unwrap();
+    if let Some(n) = gather {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        // Released together once n were under way at the same time.
+        while r.most_in_flight.load(SeqCst) < n && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+    r.in_flight.fetch_sub(1, SeqCst);
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     r.posts.lock().unwrap().push(Post {
         signature: header("stockade-signature"),
@@ -372,6 +388,20 @@ async fn a_failed_post_is_retried_with_backoff_and_the_log_says_why() {
     let bodies = receiver.verified();
     assert_eq!(bodies.len(), 3);
     assert!(bodies.iter().all(|b| b["reminder"]["id"] == bodies[0]["reminder"]["id"]), "the same reminder each time");
+}
+
+#[tokio::test]
+async fn posts_go_out_several_at_once_so_a_slow_receiver_does_not_hold_up_the_pass() {
+    let (receiver, url) = Receiver::start().await;
+    *receiver.gather.lock().unwrap() = Some(3);
+    let app = spawn(Arc::new(TestDb::seeded()), &url).await;
+    let (variant, _) = stocked_variant(&app, 10, 1_000).await;
+    for _ in 0..3 {
+        abandoned_guest_cart(&app, &variant, 1).await;
+    }
+    assert_eq!(pass(&app, Utc::now() + Duration::minutes(61)).await, (3, 3));
+    let most = receiver.most_in_flight.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(most, 3, "the three posts were under way together");
 }
 
 #[tokio::test]

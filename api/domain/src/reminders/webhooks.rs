@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -30,6 +31,8 @@ const POST_TIMEOUT: Duration = Duration::from_secs(10);
 const LEASE: Duration = Duration::from_secs(60);
 /// Retries wait 30 s, 1 min, 2 min... doubling up to this.
 const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
+/// Posts under way at once in one pass.
+const CONCURRENT_POSTS: usize = 8;
 /// What is kept of a failure's description.
 const MAX_ERROR_CHARS: usize = 300;
 
@@ -159,56 +162,69 @@ impl Sender {
             .limit(batch)
             .all(self.db.conn())
             .await?;
+        let finish = &finish;
+        // Posted a few at a time: a receiver that answers slowly (or not at all, until
+        // the timeout) holds up one slot, not the whole pass.
+        let outcomes: Vec<Result<Option<DeliveryStatus>>> =
+            futures::stream::iter(due).map(|row| self.attempt(row, now, finish)).buffer_unordered(CONCURRENT_POSTS).collect().await;
         let mut report = DeliveryReport::default();
-        for row in due {
-            let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
-            let claimed = webhook_delivery::Entity::update_many()
-                .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::val(lease_until))
-                .col_expr(webhook_delivery::Column::Attempts, Expr::col(webhook_delivery::Column::Attempts).add(1))
-                .col_expr(webhook_delivery::Column::LastAttemptAt, Expr::val(now))
-                .filter(webhook_delivery::Column::Id.eq(row.id))
-                .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
-                .filter(webhook_delivery::Column::NextAttemptAt.eq(row.next_attempt_at))
-                .exec(self.db.conn())
-                .await?
-                .rows_affected
-                == 1;
-            if !claimed {
-                continue; // another instance has it
+        for outcome in outcomes {
+            match outcome? {
+                Some(DeliveryStatus::Delivered) => report.delivered += 1,
+                Some(DeliveryStatus::Pending) => report.retrying += 1,
+                Some(DeliveryStatus::Failed) => report.failed += 1,
+                None => {}
             }
-            let attempts = row.attempts + 1;
-            let posted = match finish(&row) {
-                Ok(body) => self.post(&row, body).await,
-                Err(e) => Posted::NotAnswered(format!("the body could not be made: {e}")),
-            };
-            let (status, last_status, error) = match posted {
-                Posted::Answered(code) if (200..300).contains(&code) => (DeliveryStatus::Delivered, Some(code), None),
-                Posted::Answered(code) => (self.after_failure(attempts), Some(code), Some(format!("answered HTTP {code}"))),
-                Posted::NotAnswered(why) => (self.after_failure(attempts), None, Some(why)),
-            };
-            let mut update = webhook_delivery::Entity::update_many()
-                .col_expr(webhook_delivery::Column::Status, Expr::val(status.as_str()))
-                .col_expr(webhook_delivery::Column::LastStatus, Expr::val(last_status.map(i32::from)))
-                .col_expr(
-                    webhook_delivery::Column::LastError,
-                    Expr::val(error.map(|e| e.chars().take(MAX_ERROR_CHARS).collect::<String>())),
-                )
-                .filter(webhook_delivery::Column::Id.eq(row.id))
-                .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()));
-            match status {
-                DeliveryStatus::Delivered => {
-                    update = update.col_expr(webhook_delivery::Column::DeliveredAt, Expr::val(Utc::now()));
-                    report.delivered += 1;
-                }
-                DeliveryStatus::Pending => {
-                    update = update.col_expr(webhook_delivery::Column::NextAttemptAt, Expr::val(Utc::now() + backoff(attempts)));
-                    report.retrying += 1;
-                }
-                DeliveryStatus::Failed => report.failed += 1,
-            }
-            update.exec(self.db.conn()).await?;
         }
         Ok(report)
+    }
+
+    /// Claims `row` (unless another instance did), posts it and records how it went;
+    /// returns where it now stands, or `None` if it was not ours to post.
+    async fn attempt(
+        &self,
+        row: webhook_delivery::Model,
+        now: DateTime<Utc>,
+        finish: &impl Fn(&webhook_delivery::Model) -> Result<String>,
+    ) -> Result<Option<DeliveryStatus>> {
+        let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+        let claimed = webhook_delivery::Entity::update_many()
+            .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::val(lease_until))
+            .col_expr(webhook_delivery::Column::Attempts, Expr::col(webhook_delivery::Column::Attempts).add(1))
+            .col_expr(webhook_delivery::Column::LastAttemptAt, Expr::val(now))
+            .filter(webhook_delivery::Column::Id.eq(row.id))
+            .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(webhook_delivery::Column::NextAttemptAt.eq(row.next_attempt_at))
+            .exec(self.db.conn())
+            .await?
+            .rows_affected
+            == 1;
+        if !claimed {
+            return Ok(None); // another instance has it
+        }
+        let attempts = row.attempts + 1;
+        let posted = match finish(&row) {
+            Ok(body) => self.post(&row, body).await,
+            Err(e) => Posted::NotAnswered(format!("the body could not be made: {e}")),
+        };
+        let (status, last_status, error) = match posted {
+            Posted::Answered(code) if (200..300).contains(&code) => (DeliveryStatus::Delivered, Some(code), None),
+            Posted::Answered(code) => (self.after_failure(attempts), Some(code), Some(format!("answered HTTP {code}"))),
+            Posted::NotAnswered(why) => (self.after_failure(attempts), None, Some(why)),
+        };
+        let mut update = webhook_delivery::Entity::update_many()
+            .col_expr(webhook_delivery::Column::Status, Expr::val(status.as_str()))
+            .col_expr(webhook_delivery::Column::LastStatus, Expr::val(last_status.map(i32::from)))
+            .col_expr(webhook_delivery::Column::LastError, Expr::val(error.map(|e| e.chars().take(MAX_ERROR_CHARS).collect::<String>())))
+            .filter(webhook_delivery::Column::Id.eq(row.id))
+            .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()));
+        update = match status {
+            DeliveryStatus::Delivered => update.col_expr(webhook_delivery::Column::DeliveredAt, Expr::val(Utc::now())),
+            DeliveryStatus::Pending => update.col_expr(webhook_delivery::Column::NextAttemptAt, Expr::val(Utc::now() + backoff(attempts))),
+            DeliveryStatus::Failed => update,
+        };
+        update.exec(self.db.conn()).await?;
+        Ok(Some(status))
     }
 
     fn after_failure(&self, attempts: i32) -> DeliveryStatus {
