@@ -9,7 +9,7 @@ pub mod pricing;
 mod restore;
 mod review;
 mod settings;
-mod variants;
+pub(crate) mod variants;
 
 pub use cart::{Cart, CartAccess, CartLine, CartStatus};
 pub use carts::{CartService, LineChange, line_field};

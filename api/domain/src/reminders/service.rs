@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};
 use serde_json::json;
 
 use super::links::{LinkKey, device_hash};
@@ -226,15 +226,16 @@ impl ReminderService {
         .on_unique_violation("cart_reminders.step", || Error::Conflict)?;
         let cart_row = cart_entity::Entity::find_by_id(row.id).one(&*txn).await?.ok_or_else(|| Error::not_found("cart", "cartId"))?;
         let cart = crate::checkout::cart::load(&*txn, cart_row, inner.currency).await?;
-        let info = self.line_info(&*txn, &cart.lines.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await?;
+        let info = crate::checkout::variants::load(&*txn, &cart.lines.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await?;
         let subtotal: i64 = cart.lines.iter().map(|l| l.unit_price.amount.saturating_mul(l.quantity)).sum();
         let lines: Vec<serde_json::Value> = cart
             .lines
             .iter()
             .map(|l| {
-                let (sku, product, variant) = info.get(&l.variant_id).cloned().unwrap_or_default();
+                let info = info.get(&l.variant_id);
                 json!({
-                    "variantId": l.variant_id, "sku": sku, "productName": product, "variantTitle": variant,
+                    "variantId": l.variant_id, "sku": info.map(|v| v.sku.as_str()),
+                    "productName": info.map(|v| v.product_name.as_str()), "variantTitle": info.map(|v| v.variant_title.as_str()),
                     "quantity": l.quantity, "unitPrice": l.unit_price.amount,
                 })
             })
@@ -276,27 +277,6 @@ impl ReminderService {
         .await?;
         txn.commit().await?;
         Ok(true)
-    }
-
-    /// (sku, product name, variant title) per variant id.
-    async fn line_info<C: ConnectionTrait>(&self, conn: &C, ids: &[i64]) -> Result<HashMap<i64, (String, String, String)>> {
-        #[derive(FromQueryResult)]
-        struct Row {
-            id: i64,
-            sku: String,
-            name: String,
-            title: String,
-        }
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let sql = format!(
-            "SELECT v.id AS id, v.sku AS sku, p.name AS name, v.title AS title FROM variants v JOIN products p ON p.id = v.product_id WHERE v.id IN ({})",
-            vec!["?"; ids.len()].join(", ")
-        );
-        let rows =
-            Row::find_by_statement(statement(conn.get_database_backend(), &sql, ids.iter().map(|&i| i.into()).collect())).all(conn).await?;
-        Ok(rows.into_iter().map(|r| (r.id, (r.sku, r.name, r.title))).collect())
     }
 
     /// The body posted for a stored reminder payload: the payload with its recovery link.
