@@ -3,14 +3,7 @@
 
 use std::collections::HashMap;
 
-/// utime + stime (+ cutime + cstime with `children`) of `pid`, in clock ticks.
-fn ticks(pid: u32, children: bool) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<u64> = rest.split_whitespace().skip(11).take(4).map(|v| v.parse().unwrap_or(0)).collect();
-    Some(f.first()? + f.get(1)? + if children { f.get(2)? + f.get(3)? } else { 0 })
-}
+use stockade_bench_probe::{machine_ticks as machine, process_ticks as ticks};
 
 /// Every process named `postgres` (postmaster, backends, walwriter, checkpointer, ...).
 fn postgres_pids() -> Vec<u32> {
@@ -27,15 +20,6 @@ fn backends(database_url: &str) -> Vec<u32> {
         .arg("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
         .output();
     out.map(|o| String::from_utf8_lossy(&o.stdout).lines().filter_map(|l| l.trim().parse().ok()).collect()).unwrap_or_default()
-}
-
-/// (busy, total) ticks of the whole machine.
-fn machine() -> (u64, u64) {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let v: Vec<u64> = stat.lines().next().unwrap_or_default().split_whitespace().skip(1).take(8).map(|v| v.parse().unwrap_or(0)).collect();
-    let total: u64 = v.iter().sum();
-    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
-    (total - idle, total)
 }
 
 pub struct Probe {

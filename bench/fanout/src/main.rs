@@ -13,7 +13,6 @@
 
 mod api;
 mod phases;
-mod stats;
 mod subscriber;
 
 use std::sync::Arc;
@@ -63,12 +62,12 @@ async fn main() -> anyhow::Result<()> {
         summary(&mut base_run.mutations)
     );
 
-    let rss_before = stats::rss_kib(pid);
+    let rss_before = stockade_bench_probe::rss_kib(pid);
     let connecting = Instant::now();
     let mut many = Group::connect(&ws_url, subscribers, &hot_variant, true).await?;
     let connected_in = connecting.elapsed();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_after = stats::rss_kib(pid);
+    let rss_after = stockade_bench_probe::rss_kib(pid);
     let mut run = fan_out(&api, &mut hot, &mut many, rounds).await?;
     println!(
         "   {subscribers:>5} subscribers: every subscriber's update {}; last subscriber per change {}",
@@ -105,10 +104,10 @@ async fn main() -> anyhow::Result<()> {
     let levels = api.skus(sustain_skus).await?.into_iter().flat_map(|s| s.levels).collect::<Vec<_>>();
     let variants: Vec<String> = skus.iter().map(|s| s.variant.clone()).collect();
     let group = Group::connect(&ws_url, sustain_subscribers, &variants, false).await?;
-    let cpu_before = stats::cpu_ticks(pid);
+    let cpu_before = stockade_bench_probe::process_ticks(pid, false);
     let busy = write_continuously(api.clone(), &levels, sustain).await;
     let received = drain(&group, busy.changes * sustain_subscribers as u64).await;
-    let cpu_after = stats::cpu_ticks(pid);
+    let cpu_after = stockade_bench_probe::process_ticks(pid, false);
     let resyncs: u64 = group.counters.iter().map(|c| c.resyncs.load(std::sync::atomic::Ordering::Relaxed)).sum();
     let secs = busy.elapsed.as_secs_f64();
     let mut busy_writes = busy.writes.clone();

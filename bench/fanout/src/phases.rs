@@ -10,8 +10,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::api::{Api, Level};
-use crate::stats::percentile_ms;
 use crate::subscriber::{Arrival, Counters, Subscriber};
+use stockade_bench_probe::percentile_ms;
 
 /// Subscribers connected at once while a group is built (the rest wait their turn).
 const CONNECT_BATCH: usize = 100;

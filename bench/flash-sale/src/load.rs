@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use stockade_bench_probe::{machine_ticks, process_ticks};
 use stockade_domain::actor::Actor;
 use stockade_domain::error::Error;
 use stockade_domain::inventory::{InventoryService, Owner, OwnerKind, ReserveLine};
@@ -106,22 +107,7 @@ pub async fn run(inv: &InventoryService, clients: usize, duration: Duration, var
     total
 }
 
-/// (busy, total) jiffies of all CPUs, from /proc/stat (zeros elsewhere).
-fn machine_ticks() -> (u64, u64) {
-    let Ok(stat) = std::fs::read_to_string("/proc/stat") else { return (0, 0) };
-    let Some(line) = stat.lines().next() else { return (0, 0) };
-    let v: Vec<u64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
-    let total: u64 = v.iter().take(8).sum();
-    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
-    (total - idle, total)
-}
-
-/// CPU seconds (user + system) this process has used, from /proc/self/stat.
+/// CPU seconds (user + system) this process has used.
 fn own_cpu_secs() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return 0.0 };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11).and_then(|u| u.parse().ok()).unwrap_or(0) + f.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    ticks as f64 / 100.0
+    process_ticks(std::process::id(), false).unwrap_or(0) as f64 / 100.0
 }
