@@ -18,6 +18,13 @@ async fn exec(url: &str, sql: &str) {
     db.close().await.expect("close");
 }
 
+/// A query as staff (never served from the response cache), which must not fail.
+async fn staff_read(app: &TestApp, token: &str, q: &str, vars: Value) -> Value {
+    let body = app.gql_as(token, q, vars).await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    body["data"].clone()
+}
+
 #[tokio::test]
 async fn catalog_reads_go_to_the_replica_and_writes_and_their_answers_to_the_primary() {
     let replica = TestDb::seeded();
@@ -25,15 +32,7 @@ async fn catalog_reads_go_to_the_replica_and_writes_and_their_answers_to_the_pri
     let app = TestApp::spawn_on(Arc::new(TestDb::seeded()), &[("DATABASE_READ_URL", replica_url.as_str())]).await;
     assert_eq!(app.database.replica_count(), 1);
     let staff = app.user(Role::Staff).await;
-    let read = |q: &'static str, vars: Value| {
-        let token = staff.access_token.clone();
-        let app = &app;
-        async move {
-            let body = app.gql_as(&token, q, vars).await;
-            assert!(body.get("errors").is_none(), "{body:#}");
-            body["data"].clone()
-        }
-    };
+    let read = |q: &'static str, vars: Value| staff_read(&app, &staff.access_token, q, vars);
     let first = read("{ products(first: 1) { nodes { id slug name version variants { id sku } } } }", json!({})).await;
     let product = first["products"]["nodes"][0].clone();
     let (slug, name) = (product["slug"].as_str().unwrap().to_owned(), product["name"].as_str().unwrap().to_owned());
@@ -112,15 +111,7 @@ async fn a_streaming_replica_serves_the_catalog_while_stock_and_mutations_stay_o
         TestApp::spawn_with(TestDb::External { url: primary.url() }, &[("SEED_DEMO", "true"), ("DATABASE_READ_URL", standby_url.as_str())])
             .await;
     let staff = app.user(Role::Staff).await;
-    let read = |q: &'static str, vars: Value| {
-        let token = staff.access_token.clone();
-        let app = &app;
-        async move {
-            let body = app.gql_as(&token, q, vars).await;
-            assert!(body.get("errors").is_none(), "{body:#}");
-            body["data"].clone()
-        }
-    };
+    let read = |q: &'static str, vars: Value| staff_read(&app, &staff.access_token, q, vars);
     // The demo catalog written on the primary arrives on the standby.
     let deadline = Instant::now() + Duration::from_secs(30);
     let product = loop {
