@@ -23,6 +23,7 @@ pub mod error;
 mod execute;
 pub mod guard;
 pub mod ids;
+mod immediate;
 mod int;
 pub mod inventory;
 mod limits;

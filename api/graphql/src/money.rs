@@ -1,6 +1,9 @@
 //! The `Money` type every price and total in the API uses.
 
-use async_graphql::Object;
+use async_graphql::parser::types::Field;
+use async_graphql::{Object, Value};
+
+use crate::immediate::{Immediate, Walk};
 
 use crate::error::ApiError;
 
@@ -33,6 +36,21 @@ impl Money {
     /// The amount for display, e.g. `$49.99` (en-US style).
     async fn formatted(&self) -> String {
         self.0.formatted()
+    }
+}
+
+/// Every field is at hand; an amount too large for `Int` goes the derived way, which
+/// answers the error.
+impl Immediate for Money {
+    const TYPE: &'static str = "Money";
+
+    fn field_now(&self, field: &Field, _: &Walk<'_>) -> Option<Value> {
+        match field.name.node.as_str() {
+            "amount" => i32::try_from(self.0.amount).ok().map(Value::from),
+            "currencyCode" => Some(Value::String(self.0.currency.code().to_owned())),
+            "formatted" => Some(Value::String(self.0.formatted())),
+            _ => None,
+        }
     }
 }
 

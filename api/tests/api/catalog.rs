@@ -301,3 +301,46 @@ async fn rejects_bad_pagination_arguments() {
     let zero = list(&app, json!({ "first": 0 })).await;
     assert_eq!(zero["edges"], json!([]));
 }
+
+/// Variants in a list are answered in one walk when every selected field is at hand,
+/// and the derived way when one is not (here `product`). Both must give the same
+/// answer for the same selection, with aliases, fragments, `__typename`, a field asked
+/// twice with different parts, and stock.
+#[tokio::test]
+async fn variants_answer_the_same_whether_walked_at_once_or_field_by_field() {
+    let app = TestApp::spawn_with(crate::helpers::TestDb::seeded(), &[("RESPONSE_CACHE_ENTRIES", "0")]).await;
+    let query = |extra: &str| {
+        format!(
+            r#"query($first: Int) {{ products(first: $first) {{ edges {{ node {{ slug variants {{
+                __typename id sku title status version availableQuantity inStock
+                label: title
+                price {{ amount }} price {{ formatted currencyCode }}
+                compareAtPrice {{ amount formatted }}
+                attributes {{ name }} ...More ... on Node {{ nodeId: id }} ... on Variant {{ sku }} ... {{ attributes {{ value }} }}
+                {extra} }} }} }} }} }}
+            fragment More on Variant {{ attributes {{ __typename name value }} price {{ __typename }} }}"#
+        )
+    };
+    let at_once = app.gql_ok(&query(""), json!({ "first": 12 })).await;
+    let mut by_field = app.gql_ok(&query("viaProduct: product { slug }"), json!({ "first": 12 })).await;
+    let mut compare_at_seen = false;
+    for edge in by_field["products"]["edges"].as_array_mut().unwrap() {
+        let slug = edge["node"]["slug"].clone();
+        for variant in edge["node"]["variants"].as_array_mut().unwrap() {
+            let object = variant.as_object_mut().unwrap();
+            assert_eq!(object.remove("viaProduct").unwrap()["slug"], slug);
+            compare_at_seen |= !object["compareAtPrice"].is_null();
+        }
+    }
+    assert_eq!(at_once, by_field);
+    assert!(compare_at_seen, "some demo variant is on sale, so both forms of compareAtPrice are compared");
+    let first = &at_once["products"]["edges"][0]["node"]["variants"][0];
+    assert_eq!(first["__typename"], "Variant");
+    assert_eq!(first["nodeId"], first["id"]);
+    assert_eq!(first["label"], first["title"]);
+    assert!(first["price"]["amount"].is_i64() && first["price"]["formatted"].is_string());
+    assert_eq!(first["price"]["__typename"], "Money");
+    assert_eq!(first["attributes"][0]["__typename"], "Attribute");
+    assert!(first["attributes"][0]["value"].is_string());
+    assert_eq!(first["inStock"], json!(first["availableQuantity"].as_i64().unwrap() > 0));
+}

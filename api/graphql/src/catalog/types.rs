@@ -1,7 +1,9 @@
 //! Catalog types as storefront clients see them, and `StockLevel`: a variant lists its
 //! stock levels and a level names its variant, so the two live in one file.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::parser::types::Field;
+use async_graphql::resolver_utils::enum_value;
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Value};
 use chrono::{DateTime, Utc};
 
 use super::loaders::{
@@ -11,6 +13,7 @@ use crate::access::allow;
 use crate::batch::Batcher;
 use crate::error::ResultExt;
 use crate::ids::{CompositeType, NodeType};
+use crate::immediate::{Immediate, Now, Walk, nested, text};
 use crate::int::int;
 use crate::money::Money;
 use crate::stock::types::{StockLocation, location};
@@ -95,7 +98,7 @@ impl Product {
     }
     /// The variants (SKUs) a shopper chooses between, in display order.
     #[graphql(complexity = "10 * child_complexity")]
-    async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<Variant>> {
+    async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<Now<Variant>>> {
         let variants = loader(ctx).load_one(VariantsOfProduct(self.0.id)).await.gql()?.unwrap_or_default();
         // Stock asked for: load it for the whole list now (one wave over every product of
         // the page), so each variant's field answers at once instead of awaiting a load
@@ -108,11 +111,11 @@ impl Product {
                 .into_iter()
                 .map(|v| {
                     let n = available.get(&v.id).copied().unwrap_or(0);
-                    Variant(v, Some(n))
+                    Now(Variant(v, Some(n)))
                 })
                 .collect());
         }
-        Ok(variants.into_iter().map(Variant::new).collect())
+        Ok(variants.into_iter().map(|v| Now(Variant::new(v))).collect())
     }
     /// The choices the variants differ by (e.g. color and size) with their values in
     /// display order, for building option pickers.
@@ -245,6 +248,41 @@ impl Variant {
     #[graphql(guard = "allow(\"Variant.lowStockThreshold\")", cache_control(no_cache))]
     async fn low_stock_threshold(&self, ctx: &Context<'_>) -> Result<crate::stock::types::LowStockThreshold> {
         variant_fields::low_stock_threshold(ctx, self.0.id).await
+    }
+}
+
+/// A variant's own fields and its preloaded stock answer at once; the product, stock
+/// levels and threshold (loaders, guards) and stock not loaded with the list do not.
+impl Immediate for Variant {
+    const TYPE: &'static str = "Variant";
+
+    fn field_now(&self, field: &Field, walk: &Walk<'_>) -> Option<Value> {
+        let v = &self.0;
+        Some(match field.name.node.as_str() {
+            "id" => Value::String(NodeType::Variant.id(v.id).0),
+            "sku" => text(&v.sku),
+            "title" => text(&v.title),
+            "attributes" => walk.list(v.attributes.iter(), &field.selection_set.node)?,
+            "price" => walk.object(&Money(v.price), &field.selection_set.node)?,
+            "compareAtPrice" => nested(walk, field, v.compare_at_price.map(Money).as_ref())?,
+            "status" => enum_value(VariantStatus::from(v.status)),
+            "version" => Value::from(v.version),
+            "availableQuantity" => Value::from(variant_fields::loaded_available(walk.ctx, v.id, self.1?)),
+            "inStock" => Value::from(variant_fields::loaded_available(walk.ctx, v.id, self.1?) > 0),
+            _ => return None,
+        })
+    }
+}
+
+impl Immediate for catalog::Attribute {
+    const TYPE: &'static str = "Attribute";
+
+    fn field_now(&self, field: &Field, _: &Walk<'_>) -> Option<Value> {
+        match field.name.node.as_str() {
+            "name" => Some(text(&self.name)),
+            "value" => Some(text(&self.value)),
+            _ => None,
+        }
     }
 }
 

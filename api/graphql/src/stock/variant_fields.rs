@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{Context, Result};
+use async_graphql::{Context, ContextBase, Result};
 
 use super::loader;
 use super::loaders::{AvailableOfVariant, LevelsOfVariant, ThresholdOfVariant};
@@ -26,13 +26,13 @@ pub(crate) async fn available_of(ctx: &Context<'_>, variant_ids: &[i64]) -> Resu
 }
 
 /// A variant's available units as [`available_of`] loaded them, shown.
-pub(crate) fn loaded_available(ctx: &Context<'_>, variant_id: i64, available: i64) -> i32 {
+pub(crate) fn loaded_available<T>(ctx: &ContextBase<'_, T>, variant_id: i64, available: i64) -> i32 {
     record_read(ctx, variant_id);
     int(available.max(0))
 }
 
 /// A cached answer showing a variant's stock must be dropped when that stock changes.
-fn record_read(ctx: &Context<'_>, variant_id: i64) {
+fn record_read<T>(ctx: &ContextBase<'_, T>, variant_id: i64) {
     if let Some(reads) = ctx.data_opt::<std::sync::Arc<crate::cache::StockReads>>() {
         reads.record(variant_id);
     }
