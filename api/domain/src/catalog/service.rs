@@ -7,7 +7,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
 
 use super::listing::{Dimension, FACET_ATTRIBUTES, ProductFilter, ProductSort, Resolved, SortPlan, Visibility, attribute_expr};
-use super::model::{Category, Image, Product, Variant, size_rank};
+use super::model::{Category, Image, Product, VARIANT_COLUMNS, Variant, VariantRow, size_rank};
 use crate::db::Database;
 use crate::entity::{category, product, product_category, product_image, variant};
 use crate::error::{Error, Result};
@@ -207,23 +207,31 @@ impl CatalogService {
         if *visibility == Visibility::Storefront {
             q = q.filter(variant::Column::Status.eq("active"));
         }
-        let models = q
+        let rows = q
+            .select_only()
+            .columns(VARIANT_COLUMNS)
             .order_by_asc(variant::Column::ProductId)
             .order_by_asc(variant::Column::Position)
             .order_by_asc(variant::Column::Id)
+            .into_model::<VariantRow>()
             .all(self.db.read_conn())
             .await?;
-        let mut out: HashMap<i64, Vec<Variant>> = HashMap::new();
-        for m in models {
-            let v = Variant::try_from(m)?;
+        let mut out: HashMap<i64, Vec<Variant>> = HashMap::with_capacity(product_ids.len());
+        for VariantRow(v) in rows {
             out.entry(v.product_id).or_default().push(v);
         }
         Ok(out)
     }
 
     pub async fn variants_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Variant>> {
-        let models = variant::Entity::find().filter(variant::Column::Id.is_in(ids.iter().copied())).all(self.db.read_conn()).await?;
-        models.into_iter().map(|m| Variant::try_from(m).map(|v| (v.id, v))).collect()
+        let rows = variant::Entity::find()
+            .select_only()
+            .columns(VARIANT_COLUMNS)
+            .filter(variant::Column::Id.is_in(ids.iter().copied()))
+            .into_model::<VariantRow>()
+            .all(self.db.read_conn())
+            .await?;
+        Ok(rows.into_iter().map(|VariantRow(v)| (v.id, v)).collect())
     }
 
     pub async fn images_by_product_ids(&self, product_ids: &[i64]) -> Result<HashMap<i64, Vec<Image>>> {

@@ -10,6 +10,7 @@ use super::levels::{placeholders, stmt};
 use super::limits::{self, MAX_LOW_STOCK_THRESHOLD};
 use super::model::{Movement, StockLevel, StockLocation};
 use super::service::{InventoryService, ensure_variant};
+use crate::db::column;
 use crate::entity::{stock_level, stock_location, stock_movement, variant};
 use crate::error::{Error, Result};
 use crate::pagination::{Direction, Page, PageRequest, decode_cursor, encode_cursor};
@@ -22,10 +23,17 @@ pub struct LowStockThreshold {
     pub is_default: bool,
 }
 
-#[derive(FromQueryResult)]
+/// A variant's available units: `(variant_id, available)`, decoded by position (one
+/// row per variant of a listing).
 struct VariantAvailable {
     variant_id: i64,
     available: i64,
+}
+
+impl FromQueryResult for VariantAvailable {
+    fn from_query_result(row: &sea_orm::QueryResult, _: &str) -> std::result::Result<Self, sea_orm::DbErr> {
+        Ok(VariantAvailable { variant_id: column(row, 0)?, available: column(row, 1)? })
+    }
 }
 
 impl InventoryService {
