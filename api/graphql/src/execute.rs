@@ -35,6 +35,34 @@ pub struct Executor {
     metrics: Arc<Metrics>,
     limits: DocumentLimits,
     rate_limiter: Arc<RateLimiter>,
+    documents: ParsedDocuments,
+}
+
+/// Documents already parsed and admitted, by their text. A storefront sends a handful
+/// of documents over and over; parsing the listing's took as many instructions as
+/// resolving half its variants. A hit costs a clone of the tree instead. Bounded in
+/// entries and in the size of a document kept, so a client sending unique documents
+/// only churns it.
+#[derive(Clone)]
+struct ParsedDocuments(moka::sync::Cache<String, Arc<ExecutableDocument>>);
+
+impl ParsedDocuments {
+    const ENTRIES: u64 = 1_000;
+    const MAX_TEXT: usize = 16 * 1024;
+
+    fn new() -> Self {
+        ParsedDocuments(moka::sync::Cache::new(Self::ENTRIES))
+    }
+
+    fn get(&self, text: &str) -> Option<Arc<ExecutableDocument>> {
+        self.0.get(text)
+    }
+
+    fn keep(&self, text: &str, doc: Arc<ExecutableDocument>) {
+        if text.len() <= Self::MAX_TEXT {
+            self.0.insert(text.to_owned(), doc);
+        }
+    }
 }
 
 /// The operation a request selects, once its document has been admitted.
@@ -52,7 +80,7 @@ impl Admitted {
 
 impl Executor {
     pub fn new(schema: StockadeSchema, metrics: Arc<Metrics>, limits: DocumentLimits, rate_limiter: Arc<RateLimiter>) -> Self {
-        Executor { schema, metrics, limits, rate_limiter }
+        Executor { schema, metrics, limits, rate_limiter, documents: ParsedDocuments::new() }
     }
 
     /// Checks and parses the request's document (see [`guard`]). The parsed document
@@ -62,8 +90,14 @@ impl Executor {
             self.metrics.record_operation(None, "query", false, std::time::Duration::ZERO);
             Box::new(Response::from_errors(vec![err]))
         };
-        guard::check_text(&request.query).map_err(refused)?;
         let wanted = request.operation_name.clone();
+        // The same text passed the same checks before (the limits are fixed).
+        if let Some(doc) = self.documents.get(&request.query) {
+            let (kind, name) = describe(&doc, wanted.as_deref());
+            request.set_parsed_query(ExecutableDocument::clone(&doc));
+            return Ok(Admitted { kind, name });
+        }
+        guard::check_text(&request.query).map_err(refused)?;
         let doc = match request.parsed_query() {
             Ok(doc) => doc,
             Err(mut err) => {
@@ -73,6 +107,8 @@ impl Executor {
         };
         guard::check_document(doc, &self.limits).map_err(refused)?;
         let (kind, name) = describe(doc, wanted.as_deref());
+        let parsed = Arc::new(doc.clone());
+        self.documents.keep(&request.query, parsed);
         Ok(Admitted { kind, name })
     }
 

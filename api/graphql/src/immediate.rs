@@ -17,6 +17,7 @@
 use std::borrow::Cow;
 
 use async_graphql::indexmap::IndexMap;
+use async_graphql::indexmap::map::Entry;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value};
@@ -95,16 +96,20 @@ impl<'a> Walk<'a> {
 /// Adds `value` under `key`; a key selected twice (a field and a fragment asking for
 /// different parts of it) gets the parts of both, as GraphQL's field merging requires.
 fn merge(out: &mut IndexMap<Name, Value>, key: Name, value: Value) {
-    match (out.get_mut(&key), value) {
-        (None, value) => {
-            out.insert(key, value);
+    let mut slot = match out.entry(key) {
+        Entry::Vacant(slot) => {
+            slot.insert(value);
+            return;
         }
-        (Some(Value::Object(into)), Value::Object(from)) => {
+        Entry::Occupied(slot) => slot,
+    };
+    match (slot.get_mut(), value) {
+        (Value::Object(into), Value::Object(from)) => {
             for (k, v) in from {
                 merge(into, k, v);
             }
         }
-        (Some(Value::List(into)), Value::List(from)) => {
+        (Value::List(into), Value::List(from)) => {
             for (item, from) in into.iter_mut().zip(from) {
                 if let (Value::Object(item), Value::Object(from)) = (item, from) {
                     for (k, v) in from {
@@ -114,7 +119,7 @@ fn merge(out: &mut IndexMap<Name, Value>, key: Name, value: Value) {
             }
         }
         // The same scalar twice: validation made sure both selections agree.
-        (Some(_), _) => {}
+        _ => {}
     }
 }
 
