@@ -221,8 +221,9 @@ impl Metrics {
         }
     }
 
-    pub fn record_response_cache(&self, hit: bool) {
-        self.response_cache.get_or_create(&CacheLabels { result: if hit { "hit" } else { "miss" } }).inc();
+    /// `result`: `hit`, `patched` (stored, its stock read again) or `miss`.
+    pub fn record_response_cache(&self, result: &'static str) {
+        self.response_cache.get_or_create(&CacheLabels { result }).inc();
     }
 
     pub fn record_webhook(&self, gateway: &'static str, outcome: &'static str) {

@@ -12,7 +12,16 @@
 //! delivery, and it lives as long as a catalog answer while nothing changes. When
 //! events cannot be trusted to arrive (Redis down, or no publisher in an embedded
 //! setup) such answers fall back to their short cache hint, and an event gap (a
-//! resync) drops them all.
+//! resync) makes them all stale.
+//!
+//! A stale answer is patched, not rebuilt: the stock values of a response are rendered
+//! as placeholders first ([`StockReads::show`]), so the entry keeps its body as a
+//! [`StockTemplate`] of fixed parts and stock holes. The first hit after a change reads
+//! the stock of the entry's variants again (one statement) and fills the holes; every
+//! other part of the answer (catalog data, which catalog edits clear) is reused. During
+//! a sale that changes the listed stock many times a second, the listing is then
+//! re-read for its stock alone, never resolved again. A patched entry keeps its
+//! content's expiry, so catalog data is never older than its `max-age`.
 //!
 //! A response is cached only when all of these hold, so nothing private or live is
 //! ever shared:
@@ -63,9 +72,15 @@ pub struct CachedResponse {
     hint: Duration,
     /// The variants whose stock it shows.
     stock: Arc<[i64]>,
-    /// The stock event sequence when its computation began.
+    /// The stock event sequence when its computation (or its last patch) began.
     stamp: u64,
+    /// When its stock was last read.
     created: Instant,
+    /// When its other content was computed: a patch keeps it, so an entry never
+    /// outlives its content's lifetime.
+    content_created: Instant,
+    /// The body with its stock values as holes, when it shows stock.
+    template: Option<Arc<StockTemplate>>,
     /// Encoded copies of the body (the HTTP layer's compressions), made once each on
     /// demand and shared by every copy of the entry.
     encoded: Arc<[OnceLock<Option<Bytes>>; ENCODED_SLOTS]>,
@@ -86,27 +101,141 @@ struct ByTtl;
 
 impl Expiry<CacheKey, CachedResponse> for ByTtl {
     fn expire_after_create(&self, _key: &CacheKey, value: &CachedResponse, _created_at: Instant) -> Option<Duration> {
-        Some(value.ttl)
+        Some(value.ttl.saturating_sub(value.content_created.elapsed()))
     }
 }
 
-/// The variants whose stock one response read (request data of cacheable requests,
-/// filled by the stock fields' resolvers).
+/// The stock values one response shows (request data of cacheable requests, filled by
+/// the stock fields' resolvers through [`StockReads::show`]).
 #[derive(Default)]
-pub struct StockReads(Mutex<Vec<i64>>);
+pub struct StockReads(Mutex<Vec<(i64, StockField, i64)>>);
 
-impl StockReads {
-    pub fn record(&self, variant_id: i64) {
-        if let Ok(mut reads) = self.0.lock() {
-            reads.push(variant_id);
+/// Which stock field a value shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StockField {
+    /// `availableQuantity`: the units, never below 0.
+    Quantity,
+    /// `inStock`: whether any unit is available.
+    InStock,
+}
+
+impl StockField {
+    fn render(self, available: i64, out: &mut Vec<u8>) {
+        match self {
+            StockField::Quantity => out.extend_from_slice(crate::int::int(available.max(0)).to_string().as_bytes()),
+            StockField::InStock => out.extend_from_slice(if available > 0 { b"true" } else { b"false" }),
         }
     }
+}
 
-    fn take(&self) -> Vec<i64> {
-        let mut reads = self.0.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
-        reads.sort_unstable();
-        reads.dedup();
-        reads
+/// The mark of this process's stock placeholders: a number drawn at start, which no
+/// catalog text can be expected to hold after a NUL character.
+fn placeholder_nonce() -> &'static str {
+    static NONCE: OnceLock<String> = OnceLock::new();
+    NONCE.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        format!("{:016x}", std::collections::hash_map::RandomState::new().build_hasher().finish())
+    })
+}
+
+impl StockReads {
+    /// The value to put in the response for `field` of `variant_id`, whose available
+    /// units are `available`: a placeholder the HTTP layer replaces (see
+    /// [`StockTemplate`]), so the entry can be refilled when that stock changes.
+    pub fn show(&self, variant_id: i64, field: StockField, available: i64) -> async_graphql::Value {
+        let Ok(mut shown) = self.0.lock() else {
+            return async_graphql::Value::Null;
+        };
+        shown.push((variant_id, field, available));
+        async_graphql::Value::String(format!("\u{0}{}:{}", placeholder_nonce(), shown.len() - 1))
+    }
+
+    fn variants(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.0.lock().map(|shown| shown.iter().map(|(v, ..)| *v).collect()).unwrap_or_default();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    fn shown(&self) -> Vec<(i64, StockField, i64)> {
+        self.0.lock().map(|shown| shown.clone()).unwrap_or_default()
+    }
+}
+
+/// A rendered response's body as it may be sent, and its stock template: the stock
+/// placeholders of `body` replaced by the values the response read. `Err` if they
+/// cannot be (a malformed placeholder): the body must then not be sent.
+#[allow(clippy::result_unit_err)]
+pub fn shown_stock(body: Bytes, reads: &StockReads) -> Result<(Bytes, Option<Arc<StockTemplate>>), ()> {
+    if reads.0.lock().map(|shown| shown.is_empty()).unwrap_or(true) {
+        return Ok((body, None));
+    }
+    let (template, filled) = StockTemplate::cut(&body, reads).ok_or(())?;
+    Ok((filled, Some(Arc::new(template))))
+}
+
+/// A serialised response with its stock values cut out: `parts[0]`, hole 0,
+/// `parts[1]`, hole 1, ..., `parts[n]`.
+#[derive(Debug)]
+pub struct StockTemplate {
+    parts: Vec<Bytes>,
+    holes: Vec<(i64, StockField)>,
+}
+
+impl StockTemplate {
+    /// Cuts the placeholders [`StockReads::show`] put in `body` out of it, and the
+    /// body with the values the response read. `None` if the response shows no stock
+    /// or a placeholder is malformed (then the body is not usable).
+    pub fn cut(body: &Bytes, reads: &StockReads) -> Option<(StockTemplate, Bytes)> {
+        let shown = reads.shown();
+        if shown.is_empty() {
+            return None;
+        }
+        // In the JSON text a placeholder is `"\u0000<nonce>:<index>"`.
+        let prefix = format!("\"\\u0000{}:", placeholder_nonce());
+        let mut parts = Vec::with_capacity(shown.len() + 1);
+        let mut holes = Vec::with_capacity(shown.len());
+        let mut at = 0;
+        for start in memchr::memmem::find_iter(body, prefix.as_bytes()) {
+            let digits = &body[start + prefix.len()..];
+            let len = digits.iter().position(|b| !b.is_ascii_digit())?;
+            if digits.get(len) != Some(&b'"') {
+                return None;
+            }
+            let index: usize = std::str::from_utf8(&digits[..len]).ok()?.parse().ok()?;
+            let (variant, field, _) = *shown.get(index)?;
+            holes.push((variant, field));
+            parts.push(body.slice(at..start));
+            at = start + prefix.len() + len + 1;
+        }
+        parts.push(body.slice(at..));
+        // A value selected twice is shown twice and kept once: fewer holes than shown
+        // values is normal.
+        let template = StockTemplate { parts, holes };
+        let read: HashMap<i64, i64> = shown.iter().map(|(variant, _, available)| (*variant, *available)).collect();
+        let filled = template.fill(&read);
+        Some((template, filled))
+    }
+
+    /// The variants whose stock it shows.
+    pub fn variants(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.holes.iter().map(|(v, _)| *v).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// The body with each hole showing `available` units of its variant (0 if absent).
+    pub fn fill(&self, available: &HashMap<i64, i64>) -> Bytes {
+        let mut out = Vec::with_capacity(self.parts.iter().map(Bytes::len).sum::<usize>() + self.holes.len() * 4);
+        for (part, (variant, field)) in self.parts.iter().zip(&self.holes) {
+            out.extend_from_slice(part);
+            field.render(available.get(variant).copied().unwrap_or(0), &mut out);
+        }
+        if let Some(last) = self.parts.last() {
+            out.extend_from_slice(last);
+        }
+        Bytes::from(out)
     }
 }
 
@@ -124,7 +253,20 @@ struct StockClock {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CacheStatus {
     Hit,
+    /// A stored answer whose stock changed, answered with its stock read again.
+    Patched,
     Miss,
+}
+
+impl CacheStatus {
+    /// Its name in `x-cache` headers and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheStatus::Hit => "hit",
+            CacheStatus::Patched => "patched",
+            CacheStatus::Miss => "miss",
+        }
+    }
 }
 
 /// How long catalog answers live (the `max_age` of the catalog's root fields), and so
@@ -157,18 +299,46 @@ impl ResponseCache {
     }
 
     /// The entry for a response computed from `stamp` on, with hint `max_age`, that
-    /// showed the stock of `reads`.
+    /// showed the stock of `reads` (its body and template from [`shown_stock`]).
     pub fn response(
         &self,
-        body: Bytes,
+        (body, template): (Bytes, Option<Arc<StockTemplate>>),
         cache_control: Option<String>,
         max_age: Duration,
         reads: &StockReads,
         stamp: u64,
     ) -> CachedResponse {
-        let stock: Arc<[i64]> = reads.take().into();
+        let stock: Arc<[i64]> = reads.variants().into();
         let ttl = if !stock.is_empty() && (self.events_trusted)() { max_age.max(self.stock_lifetime) } else { max_age };
-        CachedResponse { body, cache_control, ttl, hint: max_age, stock, stamp, created: Instant::now(), encoded: Arc::default() }
+        let now = Instant::now();
+        CachedResponse {
+            body,
+            cache_control,
+            ttl,
+            hint: max_age,
+            stock,
+            stamp,
+            created: now,
+            content_created: now,
+            template,
+            encoded: Arc::default(),
+        }
+    }
+
+    /// `entry` with its stock holes filled from `available`, read from `stamp` on.
+    fn patched(entry: &CachedResponse, template: &Arc<StockTemplate>, available: &HashMap<i64, i64>, stamp: u64) -> CachedResponse {
+        CachedResponse {
+            body: template.fill(available),
+            cache_control: entry.cache_control.clone(),
+            ttl: entry.ttl,
+            hint: entry.hint,
+            stock: entry.stock.clone(),
+            stamp,
+            created: Instant::now(),
+            content_created: entry.content_created,
+            template: Some(template.clone()),
+            encoded: Arc::default(),
+        }
     }
 
     /// A stock event for `variant_id` arrived: answers showing its stock are stale.
@@ -234,11 +404,20 @@ impl ResponseCache {
 
     /// The cached answer for `key`, or the one `compute` produces. `compute` returns
     /// `Ok` for an answer that may be stored and `Err` for one that may not; either is
-    /// handed to every caller waiting on the same key.
-    pub async fn get_or_compute<F, E>(&self, key: CacheKey, compute: F) -> (Result<CachedResponse, Arc<E>>, CacheStatus)
+    /// handed to every caller waiting on the same key. An entry whose stock changed is
+    /// patched with the available units `read_stock` gives for its variants (`None`:
+    /// they could not be read, and `compute` runs instead).
+    pub async fn get_or_compute<F, E, R, RF>(
+        &self,
+        key: CacheKey,
+        compute: F,
+        read_stock: R,
+    ) -> (Result<CachedResponse, Arc<E>>, CacheStatus)
     where
         F: Future<Output = Result<CachedResponse, E>>,
         E: Send + Sync + 'static,
+        R: FnOnce(Vec<i64>) -> RF,
+        RF: Future<Output = Option<HashMap<i64, i64>>>,
     {
         let Some(entries) = &self.entries else {
             return (compute.await.map_err(Arc::new), CacheStatus::Miss);
@@ -248,6 +427,17 @@ impl ResponseCache {
                 return (Ok(hit), CacheStatus::Hit);
             }
             entries.invalidate(&key).await;
+            if let Some(template) = hit.template.clone() {
+                // Concurrent hits on the same stale entry wait for one patch.
+                let stamp = self.stamp();
+                let patch = async move {
+                    match read_stock(template.variants()).await {
+                        Some(available) => Ok(Self::patched(&hit, &template, &available, stamp)),
+                        None => compute.await,
+                    }
+                };
+                return (entries.try_get_with(key, patch).await, CacheStatus::Patched);
+            }
         }
         (entries.try_get_with(key, compute).await, CacheStatus::Miss)
     }
@@ -286,8 +476,50 @@ mod tests {
 
     fn entry(cache: &ResponseCache, variants: &[i64], stamp: u64) -> CachedResponse {
         let reads = StockReads::default();
-        variants.iter().for_each(|v| reads.record(*v));
-        cache.response(Bytes::from_static(b"{}"), None, Duration::from_secs(2), &reads, stamp)
+        variants.iter().for_each(|v| {
+            reads.show(*v, StockField::Quantity, 1);
+        });
+        cache.response((Bytes::from_static(b"{}"), None), None, Duration::from_secs(2), &reads, stamp)
+    }
+
+    #[test]
+    fn stock_placeholders_are_cut_out_and_refilled() {
+        let reads = StockReads::default();
+        let value = async_graphql::Value::from_json(serde_json::json!({ "variants": [
+            { "sku": "A", "qty": null, "inStock": null, "again": null },
+            { "sku": "B \u{0}0:1 \"", "qty": null },
+        ] }))
+        .unwrap();
+        let async_graphql::Value::Object(mut root) = value else { unreachable!() };
+        let Some(async_graphql::Value::List(variants)) = root.get_mut("variants") else { unreachable!() };
+        let async_graphql::Value::Object(a) = &mut variants[0] else { unreachable!() };
+        a.insert(async_graphql::Name::new("qty"), reads.show(1, StockField::Quantity, 3));
+        a.insert(async_graphql::Name::new("inStock"), reads.show(1, StockField::InStock, 3));
+        // A value selected twice is shown twice, and one of them is dropped.
+        reads.show(1, StockField::Quantity, 3);
+        a.insert(async_graphql::Name::new("again"), reads.show(1, StockField::Quantity, 3));
+        let async_graphql::Value::Object(b) = &mut variants[1] else { unreachable!() };
+        b.insert(async_graphql::Name::new("qty"), reads.show(2, StockField::Quantity, -2));
+        let body = Bytes::from(serde_json::to_vec(&async_graphql::Value::Object(root)).unwrap());
+
+        let (sent, template) = shown_stock(body, &reads).unwrap();
+        let expected = serde_json::json!({ "variants": [
+            { "sku": "A", "qty": 3, "inStock": true, "again": 3 },
+            { "sku": "B \u{0}0:1 \"", "qty": 0 },
+        ] });
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&sent).unwrap(), expected);
+        let template = template.unwrap();
+        assert_eq!(template.variants(), vec![1, 2]);
+        let refilled = template.fill(&HashMap::from([(1, 0), (2, 7)]));
+        let expected = serde_json::json!({ "variants": [
+            { "sku": "A", "qty": 0, "inStock": false, "again": 0 },
+            { "sku": "B \u{0}0:1 \"", "qty": 7 },
+        ] });
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&refilled).unwrap(), expected);
+
+        let none = StockReads::default();
+        let (plain, template) = shown_stock(Bytes::from_static(b"{}"), &none).unwrap();
+        assert!(template.is_none() && &plain[..] == b"{}");
     }
 
     #[test]
@@ -314,6 +546,20 @@ mod tests {
         let stamp = c.stamp();
         c.stock_changed(7);
         assert!(!c.fresh(&entry(&c, &[7], stamp)));
+    }
+
+    #[test]
+    fn a_patched_answer_keeps_its_contents_expiry() {
+        let c = cache(Arc::new(AtomicBool::new(true)));
+        let mut e = entry(&c, &[1], c.stamp());
+        e.content_created = Instant::now() - Duration::from_secs(29);
+        let template = Arc::new(StockTemplate { parts: vec![Bytes::from_static(b"{}")], holes: Vec::new() });
+        let patched = ResponseCache::patched(&e, &template, &HashMap::new(), c.stamp());
+        assert_eq!(patched.content_created, e.content_created);
+        let key =
+            CacheKey { query: "{}".into(), operation_name: None, variables: "{}".into(), origin: None, graphql_response_media: false };
+        let left = ByTtl.expire_after_create(&key, &patched, Instant::now()).unwrap();
+        assert!(left <= Duration::from_secs(1), "30 s from its content, not from the patch: {left:?}");
     }
 
     #[test]

@@ -307,17 +307,26 @@ async fn execute(
         request = request.data(origin);
     }
     let run = async {
-        let rendered = render(state.executor.execute_admitted(request, admitted).await, media);
+        let mut rendered = render(state.executor.execute_admitted(request, admitted).await, media);
+        // Stock values were rendered as placeholders (see `cache::StockReads`).
+        let Ok((body, template)) = stockade_graphql::cache::shown_stock(rendered.body.clone(), &stock_reads) else {
+            tracing::error!("a response's stock placeholders could not be replaced");
+            return Err(internal_error());
+        };
+        rendered.body = body.clone();
         match rendered.cacheable_for {
-            Some(max_age) => Ok(cache.response(rendered.body.clone(), rendered.cache_control.clone(), max_age, &stock_reads, stamp)),
+            Some(max_age) => Ok(cache.response((body, template), rendered.cache_control.clone(), max_age, &stock_reads, stamp)),
             None => Err(rendered),
         }
     };
+    // A stored answer whose stock changed reads that stock again (on the primary, as
+    // the listing does).
+    let read_stock = |variants: Vec<i64>| async move { state.services.inventory.available_by_variant_ids(&variants).await.ok() };
     let (rendered, cache_status) = match key {
         None => (run.await.map_or_else(|r| r, Rendered::from), None),
         Some(key) => {
-            let (outcome, status) = cache.get_or_compute(key, run).await;
-            state.services.metrics.record_response_cache(status == CacheStatus::Hit);
+            let (outcome, status) = cache.get_or_compute(key, run, read_stock).await;
+            state.services.metrics.record_response_cache(status.as_str());
             let rendered = match outcome {
                 Ok(cached) => compressed_once(cached, headers),
                 Err(shared) => (*shared).clone(),
@@ -357,7 +366,7 @@ fn respond(rendered: Rendered, media: MediaType, cache_status: Option<CacheStatu
     }
     out.append(header::VARY, HeaderValue::from_static("Authorization, Accept, Accept-Encoding"));
     if let Some(status) = cache_status {
-        out.insert("x-cache", HeaderValue::from_static(if status == CacheStatus::Hit { "hit" } else { "miss" }));
+        out.insert("x-cache", HeaderValue::from_static(status.as_str()));
     }
     out.extend(rendered.http_headers);
     http
@@ -386,6 +395,18 @@ impl From<CachedResponse> for Rendered {
             http_headers: HeaderMap::new(),
             cacheable_for: None,
         }
+    }
+}
+
+/// A 500 with the generic internal error, for a response that could not be made.
+fn internal_error() -> Rendered {
+    let body = json!({ "errors": [{ "message": "Internal server error", "extensions": { "code": code::INTERNAL } }] });
+    Rendered {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        body: Bytes::from(body.to_string()),
+        cache_control: None,
+        http_headers: HeaderMap::new(),
+        cacheable_for: None,
     }
 }
 
@@ -420,14 +441,7 @@ fn render(response: async_graphql::Response, media: MediaType) -> Rendered {
         Ok(b) => Bytes::from(b),
         Err(e) => {
             tracing::error!(error = %e, "serialising a GraphQL response failed");
-            let body = json!({ "errors": [{ "message": "Internal server error", "extensions": { "code": code::INTERNAL } }] });
-            return Rendered {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                body: Bytes::from(body.to_string()),
-                cache_control: None,
-                http_headers: HeaderMap::new(),
-                cacheable_for: None,
-            };
+            return internal_error();
         }
     };
     let hint = response.cache_control;

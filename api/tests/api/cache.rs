@@ -167,8 +167,16 @@ async fn a_cached_answer_showing_stock_lives_until_that_stock_changes() {
         .await;
     assert_eq!(cart["cartCreate"]["userErrors"], json!([]));
     stock_event(&mut events, variant_id).await;
-    assert_eq!(until_sold_out(read).await, ("miss".into(), 0), "the change dropped the cached answer");
+    assert_eq!(until_sold_out(read).await, ("patched".into(), 0), "the change refilled the cached answer's stock");
+    assert_eq!(read().await, ("hit".into(), 0), "the patched answer is kept");
     assert_eq!(newest(&app).await, ("hit".into(), 5), "answers about other variants stay cached");
+
+    // A patched answer is the answer a fresh computation gives, byte for byte apart
+    // from the stock it shows.
+    let (_, patched) = post(&app, json!({ "query": NEWEST })).await;
+    // Another text of the same query: a key of its own, computed now.
+    let fresh = app.gql_ok(&format!("{NEWEST} "), json!({})).await;
+    assert_eq!(patched["data"], fresh);
 }
 
 /// What `read` answers once it shows the variant sold out. The cache hears a stock
@@ -207,7 +215,7 @@ async fn without_an_event_publisher_answers_showing_stock_live_only_as_long_as_t
     assert_eq!(newest(&app).await, ("miss".into(), 3));
     assert_eq!(newest(&app).await, ("hit".into(), 3));
     tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
-    assert_eq!(newest(&app).await, ("miss".into(), 3), "stale after its 2 s hint");
+    assert_eq!(newest(&app).await, ("miss".into(), 3), "gone after its 2 s hint");
 }
 
 #[tokio::test]
@@ -241,5 +249,5 @@ async fn a_stock_change_on_one_instance_drops_the_cached_answer_on_another() {
     )
     .await;
     stock_event(&mut on_b, variant_id).await;
-    assert_eq!(until_sold_out(|| newest(&b)).await, ("miss".into(), 0), "B dropped its cached answer on A's event");
+    assert_eq!(until_sold_out(|| newest(&b)).await, ("patched".into(), 0), "B refilled its cached answer on A's event");
 }

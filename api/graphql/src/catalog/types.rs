@@ -11,13 +11,14 @@ use super::loaders::{
 };
 use crate::access::allow;
 use crate::batch::Batcher;
+use crate::cache::StockField;
 use crate::error::ResultExt;
 use crate::ids::{CompositeType, NodeType};
 use crate::immediate::{Immediate, Now, Walk, nested, text};
 use crate::int::int;
 use crate::money::Money;
 use crate::stock::types::{StockLocation, location};
-use crate::stock::variant_fields;
+use crate::stock::variant_fields::{self, StockFlag, StockQuantity};
 use stockade_domain::catalog;
 use stockade_domain::inventory::StockLevel as Level;
 
@@ -179,10 +180,10 @@ impl Variant {
     }
 
     /// Units available: loaded with the variant's list, or on its own.
-    async fn available(&self, ctx: &Context<'_>) -> Result<i32> {
+    async fn available(&self, ctx: &Context<'_>) -> Result<i64> {
         match self.1 {
-            Some(n) => Ok(variant_fields::loaded_available(ctx, self.0.id, n)),
-            None => variant_fields::available_quantity(ctx, self.0.id).await,
+            Some(n) => Ok(n),
+            None => variant_fields::available_units(ctx, self.0.id).await,
         }
     }
 }
@@ -230,13 +231,13 @@ impl Variant {
     /// stock changes; HTTP caches may keep it 2 s. Subscribe to `stockChanged` for live
     /// values.
     #[graphql(cache_control(max_age = 2))]
-    async fn available_quantity(&self, ctx: &Context<'_>) -> Result<i32> {
-        self.available(ctx).await
+    async fn available_quantity(&self, ctx: &Context<'_>) -> Result<StockQuantity> {
+        Ok(StockQuantity { variant_id: self.0.id, available: self.available(ctx).await? })
     }
     /// Whether any unit can be bought now (`availableQuantity > 0`).
     #[graphql(cache_control(max_age = 2))]
-    async fn in_stock(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(self.available(ctx).await? > 0)
+    async fn in_stock(&self, ctx: &Context<'_>) -> Result<StockFlag> {
+        Ok(StockFlag { variant_id: self.0.id, available: self.available(ctx).await? })
     }
     /// Staff: stock per location, with the versions `inventoryAdjust` expects.
     /// Locations where the variant was never stocked are absent (version 0 there).
@@ -267,8 +268,8 @@ impl Immediate for Variant {
             "compareAtPrice" => nested(walk, field, v.compare_at_price.map(Money).as_ref())?,
             "status" => enum_value(VariantStatus::from(v.status)),
             "version" => Value::from(v.version),
-            "availableQuantity" => Value::from(variant_fields::loaded_available(walk.ctx, v.id, self.1?)),
-            "inStock" => Value::from(variant_fields::loaded_available(walk.ctx, v.id, self.1?) > 0),
+            "availableQuantity" => variant_fields::shown(walk.ctx, v.id, StockField::Quantity, self.1?),
+            "inStock" => variant_fields::shown(walk.ctx, v.id, StockField::InStock, self.1?),
             _ => return None,
         })
     }
