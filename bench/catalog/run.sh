@@ -21,7 +21,8 @@
 #
 # For each: req/s, p50/p99, server CPU per request (from /proc), machine CPU per request,
 # the server's VmRSS and VmHWM (peak) after the run, and on a cached server how many
-# answers did not come from the response cache (its /metrics counter; requests that
+# answers did not come from the response cache, and how many were patched (stock
+# re-read into a stored answer) (its /metrics counters; requests that
 # waited for one shared computation count each). Before anything is timed, each
 # request is sent once and its answer checked (no GraphQL errors, same data with and
 # without the cache, the APQ GET answers data); a run with non-2xx answers fails.
@@ -123,11 +124,11 @@ import json, re, sys
 text = open(sys.argv[1]).read()
 label, name, server_ticks, busy_ticks, hz = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 status = dict(re.findall(r"^(Vm\w+):\s+(\d+) kB", open(sys.argv[7]).read(), re.M))
-def cache(suffix):  # the response cache's hit and miss counters
+def cache(suffix):  # the response cache's hit, patched and miss counters
     m = dict(re.findall(r'^stockade_graphql_response_cache_total\{result="(\w+)"\} (\d+)', open(sys.argv[1] + suffix).read(), re.M))
-    return int(m.get("hit", 0)), int(m.get("miss", 0))
-(h0, m0), (h1, m1) = cache(".metrics0"), cache(".metrics1")
-hits, misses = h1 - h0, m1 - m0
+    return int(m.get("hit", 0)), int(m.get("patched", 0)), int(m.get("miss", 0))
+(h0, p0, m0), (h1, p1, m1) = cache(".metrics0"), cache(".metrics1")
+hits, patched, misses = h1 - h0, p1 - p0, m1 - m0
 def ms(v, unit): return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 lat = {p: ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)", text, re.M)}
 reqs = int(re.search(r"(\d+) requests in", text).group(1))
@@ -139,7 +140,8 @@ sockets = re.search(r"Socket errors: (.*)", text)
 print(f"   {name:<16} {r['rps']:8.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  "
       f"server CPU {r['cpu_us']:5.0f} us/req  machine CPU {r['machine_us']:5.0f} us/req  "
       f"RSS {r['rss_mb']:5.1f} MB (peak {r['hwm_mb']:5.1f})"
-      + (f"  {misses} not from the cache" if hits + misses else "")
+      + (f"  {misses} not from the cache" if hits + patched + misses else "")
+      + (f", {patched} patched" if patched else "")
       + (f"  NON-2XX {errors.group(1)}" if errors else "") + (f"  SOCKET ERRORS {sockets.group(1)}" if sockets else ""))
 if errors:
     sys.exit(f"{label} {name}: {errors.group(1)} responses were not 2xx: these figures measure errors, not the scenario")
