@@ -138,7 +138,7 @@ pub(crate) fn nested<T: Immediate>(walk: &Walk<'_>, field: &Field, object: Optio
 
 /// An [`Immediate`] object as async-graphql sees it: the same GraphQL type as `T`,
 /// answered by one walk when every selected field is at hand, else by `T` itself.
-pub(crate) struct Now<T>(pub T);
+pub struct Now<T>(pub T);
 
 impl<T: Immediate + OutputType> OutputType for Now<T> {
     fn type_name() -> Cow<'static, str> {

@@ -103,7 +103,7 @@ async fn load(ctx: &Context<'_>, key: NodeKey) -> Result<Option<Node>> {
     };
     let loader = loader(ctx);
     Ok(match kind {
-        NodeType::Product => loader.load_one(ProductById(raw)).await.gql()?.map(|p| Node::Product(Product(p))),
+        NodeType::Product => loader.load_one(ProductById(raw)).await.gql()?.map(|p| Node::Product(Product::new(p))),
         NodeType::Variant => loader.load_one(VariantById(raw)).await.gql()?.map(|v| Node::Variant(Variant::new(v))),
         NodeType::Category => loader.load_one(CategoryById(raw)).await.gql()?.map(|c| Node::Category(Category(c))),
         NodeType::User => {

@@ -156,7 +156,7 @@ async fn current_product(ctx: &Context<'_>, id: Option<i64>) -> Option<ProductPa
     // Staff only (the editing mutations are): every status.
     let all = super::visibility(ctx);
     let found = ctx.data_unchecked::<CatalogService>().products_by_ids(&[id], &all).await.ok()?;
-    found.into_values().next().map(|p| ProductPayload { product: Some(Product(p)), user_errors: Vec::new() })
+    found.into_values().next().map(|p| ProductPayload { product: Some(Product::new(p)), user_errors: Vec::new() })
 }
 
 async fn current_variant(ctx: &Context<'_>, id: Option<i64>) -> Option<VariantPayload> {
@@ -172,7 +172,7 @@ async fn current_category(ctx: &Context<'_>, id: Option<i64>) -> Option<Category
 }
 
 fn product_payload(p: catalog::Product) -> ProductPayload {
-    ProductPayload { product: Some(Product(p)), user_errors: Vec::new() }
+    ProductPayload { product: Some(Product::new(p)), user_errors: Vec::new() }
 }
 
 fn variant_payload(v: catalog::Variant) -> VariantPayload {

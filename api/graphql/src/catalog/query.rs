@@ -7,10 +7,11 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Object, Result};
 
 use super::search::SearchInfo;
-use super::types::{Category, Product, ProductFacets, ProductFilterInput, ProductSort};
+use super::types::{Category, Product, ProductFacets, ProductFilterInput, ProductSort, with_variants};
 use crate::access::{self, Access};
 use crate::error::{ApiError, ResultExt};
 use crate::ids::{NodeType, decode_as};
+use crate::immediate::Now;
 use crate::int::int;
 use crate::settings::GraphqlLimits;
 use stockade_domain::catalog::{self, AttributeFilter, CatalogService, ProductFilter, SearchQuery, SearchService, Visibility};
@@ -42,7 +43,7 @@ impl ProductConnectionFields {
     }
 }
 
-pub type ProductConnection = Connection<String, Product, ProductConnectionFields>;
+pub type ProductConnection = Connection<String, Now<Product>, ProductConnectionFields>;
 
 /// Cost of a page: the page size times what each item costs.
 pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
@@ -92,16 +93,20 @@ impl CatalogQuery {
         let result = ctx.data_unchecked::<CatalogService>().list_products(&filter, sort, &page).await.gql()?;
         let fields = ProductConnectionFields { filter, search_info };
         let mut connection = Connection::with_additional_fields(result.has_previous_page, result.has_next_page, fields);
-        connection.edges.extend(result.items.into_iter().map(|(cursor, p)| Edge::new(cursor, Product(p))));
+        let (cursors, products): (Vec<String>, Vec<catalog::Product>) = result.items.into_iter().unzip();
+        let variants = ctx.look_ahead().field("edges").field("node").field("variants");
+        let products = with_variants(ctx, variants, products).await?;
+        connection.edges.extend(cursors.into_iter().zip(products).map(|(cursor, p)| Edge::new(cursor, Now(p))));
         Ok(connection)
     }
 
     /// A product by its slug; null if there is none for sale (staff also see drafts
     /// and archived products).
     #[graphql(cache_control(max_age = 30))]
-    async fn product(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Product>> {
+    async fn product(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Now<Product>>> {
         let found = ctx.data_unchecked::<CatalogService>().product_by_slug(&slug, &super::visibility(ctx)).await.gql()?;
-        Ok(found.map(Product))
+        let products = with_variants(ctx, ctx.look_ahead().field("variants"), found.into_iter().collect()).await?;
+        Ok(products.into_iter().next().map(Now))
     }
 
     /// The top-level categories; walk `children` for the tree.

@@ -3,7 +3,9 @@
 
 use async_graphql::parser::types::Field;
 use async_graphql::resolver_utils::enum_value;
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Value};
+use std::collections::HashMap;
+
+use async_graphql::{Context, Enum, ID, InputObject, Lookahead, Object, Result, SimpleObject, Value};
 use chrono::{DateTime, Utc};
 
 use super::loaders::{
@@ -47,8 +49,67 @@ pub enum VariantStatus {
     Archived,
 }
 
-/// A product: what a shopper browses. What they buy is one of its `variants`.
-pub struct Product(pub catalog::Product);
+/// A product: what a shopper browses. What they buy is one of its `variants`, loaded
+/// with the product when a list of products selects them (see [`with_variants`]).
+pub struct Product(pub catalog::Product, Option<Vec<Variant>>);
+
+impl Product {
+    pub fn new(product: catalog::Product) -> Self {
+        Product(product, None)
+    }
+
+    /// Its variants: those loaded with it, or loaded now.
+    async fn load_variants(&self, ctx: &Context<'_>) -> Result<Vec<Variant>> {
+        if let Some(variants) = &self.1 {
+            return Ok(variants.clone());
+        }
+        let variants = loader(ctx).load_one(VariantsOfProduct(self.0.id)).await.gql()?.unwrap_or_default();
+        // Stock asked for: load it for the whole list now (one wave over every product of
+        // the page), so each variant's field answers at once instead of awaiting a load
+        // of its own.
+        if stock_selected(&ctx.look_ahead()) {
+            let ids: Vec<i64> = variants.iter().map(|v| v.id).collect();
+            let available = variant_fields::available_of(ctx, &ids).await?;
+            return Ok(variants.into_iter().map(|v| with_stock(v, &available)).collect());
+        }
+        Ok(variants.into_iter().map(Variant::new).collect())
+    }
+}
+
+/// Whether a selection of variants shows their stock.
+fn stock_selected(variants: &Lookahead<'_>) -> bool {
+    variants.field("availableQuantity").exists() || variants.field("inStock").exists()
+}
+
+fn with_stock(variant: catalog::Variant, available: &HashMap<i64, i64>) -> Variant {
+    let n = available.get(&variant.id).copied().unwrap_or(0);
+    Variant(variant, Some(n))
+}
+
+/// `products` with their variants (and the variants' stock, if `variants` selects it)
+/// loaded for all of them at once, when `variants` is selected at all: one statement
+/// each, and every product of the list can then be answered in one walk.
+pub(crate) async fn with_variants(ctx: &Context<'_>, variants: Lookahead<'_>, products: Vec<catalog::Product>) -> Result<Vec<Product>> {
+    if !variants.exists() || products.is_empty() {
+        return Ok(products.into_iter().map(Product::new).collect());
+    }
+    let mut found = loader(ctx).load_many(products.iter().map(|p| VariantsOfProduct(p.id))).await.gql()?;
+    let available = if stock_selected(&variants) {
+        let ids: Vec<i64> = found.values().flatten().map(|v| v.id).collect();
+        variant_fields::available_of(ctx, &ids).await?
+    } else {
+        HashMap::new()
+    };
+    let stock = stock_selected(&variants);
+    Ok(products
+        .into_iter()
+        .map(|p| {
+            let list = found.remove(&VariantsOfProduct(p.id)).unwrap_or_default();
+            let list = list.into_iter().map(|v| if stock { with_stock(v, &available) } else { Variant::new(v) }).collect();
+            Product(p, Some(list))
+        })
+        .collect())
+}
 
 #[Object]
 impl Product {
@@ -100,42 +161,18 @@ impl Product {
     /// The variants (SKUs) a shopper chooses between, in display order.
     #[graphql(complexity = "10 * child_complexity")]
     async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<Now<Variant>>> {
-        let variants = loader(ctx).load_one(VariantsOfProduct(self.0.id)).await.gql()?.unwrap_or_default();
-        // Stock asked for: load it for the whole list now (one wave over every product of
-        // the page), so each variant's field answers at once instead of awaiting a load
-        // of its own.
-        let look = ctx.look_ahead();
-        if look.field("availableQuantity").exists() || look.field("inStock").exists() {
-            let ids: Vec<i64> = variants.iter().map(|v| v.id).collect();
-            let available = variant_fields::available_of(ctx, &ids).await?;
-            return Ok(variants
-                .into_iter()
-                .map(|v| {
-                    let n = available.get(&v.id).copied().unwrap_or(0);
-                    Now(Variant(v, Some(n)))
-                })
-                .collect());
-        }
-        Ok(variants.into_iter().map(|v| Now(Variant::new(v))).collect())
+        Ok(self.load_variants(ctx).await?.into_iter().map(Now).collect())
     }
     /// The choices the variants differ by (e.g. color and size) with their values in
     /// display order, for building option pickers.
     async fn options(&self, ctx: &Context<'_>) -> Result<Vec<ProductOption>> {
-        let variants = loader(ctx).load_one(VariantsOfProduct(self.0.id)).await.gql()?.unwrap_or_default();
-        let mut options: Vec<ProductOption> = Vec::new();
-        for attr in variants.iter().flat_map(|v| v.attributes.iter()) {
-            let idx = match options.iter().position(|o| o.name == attr.name) {
-                Some(i) => i,
-                None => {
-                    options.push(ProductOption { name: attr.name.clone(), values: Vec::new() });
-                    options.len() - 1
-                }
-            };
-            if !options[idx].values.contains(&attr.value) {
-                options[idx].values.push(attr.value.clone());
+        match &self.1 {
+            Some(variants) => Ok(options_of(variants.iter().map(|v| &v.0))),
+            None => {
+                let variants = loader(ctx).load_one(VariantsOfProduct(self.0.id)).await.gql()?.unwrap_or_default();
+                Ok(options_of(variants.iter()))
             }
         }
-        Ok(options)
     }
     /// Incremented on every edit; send it back as `expectedVersion` when editing.
     async fn version(&self) -> i32 {
@@ -146,6 +183,76 @@ impl Product {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+}
+
+/// The options of a product with `variants`, in the order they first appear.
+fn options_of<'v>(variants: impl Iterator<Item = &'v catalog::Variant>) -> Vec<ProductOption> {
+    let mut options: Vec<ProductOption> = Vec::new();
+    for attr in variants.flat_map(|v| v.attributes.iter()) {
+        let idx = match options.iter().position(|o| o.name == attr.name) {
+            Some(i) => i,
+            None => {
+                options.push(ProductOption { name: attr.name.clone(), values: Vec::new() });
+                options.len() - 1
+            }
+        };
+        if !options[idx].values.contains(&attr.value) {
+            options[idx].values.push(attr.value.clone());
+        }
+    }
+    options
+}
+
+/// A product's own fields answer at once, and its variants and options when they were
+/// loaded with it; images and categories (loaders) do not.
+impl Immediate for Product {
+    const TYPE: &'static str = "Product";
+
+    fn field_now(&self, field: &Field, walk: &Walk<'_>) -> Option<Value> {
+        let p = &self.0;
+        let set = &field.selection_set.node;
+        Some(match field.name.node.as_str() {
+            "id" => Value::String(NodeType::Product.id(p.id).0),
+            "slug" => text(&p.slug),
+            "name" => text(&p.name),
+            "description" => text(&p.description),
+            "brand" => text(&p.brand),
+            "tags" => Value::List(p.tags.iter().map(|t| text(t)).collect()),
+            "status" => enum_value(ProductStatus::from(p.status)),
+            "priceRange" => walk.object(&PriceRange { min: Money(p.price_min), max: Money(p.price_max) }, set)?,
+            "version" => Value::from(p.version),
+            "variants" => walk.list(self.1.as_ref()?.iter(), set)?,
+            "options" => {
+                let options = options_of(self.1.as_ref()?.iter().map(|v| &v.0));
+                walk.list(options.iter(), set)?
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl Immediate for PriceRange {
+    const TYPE: &'static str = "PriceRange";
+
+    fn field_now(&self, field: &Field, walk: &Walk<'_>) -> Option<Value> {
+        match field.name.node.as_str() {
+            "min" => walk.object(&self.min, &field.selection_set.node),
+            "max" => walk.object(&self.max, &field.selection_set.node),
+            _ => None,
+        }
+    }
+}
+
+impl Immediate for ProductOption {
+    const TYPE: &'static str = "ProductOption";
+
+    fn field_now(&self, field: &Field, _: &Walk<'_>) -> Option<Value> {
+        match field.name.node.as_str() {
+            "name" => Some(text(&self.name)),
+            "values" => Some(Value::List(self.values.iter().map(|v| text(v)).collect())),
+            _ => None,
+        }
     }
 }
 
@@ -172,6 +279,7 @@ pub struct PriceRange {
 /// A sellable item (SKU): one combination of a product's options, with its available
 /// stock when that was loaded for a whole list of variants at once (see
 /// `Product.variants`).
+#[derive(Clone)]
 pub struct Variant(pub catalog::Variant, Option<i64>);
 
 impl Variant {
@@ -224,7 +332,7 @@ impl Variant {
     }
     /// The product this variant belongs to.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
-        Ok(loader(ctx).load_one(ProductById(self.0.product_id)).await.gql()?.map(Product))
+        Ok(loader(ctx).load_one(ProductById(self.0.product_id)).await.gql()?.map(Product::new))
     }
     /// Units you can buy now, over all locations (units held in carts and checkouts
     /// excluded). A cached answer that shows it is dropped as soon as the variant's

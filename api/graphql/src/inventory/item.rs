@@ -32,7 +32,7 @@ impl InventoryItem {
     }
     async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
         let found = catalog_loader(ctx).load_one(ProductById(self.item.product_id)).await.gql()?;
-        found.map(Product).ok_or_else(|| vanished("product", self.item.product_id))
+        found.map(Product::new).ok_or_else(|| vanished("product", self.item.product_id))
     }
     async fn sku(&self) -> &str {
         &self.item.sku
