@@ -6,6 +6,8 @@
 #
 #   bash bench/catalog/instructions.sh BIN [BIN ...]     # e.g. the builds before and after a change
 #   REQUESTS=100 bash bench/catalog/instructions.sh ...
+#   QUERY_FILE=bench/catalog/product.graphql OPERATION=Product VARIABLES='{"slug":"kids-cord-dungarees"}' \
+#     bash bench/catalog/instructions.sh ...             # the product page instead of the listing
 #
 # Each server runs under callgrind with the response cache off; after a warm-up the
 # counters are zeroed, REQUESTS listings are sent one at a time, and the counters are
@@ -27,7 +29,11 @@ SERVER=""
 cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null 2>&1; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-BODY="$(python3 -c "import json;print(json.dumps({'query':open('bench/catalog/listing.graphql').read(),'operationName':'Listing'}))")"
+# Another request: QUERY_FILE=bench/catalog/product.graphql OPERATION=Product VARIABLES='{"slug":"kids-cord-dungarees"}'
+QUERY_FILE="${QUERY_FILE:-bench/catalog/listing.graphql}"
+OPERATION="${OPERATION:-Listing}"
+VARIABLES="${VARIABLES:-{\}}"
+BODY="$(python3 -c "import json,sys;print(json.dumps({'query':open(sys.argv[1]).read(),'operationName':sys.argv[2],'variables':json.loads(sys.argv[3])}))" "$QUERY_FILE" "$OPERATION" "$VARIABLES")"
 listing() { curl -fsS -o /dev/null -H 'content-type: application/json' --data "$BODY" "http://127.0.0.1:$PORT/graphql"; }
 serve() { # binary, wrapper...
   local bin="$1"; shift
@@ -59,5 +65,5 @@ for bin in "$@"; do
   ir="$(awk '/^(summary|totals):/ {print $2; exit}' "$dump")"
   stop
   rm -f "$WORK"/cg.out*
-  python3 -c "import sys; ir=int(sys.argv[1]); print(f'{sys.argv[3]}: {ir/int(sys.argv[2])/1e6:8.2f} M instructions per uncached listing ({ir:,} for {sys.argv[2]})')" "$ir" "$REQUESTS" "$bin"
+  python3 -c "import sys; ir=int(sys.argv[1]); print(f'{sys.argv[3]}: {ir/int(sys.argv[2])/1e6:8.2f} M instructions per uncached {sys.argv[4]} ({ir:,} for {sys.argv[2]})')" "$ir" "$REQUESTS" "$bin" "$OPERATION"
 done
