@@ -94,13 +94,13 @@ pub(crate) async fn with_variants(ctx: &Context<'_>, variants: Lookahead<'_>, pr
         return Ok(products.into_iter().map(Product::new).collect());
     }
     let mut found = loader(ctx).load_many(products.iter().map(|p| VariantsOfProduct(p.id))).await.gql()?;
-    let available = if stock_selected(&variants) {
+    let stock = stock_selected(&variants);
+    let available = if stock {
         let ids: Vec<i64> = found.values().flatten().map(|v| v.id).collect();
         variant_fields::available_of(ctx, &ids).await?
     } else {
         HashMap::new()
     };
-    let stock = stock_selected(&variants);
     Ok(products
         .into_iter()
         .map(|p| {
