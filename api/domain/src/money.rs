@@ -111,21 +111,33 @@ impl Money {
     /// Human-readable form with the currency symbol and grouping, e.g. `$1,249.00`,
     /// `-€3.50`, `¥1,200`. Formatting is en-US style regardless of currency.
     pub fn formatted(&self) -> String {
-        let exp = self.currency.exponent();
+        // Written into one buffer: listings format two prices per variant, hundreds a page.
+        let exp = self.currency.exponent() as usize;
         let abs = self.amount.unsigned_abs();
-        let scale = 10u64.pow(exp);
+        let scale = 10u64.pow(exp as u32);
         let (major, minor) = (abs / scale, abs % scale);
-        let digits = major.to_string();
-        let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-        for (i, ch) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(ch);
-        }
-        let sign = if self.amount < 0 { "-" } else { "" };
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(major).as_bytes();
         let symbol = self.currency.symbol();
-        if exp == 0 { format!("{sign}{symbol}{grouped}") } else { format!("{sign}{symbol}{grouped}.{minor:0width$}", width = exp as usize) }
+        let mut out = String::with_capacity(1 + symbol.len() + digits.len() * 4 / 3 + 1 + exp);
+        if self.amount < 0 {
+            out.push('-');
+        }
+        out.push_str(symbol);
+        for (i, &digit) in digits.iter().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(char::from(digit));
+        }
+        if exp > 0 {
+            let mut cents = itoa::Buffer::new();
+            let cents = cents.format(minor);
+            out.push('.');
+            out.extend(std::iter::repeat_n('0', exp.saturating_sub(cents.len())));
+            out.push_str(cents);
+        }
+        out
     }
 }
 
