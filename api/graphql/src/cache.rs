@@ -16,12 +16,14 @@
 //!
 //! A stale answer is patched, not rebuilt: the stock values of a response are rendered
 //! as placeholders first ([`StockReads::show`]), so the entry keeps its body as a
-//! [`StockTemplate`] of fixed parts and stock holes. The first hit after a change reads
-//! the stock of the entry's variants again (one statement) and fills the holes; every
-//! other part of the answer (catalog data, which catalog edits clear) is reused. During
-//! a sale that changes the listed stock many times a second, the listing is then
-//! re-read for its stock alone, never resolved again. A patched entry keeps its
-//! content's expiry, so catalog data is never older than its `max-age`.
+//! [`StockTemplate`] of fixed parts and stock holes. The first hit after a change fills
+//! the holes with the stock as it is now; every other part of the answer (catalog data,
+//! which catalog edits clear) is reused. That stock comes from memory: each stock event
+//! carries its level's state and version, so once the entry's variants were read
+//! (one statement, at the first patch) the events keep their sums (see `mirror`).
+//! During a sale that changes the listed stock many times a second, the listing is then
+//! neither resolved again nor read again: a patch costs a copy of the body. A patched
+//! entry keeps its content's expiry, so catalog data is never older than its `max-age`.
 //!
 //! A response is cached only when all of these hold, so nothing private or live is
 //! ever shared:
@@ -43,6 +45,10 @@ use async_graphql::Request;
 use async_graphql::parser::types::{OperationType, Selection};
 use bytes::Bytes;
 use moka::Expiry;
+use stockade_domain::inventory::StockLevel;
+
+mod mirror;
+use mirror::StockMirror;
 
 /// Root query fields whose answers are the same for every anonymous viewer and carry
 /// cache hints. `node`/`nodes` are absent: they can return any type.
@@ -217,14 +223,6 @@ impl StockTemplate {
         Some((template, filled))
     }
 
-    /// The variants whose stock it shows.
-    pub fn variants(&self) -> Vec<i64> {
-        let mut ids: Vec<i64> = self.holes.iter().map(|(v, _)| *v).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    }
-
     /// The body with each hole showing `available` units of its variant (0 if absent).
     pub fn fill(&self, available: &HashMap<i64, i64>) -> Bytes {
         let mut out = Vec::with_capacity(self.parts.iter().map(Bytes::len).sum::<usize>() + self.holes.len() * 4);
@@ -279,6 +277,8 @@ pub type EventsTrusted = Box<dyn Fn() -> bool + Send + Sync>;
 pub struct ResponseCache {
     entries: Option<moka::future::Cache<CacheKey, CachedResponse>>,
     clock: StockClock,
+    /// The stock levels known from events, to patch stale entries with.
+    mirror: StockMirror,
     events_trusted: EventsTrusted,
     /// How long a stock-showing answer lives while events are trusted.
     stock_lifetime: Duration,
@@ -290,7 +290,7 @@ impl ResponseCache {
     /// their short cache hint otherwise.
     pub fn new(capacity: u64, stock_lifetime: Duration, events_trusted: EventsTrusted) -> Self {
         let entries = (capacity > 0).then(|| moka::future::Cache::builder().max_capacity(capacity).expire_after(ByTtl).build());
-        ResponseCache { entries, clock: StockClock::default(), events_trusted, stock_lifetime }
+        ResponseCache { entries, clock: StockClock::default(), mirror: StockMirror::default(), events_trusted, stock_lifetime }
     }
 
     /// Where a computation starts in the stock event sequence (take it before reading).
@@ -341,8 +341,22 @@ impl ResponseCache {
         }
     }
 
-    /// A stock event for `variant_id` arrived: answers showing its stock are stale.
+    /// A stock event told `level`'s state after its change: answers showing its
+    /// variant's stock are stale, and can be patched from what the event told.
+    pub fn stock_level_changed(&self, level: &StockLevel) {
+        // Known before the change is counted: a patch that sees the change sees its level.
+        self.mirror.learn(level);
+        self.count_change(level.variant_id);
+    }
+
+    /// A stock event for `variant_id` arrived that did not tell its level: answers
+    /// showing its stock are stale, and its stock must be read again.
     pub fn stock_changed(&self, variant_id: i64) {
+        self.mirror.forget_variant(variant_id);
+        self.count_change(variant_id);
+    }
+
+    fn count_change(&self, variant_id: i64) {
         let seq = self.clock.seq.fetch_add(1, Ordering::SeqCst) + 1;
         if let Ok(mut last) = self.clock.last_change.write() {
             last.insert(variant_id, seq);
@@ -351,6 +365,7 @@ impl ResponseCache {
 
     /// Stock events may have been missed: every answer showing stock is stale.
     pub fn stock_events_missed(&self) {
+        self.mirror.forget();
         let seq = self.clock.seq.fetch_add(1, Ordering::SeqCst) + 1;
         self.clock.floor.store(seq, Ordering::SeqCst);
     }
@@ -402,22 +417,33 @@ impl ResponseCache {
         })
     }
 
+    /// The units available of each of `variants` as far as stock events tell, when
+    /// they can be trusted and tell every one.
+    fn mirrored(&self, variants: &[i64]) -> Option<HashMap<i64, i64>> {
+        if !(self.events_trusted)() {
+            self.mirror.forget();
+            return None;
+        }
+        self.mirror.available(variants)
+    }
+
     /// The cached answer for `key`, or the one `compute` produces. `compute` returns
     /// `Ok` for an answer that may be stored and `Err` for one that may not; either is
     /// handed to every caller waiting on the same key. An entry whose stock changed is
-    /// patched with the available units `read_stock` gives for its variants (`None`:
-    /// they could not be read, and `compute` runs instead).
+    /// patched with its variants' stock as stock events told it, or else as
+    /// `read_levels` reads it (their stock levels; `None`: they could not be read, and
+    /// `compute` runs instead).
     pub async fn get_or_compute<F, E, R, RF>(
         &self,
         key: CacheKey,
         compute: F,
-        read_stock: R,
+        read_levels: R,
     ) -> (Result<CachedResponse, Arc<E>>, CacheStatus)
     where
         F: Future<Output = Result<CachedResponse, E>>,
         E: Send + Sync + 'static,
         R: FnOnce(Vec<i64>) -> RF,
-        RF: Future<Output = Option<HashMap<i64, i64>>>,
+        RF: Future<Output = Option<HashMap<i64, Vec<StockLevel>>>>,
     {
         let Some(entries) = &self.entries else {
             return (compute.await.map_err(Arc::new), CacheStatus::Miss);
@@ -426,18 +452,30 @@ impl ResponseCache {
             if self.fresh(&hit) {
                 return (Ok(hit), CacheStatus::Hit);
             }
-            entries.invalidate(&key).await;
             if let Some(template) = hit.template.clone() {
-                // Concurrent hits on the same stale entry wait for one patch.
+                // Taken before the stock is known: a change after it makes the patch stale.
                 let stamp = self.stamp();
+                if let Some(available) = self.mirrored(&hit.stock) {
+                    // No I/O: concurrent hits patch for themselves rather than wait.
+                    let patched = Self::patched(&hit, &template, &available, stamp);
+                    entries.insert(key, patched.clone()).await;
+                    return (Ok(patched), CacheStatus::Patched);
+                }
+                entries.invalidate(&key).await;
+                // Concurrent hits on the same stale entry wait for one read.
                 let patch = async move {
-                    match read_stock(template.variants()).await {
-                        Some(available) => Ok(Self::patched(&hit, &template, &available, stamp)),
+                    let reading = self.mirror.begin_read();
+                    match read_levels(hit.stock.to_vec()).await {
+                        Some(levels) => {
+                            let available = self.mirror.merge(reading, &hit.stock, &levels);
+                            Ok(Self::patched(&hit, &template, &available, stamp))
+                        }
                         None => compute.await,
                     }
                 };
                 return (entries.try_get_with(key, patch).await, CacheStatus::Patched);
             }
+            entries.invalidate(&key).await;
         }
         (entries.try_get_with(key, compute).await, CacheStatus::Miss)
     }
@@ -455,11 +493,15 @@ pub async fn follow_stock_events(cache: Arc<ResponseCache>, mut events: stockade
     use stockade_domain::events::BusMessage;
     while let Some(message) = events.recv().await {
         match message {
-            BusMessage::Event(event) => {
-                if let Some((variant_id, _)) = stockade_domain::inventory::stock_event_target(&event) {
-                    cache.stock_changed(variant_id);
+            BusMessage::Event(event) => match stockade_domain::inventory::decode_stock_event(&event) {
+                Some(Ok(changed)) => cache.stock_level_changed(&changed.level),
+                Some(Err(_)) => {
+                    if let Some((variant_id, _)) = stockade_domain::inventory::stock_event_target(&event) {
+                        cache.stock_changed(variant_id);
+                    }
                 }
-            }
+                None => {}
+            },
             BusMessage::Resync(_) => cache.stock_events_missed(),
         }
     }
@@ -509,7 +551,10 @@ mod tests {
         ] });
         assert_eq!(serde_json::from_slice::<serde_json::Value>(&sent).unwrap(), expected);
         let template = template.unwrap();
-        assert_eq!(template.variants(), vec![1, 2]);
+        assert_eq!(
+            template.holes,
+            vec![(1, StockField::Quantity), (1, StockField::InStock), (1, StockField::Quantity), (2, StockField::Quantity)]
+        );
         let refilled = template.fill(&HashMap::from([(1, 0), (2, 7)]));
         let expected = serde_json::json!({ "variants": [
             { "sku": "A", "qty": 0, "inStock": false, "again": 0 },
@@ -560,6 +605,47 @@ mod tests {
             CacheKey { query: "{}".into(), operation_name: None, variables: "{}".into(), origin: None, graphql_response_media: false };
         let left = ByTtl.expire_after_create(&key, &patched, Instant::now()).unwrap();
         assert!(left <= Duration::from_secs(1), "30 s from its content, not from the patch: {left:?}");
+    }
+
+    #[tokio::test]
+    async fn once_read_a_stale_answer_is_patched_from_its_events_alone() {
+        let c = cache(Arc::new(AtomicBool::new(true)));
+        let key =
+            CacheKey { query: "{}".into(), operation_name: None, variables: "{}".into(), origin: None, graphql_response_media: false };
+        let level =
+            |on_hand, reserved, version| StockLevel { variant_id: 1, location_id: 10, on_hand, reserved, version, updated_at: None };
+        let stamp = c.stamp();
+        let reads = StockReads::default();
+        let shown = serde_json::to_string(&reads.show(1, StockField::Quantity, 3)).unwrap();
+        let body = Bytes::from(format!("{{\"qty\":{shown}}}"));
+        let computed = c.response(shown_stock(body, &reads).unwrap(), None, Duration::from_secs(2), &reads, stamp);
+        let read_count = AtomicU64::new(0);
+        let get = async |on_db: StockLevel| {
+            let read = async |_: Vec<i64>| {
+                read_count.fetch_add(1, Ordering::SeqCst);
+                Some(HashMap::from([(1, vec![on_db])]))
+            };
+            let (answer, status) = c.get_or_compute(key.clone(), async { Ok::<_, ()>(computed.clone()) }, read).await;
+            (String::from_utf8(answer.unwrap().body.to_vec()).unwrap(), status)
+        };
+        assert_eq!(get(level(9, 9, 9)).await, (r#"{"qty":3}"#.into(), CacheStatus::Miss));
+
+        // Its first patch reads the variant's levels...
+        c.stock_level_changed(&level(5, 1, 2));
+        assert_eq!(get(level(5, 1, 2)).await, (r#"{"qty":4}"#.into(), CacheStatus::Patched));
+        assert_eq!(read_count.load(Ordering::SeqCst), 1);
+        // ...and the next ones take them from the events (the database would say 9).
+        c.stock_level_changed(&level(5, 5, 3));
+        assert_eq!(get(level(9, 0, 3)).await, (r#"{"qty":0}"#.into(), CacheStatus::Patched));
+        assert_eq!(get(level(9, 0, 3)).await, (r#"{"qty":0}"#.into(), CacheStatus::Hit));
+        assert_eq!(read_count.load(Ordering::SeqCst), 1, "no read");
+
+        // An event that cannot be understood, or a gap, sends the next patch to the database.
+        c.stock_changed(1);
+        assert_eq!(get(level(7, 0, 4)).await, (r#"{"qty":7}"#.into(), CacheStatus::Patched));
+        c.stock_events_missed();
+        assert_eq!(get(level(6, 0, 5)).await, (r#"{"qty":6}"#.into(), CacheStatus::Patched));
+        assert_eq!(read_count.load(Ordering::SeqCst), 3);
     }
 
     #[test]

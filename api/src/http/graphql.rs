@@ -319,13 +319,13 @@ async fn execute(
             None => Err(rendered),
         }
     };
-    // A stored answer whose stock changed reads that stock again (on the primary, as
-    // the listing does).
-    let read_stock = |variants: Vec<i64>| async move { state.services.inventory.available_by_variant_ids(&variants).await.ok() };
+    // A stored answer whose stock changed and whose stock levels events have not told
+    // reads them (on the primary, as the listing does).
+    let read_levels = |variants: Vec<i64>| async move { state.services.inventory.levels_by_variant_ids(&variants).await.ok() };
     let (rendered, cache_status) = match key {
         None => (run.await.map_or_else(|r| r, Rendered::from), None),
         Some(key) => {
-            let (outcome, status) = cache.get_or_compute(key, run, read_stock).await;
+            let (outcome, status) = cache.get_or_compute(key, run, read_levels).await;
             state.services.metrics.record_response_cache(status.as_str());
             let rendered = match outcome {
                 Ok(cached) => compressed_once(cached, headers),

@@ -167,9 +167,17 @@ async fn a_cached_answer_showing_stock_lives_until_that_stock_changes() {
         .await;
     assert_eq!(cart["cartCreate"]["userErrors"], json!([]));
     stock_event(&mut events, variant_id).await;
-    assert_eq!(until_sold_out(read).await, ("patched".into(), 0), "the change refilled the cached answer's stock");
+    assert_eq!(until_showing(0, read).await, ("patched".into(), 0), "the change refilled the cached answer's stock");
     assert_eq!(read().await, ("hit".into(), 0), "the patched answer is kept");
     assert_eq!(newest(&app).await, ("hit".into(), 5), "answers about other variants stay cached");
+
+    // From then on its stock is known from the events themselves: a restock at a
+    // location where it had no stock yet (a level the patch above did not read) shows.
+    let east = app.inventory.locations().await.unwrap().last().unwrap().id;
+    app.inventory.restock(variant_id, east, 2, stockade_domain::actor::Actor::System, "second location").await.unwrap();
+    stock_event(&mut events, variant_id).await;
+    assert_eq!(until_showing(2, read).await, ("patched".into(), 2), "patched from the event");
+    assert_eq!(read().await, ("hit".into(), 2));
 
     // A patched answer is the answer a fresh computation gives, byte for byte apart
     // from the stock it shows.
@@ -179,12 +187,12 @@ async fn a_cached_answer_showing_stock_lives_until_that_stock_changes() {
     assert_eq!(patched["data"], fresh);
 }
 
-/// What `read` answers once it shows the variant sold out. The cache hears a stock
-/// event on its own subscription, a moment after the test's: a few reads at most.
-async fn until_sold_out<F: Future<Output = (String, i64)>>(read: impl Fn() -> F) -> (String, i64) {
+/// What `read` answers once it shows `units`. The cache hears a stock event on its own
+/// subscription, a moment after the test's: a few reads at most.
+async fn until_showing<F: Future<Output = (String, i64)>>(units: i64, read: impl Fn() -> F) -> (String, i64) {
     let mut after = read().await;
     for _ in 0..50 {
-        if after.1 == 0 {
+        if after.1 == units {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -249,5 +257,5 @@ async fn a_stock_change_on_one_instance_drops_the_cached_answer_on_another() {
     )
     .await;
     stock_event(&mut on_b, variant_id).await;
-    assert_eq!(until_sold_out(|| newest(&b)).await, ("patched".into(), 0), "B refilled its cached answer on A's event");
+    assert_eq!(until_showing(0, || newest(&b)).await, ("patched".into(), 0), "B refilled its cached answer on A's event");
 }
