@@ -6,6 +6,7 @@
 #
 #   bash bench/catalog/instructions.sh BIN [BIN ...]     # e.g. the builds before and after a change
 #   REQUESTS=100 bash bench/catalog/instructions.sh ...
+#   KEEP_PROFILE=/tmp/prof bash bench/catalog/instructions.sh ...   # keeps each build's callgrind dump
 #   QUERY_FILE=bench/catalog/product.graphql OPERATION=Product VARIABLES='{"slug":"kids-cord-dungarees"}' \
 #     bash bench/catalog/instructions.sh ...             # the product page instead of the listing
 #
@@ -64,6 +65,11 @@ for bin in "$@"; do
   dump="$(ls -t "$WORK"/cg.out* | head -1)"
   ir="$(awk '/^(summary|totals):/ {print $2; exit}' "$dump")"
   stop
+  if [ -n "${KEEP_PROFILE:-}" ]; then
+    mkdir -p "$KEEP_PROFILE"
+    cp "$dump" "$KEEP_PROFILE/$(basename "$bin").callgrind"
+    echo "profile kept: $KEEP_PROFILE/$(basename "$bin").callgrind (callgrind_annotate --inclusive=yes FILE)"
+  fi
   rm -f "$WORK"/cg.out*
   python3 -c "import sys; ir=int(sys.argv[1]); print(f'{sys.argv[3]}: {ir/int(sys.argv[2])/1e6:8.2f} M instructions per uncached {sys.argv[4]} ({ir:,} for {sys.argv[2]})')" "$ir" "$REQUESTS" "$bin" "$OPERATION"
 done

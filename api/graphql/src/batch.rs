@@ -115,6 +115,28 @@ impl<L: Send + Sync + 'static> Batcher<L> {
         }
     }
 
+    /// Loads `keys` (distinct) now, in one call per [`MAX_BATCH`], without joining a
+    /// wave: for a caller that holds every key at once (a list preloading what its items
+    /// show), which has no siblings to wait for, nor a reason to hash its keys into a
+    /// wave and its answer back out of it.
+    pub async fn load_all<K>(&self, keys: &[K]) -> Result<HashMap<K, L::Value>, L::Error>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        L: Loader<K>,
+    {
+        match keys.len() {
+            0 => Ok(HashMap::new()),
+            n if n <= MAX_BATCH => self.loader.load(keys).await,
+            _ => {
+                let mut all = HashMap::with_capacity(keys.len());
+                for chunk in keys.chunks(MAX_BATCH) {
+                    all.extend(self.loader.load(chunk).await?);
+                }
+                Ok(all)
+            }
+        }
+    }
+
     async fn load_wave<K>(&self, keys: HashSet<K>) -> Shared<K, L::Value, L::Error>
     where
         K: Send + Sync + Hash + Eq + Clone + 'static,
@@ -209,6 +231,17 @@ mod tests {
     }
 
     /// Loads `u32` keys, then `u64` keys: a wave whose keys come from another's answers.
+    #[tokio::test]
+    async fn load_all_calls_once_per_batch_of_keys() {
+        let batcher = Batcher::new(Doubler::default());
+        assert!(batcher.load_all::<u32>(&[]).await.unwrap().is_empty());
+        assert_eq!(batcher.loader.calls.load(Ordering::SeqCst), 0, "no keys, no call");
+        let keys: Vec<u32> = (0..2_500).collect();
+        let found = batcher.load_all(&keys).await.unwrap();
+        assert!(keys.iter().all(|k| found[k] == k * 2) && found.len() == keys.len());
+        assert_eq!(batcher.loader.calls.load(Ordering::SeqCst), 3, "at most MAX_BATCH keys per call");
+    }
+
     struct TwoKinds {
         calls: AtomicUsize,
     }

@@ -93,11 +93,13 @@ pub(crate) async fn with_variants(ctx: &Context<'_>, variants: Lookahead<'_>, pr
     if !variants.exists() || products.is_empty() {
         return Ok(products.into_iter().map(Product::new).collect());
     }
-    let mut found = loader(ctx).load_many(products.iter().map(|p| VariantsOfProduct(p.id))).await.gql()?;
+    // Every key is at hand: loaded at once, not through a wave.
+    let keys: Vec<VariantsOfProduct> = products.iter().map(|p| VariantsOfProduct(p.id)).collect();
+    let mut found = loader(ctx).load_all(&keys).await.gql()?;
     let stock = stock_selected(&variants);
     let available = if stock {
         let ids: Vec<i64> = found.values().flatten().map(|v| v.id).collect();
-        variant_fields::available_of(ctx, &ids).await?
+        variant_fields::available_now(ctx, &ids).await?
     } else {
         HashMap::new()
     };

@@ -30,6 +30,14 @@ pub(crate) async fn available_of(ctx: &Context<'_>, variant_ids: &[i64]) -> Resu
     Ok(found.into_iter().map(|(k, n)| (k.0, n)).collect())
 }
 
+/// Units available per variant of `variant_ids` (distinct), loaded now in one call
+/// rather than through a wave: for a list that preloads its variants' stock.
+pub(crate) async fn available_now(ctx: &Context<'_>, variant_ids: &[i64]) -> Result<HashMap<i64, i64>> {
+    let keys: Vec<AvailableOfVariant> = variant_ids.iter().map(|&id| AvailableOfVariant(id)).collect();
+    let found = loader(ctx).load_all(&keys).await.gql()?;
+    Ok(found.into_iter().map(|(k, n)| (k.0, n)).collect())
+}
+
 /// `field` of a variant with `available` units, as the response shows it: the value,
 /// or in a response the cache may keep, a placeholder it can refill when the stock
 /// changes (see [`StockReads`]).
