@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, ConfigError};
-use crate::http::{AppState, router};
+use crate::http::{AppParts, AppState, router};
 use stockade_domain::accounts::throttle::{Limits, ThrottlePolicy};
 use stockade_domain::accounts::tokens::{JwtKeys, KeySource};
 use stockade_domain::accounts::{AccountService, AccountsPolicy};
@@ -160,7 +160,7 @@ impl Application {
         let persisted = Arc::new(stockade_graphql::persisted::PersistedQueries::new(config.graphql.persisted_queries_entries));
         Ok(Application {
             listener,
-            state: AppState {
+            state: AppState::new(AppParts {
                 config,
                 services,
                 executor,
@@ -168,7 +168,7 @@ impl Application {
                 db,
                 shutdown: tokio_util::sync::CancellationToken::new(),
                 connections: tokio_util::task::TaskTracker::new(),
-            },
+            }),
         })
     }
 

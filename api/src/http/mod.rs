@@ -23,7 +23,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
-pub use state::AppState;
+pub use state::{AppParts, AppState};
 
 pub fn router(state: AppState) -> Router {
     let cors = cors(&state.config.cors_allowed_origins);

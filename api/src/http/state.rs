@@ -8,8 +8,25 @@ use stockade_graphql::{Executor, Services};
 
 use crate::config::Config;
 
+/// Shared by every handler and middleware; cloning it (axum does, dozens of times per
+/// request through the router's layers) is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl AppState {
+    pub fn new(parts: AppParts) -> Self {
+        AppState(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+pub struct AppParts {
     pub config: Arc<Config>,
     pub services: Services,
     pub executor: Executor,
