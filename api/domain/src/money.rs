@@ -125,7 +125,7 @@ impl Money {
         }
         out.push_str(symbol);
         for (i, &digit) in digits.iter().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push(',');
             }
             out.push(char::from(digit));
