@@ -78,8 +78,8 @@ pub struct CachedResponse {
     hint: Duration,
     /// The variants whose stock it shows.
     stock: Arc<[i64]>,
-    /// The stock event sequence when its computation (or its last patch) began.
-    stamp: u64,
+    /// Where its computation began (its stock part: where its last patch began).
+    stamp: Stamp,
     /// When its stock was last read.
     created: Instant,
     /// When its other content was computed: a patch keeps it, so an entry never
@@ -237,6 +237,13 @@ impl StockTemplate {
     }
 }
 
+/// Where a computation began: the stock event sequence and the catalog edit count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stamp {
+    stock: u64,
+    catalog: u64,
+}
+
 /// What the cache knows of stock changes: a sequence number per change, the last one
 /// of each variant, and the floor below which every stock-reading entry is stale.
 #[derive(Default)]
@@ -279,6 +286,8 @@ pub struct ResponseCache {
     clock: StockClock,
     /// The stock levels known from events, to patch stale entries with.
     mirror: StockMirror,
+    /// Catalog edits so far (see [`ResponseCache::clear`]).
+    edits: AtomicU64,
     events_trusted: EventsTrusted,
     /// How long a stock-showing answer lives while events are trusted.
     stock_lifetime: Duration,
@@ -290,12 +299,23 @@ impl ResponseCache {
     /// their short cache hint otherwise.
     pub fn new(capacity: u64, stock_lifetime: Duration, events_trusted: EventsTrusted) -> Self {
         let entries = (capacity > 0).then(|| moka::future::Cache::builder().max_capacity(capacity).expire_after(ByTtl).build());
-        ResponseCache { entries, clock: StockClock::default(), mirror: StockMirror::default(), events_trusted, stock_lifetime }
+        ResponseCache {
+            entries,
+            clock: StockClock::default(),
+            mirror: StockMirror::default(),
+            edits: AtomicU64::new(0),
+            events_trusted,
+            stock_lifetime,
+        }
     }
 
-    /// Where a computation starts in the stock event sequence (take it before reading).
-    pub fn stamp(&self) -> u64 {
-        self.clock.seq.load(Ordering::SeqCst)
+    /// Where a computation starts, in the stock event sequence and among catalog edits
+    /// (take it before reading).
+    pub fn stamp(&self) -> Stamp {
+        // The edit count first: an edit counted after the sequence was read only makes
+        // the answer stale sooner.
+        let catalog = self.edits.load(Ordering::SeqCst);
+        Stamp { stock: self.clock.seq.load(Ordering::SeqCst), catalog }
     }
 
     /// The entry for a response computed from `stamp` on, with hint `max_age`, that
@@ -306,7 +326,7 @@ impl ResponseCache {
         cache_control: Option<String>,
         max_age: Duration,
         reads: &StockReads,
-        stamp: u64,
+        stamp: Stamp,
     ) -> CachedResponse {
         let stock: Arc<[i64]> = reads.variants().into();
         let ttl = if !stock.is_empty() && (self.events_trusted)() { max_age.max(self.stock_lifetime) } else { max_age };
@@ -325,15 +345,16 @@ impl ResponseCache {
         }
     }
 
-    /// `entry` with its stock holes filled from `available`, read from `stamp` on.
-    fn patched(entry: &CachedResponse, template: &Arc<StockTemplate>, available: &HashMap<i64, i64>, stamp: u64) -> CachedResponse {
+    /// `entry` with its stock holes filled from `available`, read from `stamp` on (its
+    /// other content keeps the catalog it was computed from).
+    fn patched(entry: &CachedResponse, template: &Arc<StockTemplate>, available: &HashMap<i64, i64>, stamp: Stamp) -> CachedResponse {
         CachedResponse {
             body: template.fill(available),
             cache_control: entry.cache_control.clone(),
             ttl: entry.ttl,
             hint: entry.hint,
             stock: entry.stock.clone(),
-            stamp,
+            stamp: Stamp { stock: stamp.stock, catalog: entry.stamp.catalog },
             created: Instant::now(),
             content_created: entry.content_created,
             template: Some(template.clone()),
@@ -370,19 +391,28 @@ impl ResponseCache {
         self.clock.floor.store(seq, Ordering::SeqCst);
     }
 
-    /// Whether `entry` still shows the stock as it is (as far as events tell).
+    /// Whether `entry` was computed from the catalog as it is.
+    fn catalog_current(&self, entry: &CachedResponse) -> bool {
+        entry.stamp.catalog == self.edits.load(Ordering::SeqCst)
+    }
+
+    /// Whether `entry` still shows the catalog and the stock as they are (as far as
+    /// edits and events tell).
     fn fresh(&self, entry: &CachedResponse) -> bool {
+        if !self.catalog_current(entry) {
+            return false;
+        }
         if entry.stock.is_empty() {
             return true;
         }
-        if entry.stamp < self.clock.floor.load(Ordering::SeqCst) {
+        if entry.stamp.stock < self.clock.floor.load(Ordering::SeqCst) {
             return false;
         }
         if entry.created.elapsed() > entry.hint && !(self.events_trusted)() {
             return false;
         }
         let Ok(last) = self.clock.last_change.read() else { return false };
-        entry.stock.iter().all(|v| last.get(v).is_none_or(|&changed| changed <= entry.stamp))
+        entry.stock.iter().all(|v| last.get(v).is_none_or(|&changed| changed <= entry.stamp.stock))
     }
 
     /// The key for `request` if its answer may be shared, else `None`.
@@ -452,7 +482,8 @@ impl ResponseCache {
             if self.fresh(&hit) {
                 return (Ok(hit), CacheStatus::Hit);
             }
-            if let Some(template) = hit.template.clone() {
+            // Only the stock of an answer from the current catalog is worth patching.
+            if let Some(template) = hit.template.clone().filter(|_| self.catalog_current(&hit)) {
                 // Taken before the stock is known: a change after it makes the patch stale.
                 let stamp = self.stamp();
                 if let Some(available) = self.mirrored(&hit.stock) {
@@ -480,8 +511,12 @@ impl ResponseCache {
         (entries.try_get_with(key, compute).await, CacheStatus::Miss)
     }
 
-    /// Drops every entry (after catalog edits).
+    /// Drops every entry (after catalog edits), and every answer still being computed
+    /// from the catalog before them.
     pub fn clear(&self) {
+        // Counted first: an answer whose computation began before the edit and is stored
+        // after this call is stale from the start, not kept for its whole lifetime.
+        self.edits.fetch_add(1, Ordering::SeqCst);
         if let Some(entries) = &self.entries {
             entries.invalidate_all();
         }
@@ -516,7 +551,7 @@ mod tests {
         ResponseCache::new(10, CATALOG_LIFETIME, Box::new(move || trusted.load(Ordering::SeqCst)))
     }
 
-    fn entry(cache: &ResponseCache, variants: &[i64], stamp: u64) -> CachedResponse {
+    fn entry(cache: &ResponseCache, variants: &[i64], stamp: Stamp) -> CachedResponse {
         let reads = StockReads::default();
         variants.iter().for_each(|v| {
             reads.show(*v, StockField::Quantity, 1);
@@ -581,7 +616,7 @@ mod tests {
         // An answer computed after that change is fresh until the next one.
         let later = entry(&c, &[2], c.stamp());
         assert!(c.fresh(&later));
-        let plain = entry(&c, &[], 0);
+        let plain = entry(&c, &[], Stamp::default());
         assert!(c.fresh(&plain) && plain.ttl == Duration::from_secs(2), "no stock: its hint, never stale by events");
     }
 
@@ -646,6 +681,25 @@ mod tests {
         c.stock_events_missed();
         assert_eq!(get(level(6, 0, 5)).await, (r#"{"qty":6}"#.into(), CacheStatus::Patched));
         assert_eq!(read_count.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn an_answer_computed_from_the_catalog_before_an_edit_is_not_kept_after_it() {
+        let c = cache(Arc::new(AtomicBool::new(true)));
+        let key =
+            CacheKey { query: "{}".into(), operation_name: None, variables: "{}".into(), origin: None, graphql_response_media: false };
+        let no_read = async |_: Vec<i64>| -> Option<HashMap<i64, Vec<StockLevel>>> { None };
+        // An edit lands (and clears) while an answer is being computed; it is stored after.
+        let before = c.stamp();
+        c.clear();
+        let (_, status) = c.get_or_compute(key.clone(), async { Ok::<_, ()>(entry(&c, &[1], before)) }, no_read).await;
+        assert_eq!(status, CacheStatus::Miss);
+        // The next request computes again instead of being served the old catalog.
+        let (_, status) = c.get_or_compute(key.clone(), async { Ok::<_, ()>(entry(&c, &[1], c.stamp())) }, no_read).await;
+        assert_eq!(status, CacheStatus::Miss);
+        let (_, status) = c.get_or_compute(key.clone(), async { Ok::<_, ()>(entry(&c, &[1], c.stamp())) }, no_read).await;
+        assert_eq!(status, CacheStatus::Hit);
+        assert!(!c.fresh(&entry(&c, &[], before)), "with or without stock");
     }
 
     #[test]
