@@ -24,7 +24,7 @@ use stockade_domain::periodic::{log_pass, spawn_periodic};
 use stockade_domain::ratelimit::RateLimiter;
 use stockade_domain::reminders::ReminderService;
 use stockade_graphql::cache::{CATALOG_LIFETIME, ResponseCache};
-use stockade_graphql::{Executor, Services, build_schema};
+use stockade_graphql::{Executor, Services, build_prevalidated_schema, build_schema};
 
 /// Why the server could not start: always names the setting to fix.
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +153,7 @@ impl Application {
         };
         let executor = Executor::new(
             build_schema(&services),
+            build_prevalidated_schema(&services),
             services.metrics.clone(),
             stockade_graphql::document_limits(&config.graphql),
             services.rate_limiter.clone(),

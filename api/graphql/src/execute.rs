@@ -32,10 +32,34 @@ use stockade_domain::ratelimit::{RateLimiter, Scope, Tier};
 #[derive(Clone)]
 pub struct Executor {
     schema: StockadeSchema,
+    /// The same schema without the validation rules a request already passed.
+    prevalidated: StockadeSchema,
     metrics: Arc<Metrics>,
     limits: DocumentLimits,
     rate_limiter: Arc<RateLimiter>,
     documents: ParsedDocuments,
+    validated: Validated,
+}
+
+/// Requests (document, operation, variables) that passed every validation rule, so
+/// they run on the schema that skips them: validation depends on nothing else (the
+/// schema is fixed), and every rule ran on each request again, a tenth of a product
+/// page's instructions. Bounded like [`ParsedDocuments`]; larger variables are not kept.
+#[derive(Clone)]
+struct Validated(moka::sync::Cache<(String, Option<String>, String), ()>);
+
+impl Validated {
+    const ENTRIES: u64 = 1_000;
+    const MAX_VARIABLES: usize = 4 * 1024;
+
+    /// What identifies `request` for validation, if it may be kept.
+    fn key(request: &Request) -> Option<(String, Option<String>, String)> {
+        if request.query.len() > ParsedDocuments::MAX_TEXT {
+            return None;
+        }
+        let variables = serde_json::to_string(&request.variables).ok().filter(|v| v.len() <= Self::MAX_VARIABLES)?;
+        Some((request.query.clone(), request.operation_name.clone(), variables))
+    }
 }
 
 /// Documents already parsed and admitted, by their text. A storefront sends a handful
@@ -79,8 +103,23 @@ impl Admitted {
 }
 
 impl Executor {
-    pub fn new(schema: StockadeSchema, metrics: Arc<Metrics>, limits: DocumentLimits, rate_limiter: Arc<RateLimiter>) -> Self {
-        Executor { schema, metrics, limits, rate_limiter, documents: ParsedDocuments::new() }
+    /// `prevalidated` is `schema` built with [`async_graphql::ValidationMode::Fast`].
+    pub fn new(
+        schema: StockadeSchema,
+        prevalidated: StockadeSchema,
+        metrics: Arc<Metrics>,
+        limits: DocumentLimits,
+        rate_limiter: Arc<RateLimiter>,
+    ) -> Self {
+        Executor {
+            schema,
+            prevalidated,
+            metrics,
+            limits,
+            rate_limiter,
+            documents: ParsedDocuments::new(),
+            validated: Validated(moka::sync::Cache::new(Validated::ENTRIES)),
+        }
     }
 
     /// Checks and parses the request's document (see [`guard`]). The parsed document
@@ -123,7 +162,13 @@ impl Executor {
     /// Executes a request that [`Executor::admit`] accepted.
     pub async fn execute_admitted(&self, request: Request, admitted: Admitted) -> Response {
         let started = Instant::now();
-        let mut response = self.schema.execute(request).await;
+        let key = Validated::key(&request);
+        let passed_before = key.as_ref().is_some_and(|k| self.validated.0.contains_key(k));
+        let mut response = if passed_before { self.prevalidated.execute(request).await } else { self.schema.execute(request).await };
+        // Validation errors, like every request error, have no path; field errors have one.
+        if let Some(key) = key.filter(|_| !passed_before && response.errors.iter().all(|e| !e.path.is_empty())) {
+            self.validated.0.insert(key, ());
+        }
         classify(&mut response);
         self.metrics.record_operation(admitted.name.as_deref(), admitted.kind, response.errors.is_empty(), started.elapsed());
         response

@@ -35,5 +35,5 @@ pub mod settings;
 pub mod stock;
 
 pub use execute::Executor;
-pub use schema::{Services, StockadeSchema, build_schema, cache_config, document_limits, request_data, sdl};
+pub use schema::{Services, StockadeSchema, build_prevalidated_schema, build_schema, cache_config, document_limits, request_data, sdl};
 pub use settings::{GraphqlLimits, PublicOrigin};

@@ -110,7 +110,20 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
 
 /// Builds the schema with its limits and shared services.
 pub fn build_schema(services: &Services) -> StockadeSchema {
+    build(services, async_graphql::ValidationMode::Strict)
+}
+
+/// The same schema, for requests that already passed every validation rule with the
+/// same document, operation and variables (see [`crate::Executor`]): it checks only
+/// what it must compute anyway (cache hints, complexity, depth), since the rest would
+/// find what it found before.
+pub fn build_prevalidated_schema(services: &Services) -> StockadeSchema {
+    build(services, async_graphql::ValidationMode::Fast)
+}
+
+fn build(services: &Services, validation: async_graphql::ValidationMode) -> StockadeSchema {
     let mut builder = configure(builder(), &services.limits)
+        .validation_mode(validation)
         .data(services.limits.clone())
         .data(services.currency)
         .data(services.catalog.clone())

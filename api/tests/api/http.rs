@@ -254,3 +254,21 @@ where
         }
     }
 }
+
+#[tokio::test]
+async fn a_request_that_passed_validation_once_answers_the_same_again_and_others_are_still_checked() {
+    // No response cache: every request below is executed.
+    let app = TestApp::spawn_with(crate::helpers::TestDb::seeded(), &[("RESPONSE_CACHE_ENTRIES", "0")]).await;
+    let query = "query Page($n: Int) { products(first: $n) { edges { node { slug price: priceRange { min { amount } } } } } }";
+    let bad = app.gql(query, json!({ "n": "two" })).await;
+    assert!(bad.get("data").is_none() && bad["errors"][0]["extensions"]["code"].is_string(), "{bad:#}");
+
+    let first = app.gql(query, json!({ "n": 2 })).await;
+    assert!(first.get("errors").is_none(), "{first:#}");
+    // The same request again runs without the rules it passed, and answers the same.
+    assert_eq!(app.gql(query, json!({ "n": 2 })).await, first);
+    // Other variables for the same document are validated in full, as before.
+    assert_eq!(app.gql(query, json!({ "n": "two" })).await, bad);
+    let other = app.gql(query, json!({ "n": 3 })).await;
+    assert_eq!(other["data"]["products"]["edges"].as_array().map(Vec::len), Some(3));
+}
