@@ -551,6 +551,10 @@ mod tests {
         ResponseCache::new(10, CATALOG_LIFETIME, Box::new(move || trusted.load(Ordering::SeqCst)))
     }
 
+    fn test_key() -> CacheKey {
+        CacheKey { query: "{}".into(), operation_name: None, variables: "{}".into(), origin: None, graphql_response_media: false }
+    }
+
     fn entry(cache: &ResponseCache, variants: &[i64], stamp: Stamp) -> CachedResponse {
         let reads = StockReads::default();
         variants.iter().for_each(|v| {
@@ -636,8 +640,7 @@ mod tests {
         let template = Arc::new(StockTemplate { parts: vec![Bytes::from_static(b"{}")], holes: Vec::new() });
         let patched = ResponseCache::patched(&e, &template, &HashMap::new(), c.stamp());
         assert_eq!(patched.content_created, e.content_created);
-        let key =
-            CacheKey { query: "{}".into(), operation_name: None, variables: "{}".into(), origin: None, graphql_response_media: false };
+        let key = test_key();
         let left = ByTtl.expire_after_create(&key, &patched, Instant::now()).unwrap();
         assert!(left <= Duration::from_secs(1), "30 s from its content, not from the patch: {left:?}");
     }
@@ -645,8 +648,7 @@ mod tests {
     #[tokio::test]
     async fn once_read_a_stale_answer_is_patched_from_its_events_alone() {
         let c = cache(Arc::new(AtomicBool::new(true)));
-        let key =
-            CacheKey { query: "{}".into(), operation_name: None, variables: "{}".into(), origin: None, graphql_response_media: false };
+        let key = test_key();
         let level =
             |on_hand, reserved, version| StockLevel { variant_id: 1, location_id: 10, on_hand, reserved, version, updated_at: None };
         let stamp = c.stamp();
@@ -686,8 +688,7 @@ mod tests {
     #[tokio::test]
     async fn an_answer_computed_from_the_catalog_before_an_edit_is_not_kept_after_it() {
         let c = cache(Arc::new(AtomicBool::new(true)));
-        let key =
-            CacheKey { query: "{}".into(), operation_name: None, variables: "{}".into(), origin: None, graphql_response_media: false };
+        let key = test_key();
         let no_read = async |_: Vec<i64>| -> Option<HashMap<i64, Vec<StockLevel>>> { None };
         // An edit lands (and clears) while an answer is being computed; it is stored after.
         let before = c.stamp();
