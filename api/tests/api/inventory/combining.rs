@@ -248,6 +248,8 @@ async fn callers_that_give_up_leave_no_reservation_and_do_not_stall_the_others()
     let gone = queue_reserve(&fx.inv, sku, 4, "gone").await;
     let stays = queue_reserve(&fx.inv, sku, 1, "stays").await;
     gone.abort();
+    // Aborting only asks: wait until the caller is really gone before its batch forms.
+    assert!(gone.await.expect_err("the blocked caller cannot have finished").is_cancelled());
     blocker.release().await;
     assert_eq!(stays.await.unwrap().unwrap().len(), 1);
     assert!(held_by(&fx, "gone").await.is_empty(), "a caller gone before its batch holds nothing");
