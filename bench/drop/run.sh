@@ -16,6 +16,11 @@
 #   rush   BUYERS (10,000) buyers for RUSH_UNITS (500) units released at once (a
 #          barrier), each one cartCreate with the line over both instances: time until
 #          every buyer has an answer, exactly RUSH_UNITS holds, winners against arrival.
+#   statements
+#          one shopper alone through the drop's six steps: the statements each step sends
+#          to Postgres (BEGIN, SAVEPOINT and COMMIT included), from Postgres's own log of
+#          every statement of the bench database (PG_LOG, Debian's cluster log by default;
+#          it must be readable). Run it on its own: it logs every statement of the run.
 # The client keeps at most CONNECTIONS (256) requests in flight over one keep-alive pool;
 # a retryable SERVICE_UNAVAILABLE is retried after RETRY_BACKOFF_MS (50) and counted.
 #
@@ -59,6 +64,12 @@ echo "   server: $BIN ($(stat -c %y "$BIN" | cut -d. -f1)); tree $(git rev-parse
 
 DB_URL="$(python3 -c "import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(path='/$DB_NAME').geturl())" "$ADMIN_URL")"
 PGOPTIONS="-c client_min_messages=warning" psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" -c "CREATE DATABASE $DB_NAME" >/dev/null
+if [[ " $SCENARIOS " == *" statements "* ]]; then
+  # Every session of this database logs its statements; set before any server connects.
+  psql -q "$ADMIN_URL" -c "ALTER DATABASE $DB_NAME SET log_statement = 'all'" >/dev/null
+  PG_LOG="${PG_LOG:-$(ls -t /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -1)}"
+  [ -r "$PG_LOG" ] || { echo "statements: Postgres's log ($PG_LOG) cannot be read; give PG_LOG"; exit 1; }
+fi
 WORK="$(mktemp -d)"
 SERVERS=()
 cleanup() {
@@ -164,7 +175,26 @@ for scenario in $SCENARIOS; do
       client rush VARIANT="$variant" BUYERS="$BUYERS" UNITS="$RUSH_UNITS" CONNECTIONS="$CONNECTIONS"
       verify RUSH-1 $(( BUYERS < RUSH_UNITS ? BUYERS : RUSH_UNITS )) held
       ;;
-    *) echo "unknown scenario $scenario (holds, drop, rush)"; exit 1 ;;
+    statements)
+      echo "== statements per step: one shopper alone, on one instance"
+      variant=$(stock STATEMENTS-1 10)
+      from=$(( $(stat -c %s "$PG_LOG") + 1 ))
+      client statements VARIANT="$variant" INSTANCES=1 MARK_DATABASE_URL="$DB_URL"
+      # A statement's first line carries the log prefix with user@database; a step's
+      # statements are those before its mark. Transaction control counted apart.
+      tail -c +"$from" "$PG_LOG" | awk -v db="@$DB_NAME " '
+        index($0, db) && /LOG:  (statement|execute [^:]*): / {
+          if (match($0, /stockade-step [A-Za-z]+/)) {
+            step = substr($0, RSTART + 14, RLENGTH - 14)
+            printf "   %20s: %3d statements, of which %2d transaction control (BEGIN, SAVEPOINT, RELEASE, ROLLBACK, COMMIT, txid)\n", step, n, tc
+            total += n; totaltc += tc; n = 0; tc = 0; next
+          }
+          n++
+          if (/: (BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SELECT txid_current)/) tc++
+        }
+        END { printf "   %20s: %3d statements, of which %2d transaction control\n", "a paid checkout", total, totaltc }'
+      ;;
+    *) echo "unknown scenario $scenario (holds, drop, rush, statements)"; exit 1 ;;
   esac
 done
 grep -h '"level":"ERROR"' "$WORK"/server*.log | head -3 | sed 's/^/   server error: /' || true

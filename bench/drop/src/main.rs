@@ -10,6 +10,9 @@
 //! - `drop`: SHOPPERS shoppers, each cart -> hold -> checkoutStart -> checkoutComplete
 //!   -> paymentIntentCreate -> testPaymentConfirm, round-robin over the instances.
 //! - `rush`: BUYERS buyers released at once, each `cartCreate` with the line once.
+//! - `statements`: one shopper through every step alone; after each step (and a pause of
+//!   PAUSE_MS, 300) `psql` runs `SELECT 'stockade-step <step>'` on MARK_DATABASE_URL, so
+//!   that a Postgres log of every statement can be cut into steps (see `run.sh`).
 //!
 //! Client, servers and Postgres share the machine: the client's CPU is reported too.
 
@@ -71,7 +74,23 @@ async fn main() -> anyhow::Result<()> {
         }
         "drop" => scenarios::whole_drop(&settings, env_number("SHOPPERS", 1000)? as usize).await,
         "rush" => scenarios::rush(&settings, env_number("BUYERS", 10_000)? as usize).await,
-        other => bail!("unknown mode {other:?}: setup, holds, drop or rush"),
+        "statements" => {
+            let url = std::env::var("MARK_DATABASE_URL").context("MARK_DATABASE_URL (where to mark the steps) is required")?;
+            let pause = Duration::from_millis(env_number("PAUSE_MS", 300)?);
+            scenarios::one_shopper(&settings, pause, |step| {
+                let status = std::process::Command::new("psql")
+                    .args(["-qAtX", &url, "-c", &format!("SELECT 'stockade-step {step}'")])
+                    .stdout(std::process::Stdio::null())
+                    .status()
+                    .context("running psql")?;
+                if !status.success() {
+                    bail!("psql exited with {status}");
+                }
+                Ok(())
+            })
+            .await
+        }
+        other => bail!("unknown mode {other:?}: setup, holds, drop, rush or statements"),
     }
 }
 

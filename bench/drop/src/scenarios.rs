@@ -131,13 +131,23 @@ enum Outcome {
     Failed(String),
 }
 
-/// One shopper of a drop, through every step; `times[k]` is step k's time.
-async fn shop(gql: &Gql, instance: usize, variant: &str, n: usize, times: &mut [Option<Duration>; 6]) -> anyhow::Result<Outcome> {
+/// One shopper of a drop, through every step; `times[k]` is step k's time, and
+/// `after(k)` is called once step k has been answered.
+async fn shop(
+    gql: &Gql,
+    instance: usize,
+    variant: &str,
+    n: usize,
+    times: &mut [Option<Duration>; 6],
+    after: &mut (dyn FnMut(usize) + Send),
+) -> anyhow::Result<Outcome> {
     let (cart, token, version, took) = new_cart(gql, instance).await?;
     times[0] = Some(took);
+    after(0);
     let lines = json!([{ "variantId": variant, "quantity": 1 }]);
     let a = gql.call(instance, gql::LINES_ADD, json!({ "c": cart, "t": token, "v": version, "l": lines })).await?;
     times[1] = Some(a.took);
+    after(1);
     match user_error(&a.data, "cartLinesAdd").as_deref() {
         None => {}
         Some("OUT_OF_STOCK") => return Ok(Outcome::OutOfStock(1)),
@@ -147,6 +157,7 @@ async fn shop(gql: &Gql, instance: usize, variant: &str, n: usize, times: &mut [
     let email = format!("shopper{n}@example.com");
     let a = gql.call(instance, gql::CHECKOUT_START, json!({ "c": cart, "t": token, "e": email, "a": address })).await?;
     times[2] = Some(a.took);
+    after(2);
     let start = &a.data["checkoutStart"];
     if start["review"]["problems"][0]["code"] == "OUT_OF_STOCK" {
         return Ok(Outcome::OutOfStock(2));
@@ -157,6 +168,7 @@ async fn shop(gql: &Gql, instance: usize, variant: &str, n: usize, times: &mut [
     let key = format!("drop-{n}-{}", std::process::id());
     let a = gql.call(instance, gql::CHECKOUT_COMPLETE, json!({ "c": cart, "t": token, "k": key })).await?;
     times[3] = Some(a.took);
+    after(3);
     let done = &a.data["checkoutComplete"];
     if done["problems"][0]["code"] == "OUT_OF_STOCK" {
         return Ok(Outcome::OutOfStock(3));
@@ -164,11 +176,13 @@ async fn shop(gql: &Gql, instance: usize, variant: &str, n: usize, times: &mut [
     let Some(order) = done["order"]["id"].as_str() else { return Ok(Outcome::Failed(format!("checkoutComplete: {done}"))) };
     let a = gql.call(instance, gql::INTENT_CREATE, json!({ "o": order, "t": done["orderToken"] })).await?;
     times[4] = Some(a.took);
+    after(4);
     let Some(secret) = a.data["paymentIntentCreate"]["clientSecret"].as_str() else {
         return Ok(Outcome::Failed(format!("paymentIntentCreate: {}", a.data)));
     };
     let a = gql.call(instance, gql::PAYMENT_CONFIRM, json!({ "s": secret })).await?;
     times[5] = Some(a.took);
+    after(5);
     match a.data["testPaymentConfirm"]["order"]["status"].as_str() {
         Some("PAID") => Ok(Outcome::Paid),
         _ => Ok(Outcome::Failed(format!("testPaymentConfirm: {}", a.data))),
@@ -186,7 +200,7 @@ pub async fn whole_drop(s: &Settings, shoppers: usize) -> anyhow::Result<()> {
         tasks.spawn(async move {
             let _ = ready.wait_for(|go| *go).await;
             let mut times = [None; 6];
-            let outcome = shop(&gql, n, &variant, n, &mut times).await.unwrap_or_else(|e| Outcome::Failed(format!("{e:#}")));
+            let outcome = shop(&gql, n, &variant, n, &mut times, &mut |_| {}).await.unwrap_or_else(|e| Outcome::Failed(format!("{e:#}")));
             (outcome, times)
         });
     }
@@ -225,6 +239,37 @@ pub async fn whole_drop(s: &Settings, shoppers: usize) -> anyhow::Result<()> {
     println!("   {}", spent.report(paid as f64, "paid checkout", wall));
     println!("SUMMARY drop paid={paid} wall_s={wall:.2} checkouts_per_s={:.1} failed={}", paid as f64 / wall, failures.len());
     report_failures(&failures)
+}
+
+/// One shopper alone, step by step, for counting what each step costs the database:
+/// after each step (and a pause for the work it set off, such as publishing its events)
+/// `mark` runs with the step's name, e.g. a statement that shows in Postgres's log.
+pub async fn one_shopper(s: &Settings, pause: Duration, mark: impl Fn(&str) -> anyhow::Result<()> + Send + Sync) -> anyhow::Result<()> {
+    let mut times = [None; 6];
+    let mut failed = None;
+    let mut after = |k: usize| {
+        std::thread::sleep(pause);
+        if let Err(e) = mark(STEPS[k]) {
+            failed.get_or_insert(e);
+        }
+    };
+    let outcome = shop(&s.gql, 0, &s.variant, 0, &mut times, &mut after).await?;
+    if let Some(e) = failed {
+        return Err(e.context("marking a step"));
+    }
+    match outcome {
+        Outcome::Paid => {
+            let took: Vec<String> = times
+                .iter()
+                .enumerate()
+                .map(|(k, t)| format!("{} {:.1} ms", STEPS[k], t.unwrap_or_default().as_secs_f64() * 1e3))
+                .collect();
+            println!("   one shopper paid: {}", took.join(", "));
+            Ok(())
+        }
+        Outcome::OutOfStock(k) => anyhow::bail!("told OUT_OF_STOCK at {}", STEPS[k]),
+        Outcome::Failed(why) => anyhow::bail!(why),
+    }
 }
 
 /// Releases every waiting task at once; when.
