@@ -354,10 +354,7 @@ impl Database {
     /// Starts a transaction that will write. On SQLite it waits for this process's write
     /// gate and then takes the database write lock up front (`BEGIN IMMEDIATE`).
     pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
-        let permit = match &self.write_gate {
-            Some(gate) => Some(gate.clone().acquire_owned().await.map_err(|_| DbErr::Custom("write gate closed".into()))?),
-            None => None,
-        };
+        let permit = self.write_permit().await?;
         let txn = self
             .conn
             .begin_with_options(TransactionOptions {
@@ -366,6 +363,16 @@ impl Database {
             })
             .await?;
         Ok(WriteTxn { txn, _permit: permit })
+    }
+
+    /// Leave to write one statement outside a transaction (on [`Database::conn`]): on
+    /// SQLite this process's write gate, held until the returned guard is dropped, so
+    /// that the statement never meets another writer of this process.
+    pub async fn write_permit(&self) -> Result<Option<OwnedSemaphorePermit>, DbErr> {
+        match &self.write_gate {
+            Some(gate) => Ok(Some(gate.clone().acquire_owned().await.map_err(|_| DbErr::Custom("write gate closed".into()))?)),
+            None => Ok(None),
+        }
     }
 
     /// Starts a read-only transaction: one consistent snapshot for several reads.

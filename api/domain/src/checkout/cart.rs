@@ -5,15 +5,13 @@
 //! line's hold is not stored on the line: it is read from the stock reservations the
 //! cart owns, so a hold that expired shows as "not held" instead of disappearing.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use subtle::ConstantTimeEq;
 
 use crate::accounts::tokens::token_hash;
 use crate::address::Address;
-use crate::entity::{cart, cart_line};
+use crate::entity::cart;
 use crate::error::{Error, Result};
 use crate::inventory::{Owner, OwnerKind};
 use crate::money::{Currency, Money};
@@ -127,21 +125,57 @@ pub fn check_access(row: &cart::Model, access: &CartAccess) -> Result<()> {
     if allowed { Ok(()) } else { Err(Error::not_found("cart", "cartId")) }
 }
 
+/// A cart line with its holds, as [`LINES_SQL`] reads it (all `None` for a cart
+/// without lines, when read through its cart).
 #[derive(FromQueryResult)]
-struct HoldRow {
-    variant_id: i64,
-    held: i64,
-    until: Option<DateTime<Utc>>,
+struct LineRow {
+    line_id: Option<i64>,
+    line_variant_id: Option<i64>,
+    line_quantity: Option<i32>,
+    line_unit_price: Option<i64>,
+    line_created_at: Option<DateTime<Utc>>,
+    line_held: Option<i64>,
+    line_until: Option<DateTime<Utc>>,
 }
 
-/// Loads a cart with its lines and their holds.
-pub async fn load<C: ConnectionTrait>(conn: &C, row: cart::Model, currency: Currency) -> Result<Cart> {
-    let lines =
-        cart_line::Entity::find().filter(cart_line::Column::CartId.eq(row.id)).order_by_asc(cart_line::Column::Id).all(conn).await?;
-    let holds = holds_of(conn, row.id).await?;
+impl LineRow {
+    /// The line, if the row has one. A line holds at most its quantity: units held by
+    /// the cart's active, unexpired reservations (a reservation past its expiry that
+    /// the sweeper has not yet reached no longer counts), and the earliest expiry.
+    fn line(self, currency: Currency) -> Option<CartLine> {
+        let quantity = i64::from(self.line_quantity?);
+        Some(CartLine {
+            id: self.line_id?,
+            variant_id: self.line_variant_id?,
+            quantity,
+            unit_price: Money::new(self.line_unit_price?, currency),
+            held: self.line_held.unwrap_or(0).min(quantity),
+            reserved_until: self.line_until,
+            created_at: self.line_created_at?,
+        })
+    }
+}
+
+/// A cart's lines and each line's holds, in the order they were added: what follows
+/// `SELECT` and the cart's columns (`c.*, ` or nothing). Takes the cart's reservation
+/// owner id, the time holds are counted at, and the cart id.
+const LINES_SQL: &str = "l.id AS line_id, l.variant_id AS line_variant_id, l.quantity AS line_quantity, \
+     l.unit_price AS line_unit_price, l.created_at AS line_created_at, h.held AS line_held, h.until AS line_until \
+     FROM carts c LEFT JOIN cart_lines l ON l.cart_id = c.id \
+     LEFT JOIN (SELECT variant_id, CAST(SUM(quantity) AS BIGINT) AS held, MIN(expires_at) AS until FROM reservations \
+     WHERE owner_type = 'cart' AND owner_id = ? AND status = 'active' AND expires_at > ? GROUP BY variant_id) h \
+     ON h.variant_id = l.variant_id \
+     WHERE c.id = ? ORDER BY l.id";
+
+fn lines_statement(backend: sea_orm::DbBackend, with_cart: bool, cart_id: i64) -> sea_orm::Statement {
+    let sql = format!("SELECT {}{LINES_SQL}", if with_cart { "c.*, " } else { "" });
+    crate::db::statement(backend, &sql, vec![cart_owner(cart_id).id().into(), Utc::now().into(), cart_id.into()])
+}
+
+/// Builds the cart from its row and its lines (with their holds).
+fn assemble(row: cart::Model, lines: Vec<CartLine>) -> Result<Cart> {
     let shipping_address = row
         .shipping_address
-        .clone()
         .map(serde_json::from_value::<Address>)
         .transpose()
         .map_err(|e| Error::Internal(anyhow::anyhow!("cart {} address: {e}", row.id)))?;
@@ -156,31 +190,32 @@ pub async fn load<C: ConnectionTrait>(conn: &C, row: cart::Model, currency: Curr
         created_at: row.created_at,
         updated_at: row.updated_at,
         expires_at: row.expires_at,
-        lines: lines
-            .into_iter()
-            .map(|l| {
-                let (held, until) = holds.get(&l.variant_id).copied().unwrap_or((0, None));
-                CartLine {
-                    id: l.id,
-                    variant_id: l.variant_id,
-                    quantity: i64::from(l.quantity),
-                    unit_price: Money::new(l.unit_price, currency),
-                    held: held.min(i64::from(l.quantity)),
-                    reserved_until: until,
-                    created_at: l.created_at,
-                }
-            })
-            .collect(),
+        lines,
     })
 }
 
-/// Units held per variant by the cart's active, unexpired reservations, and when the
-/// earliest of them ends. A reservation past its expiry that the sweeper has not yet
-/// reached no longer counts as held.
-pub async fn holds_of<C: ConnectionTrait>(conn: &C, cart_id: i64) -> Result<HashMap<i64, (i64, Option<DateTime<Utc>>)>> {
-    let sql = "SELECT variant_id, CAST(SUM(quantity) AS BIGINT) AS held, MIN(expires_at) AS until FROM reservations \
-               WHERE owner_type = 'cart' AND owner_id = ? AND status = 'active' AND expires_at > ? GROUP BY variant_id";
-    let stmt = crate::db::statement(conn.get_database_backend(), sql, vec![cart_id.to_string().into(), Utc::now().into()]);
-    let rows = HoldRow::find_by_statement(stmt).all(conn).await?;
-    Ok(rows.into_iter().map(|r| (r.variant_id, (r.held, r.until))).collect())
+/// A cart without lines, from its row.
+pub fn without_lines(row: cart::Model) -> Result<Cart> {
+    assemble(row, Vec::new())
+}
+
+/// Loads a cart with its lines and their holds (one statement).
+pub async fn load<C: ConnectionTrait>(conn: &C, row: cart::Model, currency: Currency) -> Result<Cart> {
+    let stmt = lines_statement(conn.get_database_backend(), false, row.id);
+    let lines = LineRow::find_by_statement(stmt).all(conn).await?.into_iter().filter_map(|l| l.line(currency)).collect();
+    assemble(row, lines)
+}
+
+/// The cart with `cart_id`, its row (to check who may use it) and its lines with their
+/// holds, in one statement; `None` if there is no such cart.
+pub async fn find<C: ConnectionTrait>(conn: &C, cart_id: i64, currency: Currency) -> Result<Option<(cart::Model, Cart)>> {
+    let stmt = lines_statement(conn.get_database_backend(), true, cart_id);
+    let rows = conn.query_all_raw(stmt).await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let row = cart::Model::from_query_result(first, "")?;
+    let mut lines = Vec::with_capacity(rows.len());
+    for r in &rows {
+        lines.extend(LineRow::from_query_result(r, "")?.line(currency));
+    }
+    Ok(Some((row.clone(), assemble(row, lines)?)))
 }

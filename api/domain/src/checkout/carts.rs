@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect};
 
 use super::cart::{self, Cart, CartAccess, CartStatus, check_access};
@@ -70,6 +70,14 @@ impl CartService {
     pub async fn create(&self, customer_id: Option<i64>, lines: &[LineChange], actor: Actor) -> Result<(Cart, Option<String>)> {
         if !lines.is_empty() {
             check_changes(lines, true)?;
+        } else if customer_id.is_none() {
+            // An empty guest cart touches no stock: one insert, and its row is the cart.
+            let token = random_token(24)?;
+            let row = {
+                let _gate = self.db.write_permit().await?;
+                self.insert_guest_cart(self.db.conn(), &token).await?
+            };
+            return Ok((cart::without_lines(row)?, Some(token)));
         }
         let token = match customer_id {
             Some(_) => None,
@@ -107,7 +115,7 @@ impl CartService {
         Ok((cart, token))
     }
 
-    async fn insert_guest_cart(&self, txn: &DatabaseTransaction, token: &str) -> Result<cart_entity::Model> {
+    async fn insert_guest_cart<C: ConnectionTrait>(&self, conn: &C, token: &str) -> Result<cart_entity::Model> {
         let now = Utc::now();
         Ok(cart_entity::Entity::insert(cart_entity::ActiveModel {
             token_hash: Set(Some(token_hash(token))),
@@ -119,7 +127,7 @@ impl CartService {
             expires_at: Set(now + self.idle(None, None)),
             ..Default::default()
         })
-        .exec_with_returning(txn)
+        .exec_with_returning(conn)
         .await?)
     }
 
@@ -152,10 +160,10 @@ impl CartService {
 
     /// The cart, if `access` may see it.
     pub async fn get(&self, access: &CartAccess) -> Result<Cart> {
-        let row =
-            cart_entity::Entity::find_by_id(access.cart_id).one(self.db.conn()).await?.ok_or_else(|| Error::not_found("cart", "cartId"))?;
+        let (row, cart) =
+            cart::find(self.db.conn(), access.cart_id, self.currency).await?.ok_or_else(|| Error::not_found("cart", "cartId"))?;
         check_access(&row, access)?;
-        cart::load(self.db.conn(), row, self.currency).await
+        Ok(cart)
     }
 
     /// The cart holding line `line_id`, as [`CartService::get`] would show it to `access`
@@ -182,33 +190,38 @@ impl CartService {
         }
     }
 
-    /// Checks access, then bumps the version if it is `expected` (a stale one is a
-    /// version conflict, a cart no longer active is not found), extending the cart's
-    /// idle expiry. Returns the cart row as it now is.
+    /// Bumps the cart's version if it is `expected` (and it is active), extending its
+    /// idle expiry, and checks access: one statement that also locks the cart. A stale
+    /// version is a version conflict, a cart no longer active cannot change, and a cart
+    /// `access` may not use is not found (whatever its version). Returns the cart row as
+    /// it now is. On an error the caller's transaction must not commit (write work
+    /// returns it, which rolls the work back).
     pub(super) async fn lock(&self, txn: &DatabaseTransaction, access: &CartAccess, expected: Option<i64>) -> Result<cart_entity::Model> {
+        let now = Utc::now();
+        let (reachable, guest) = (now + self.idle(Some(0), None), now + self.idle(None, None));
+        let mut sql = String::from(
+            "UPDATE carts SET version = version + 1, updated_at = ?, \
+             expires_at = CASE WHEN customer_id IS NOT NULL OR email IS NOT NULL THEN ? ELSE ? END \
+             WHERE id = ? AND status = 'active'",
+        );
+        let mut values: Vec<sea_orm::Value> = vec![now.into(), reachable.into(), guest.into(), access.cart_id.into()];
+        if let Some(v) = expected {
+            sql.push_str(" AND version = ?");
+            values.push(v.into());
+        }
+        sql.push_str(" RETURNING *");
+        let stmt = crate::db::statement(txn.get_database_backend(), &sql, values);
+        if let Some(row) = cart_entity::Entity::find().from_raw_sql(stmt).one(txn).await? {
+            check_access(&row, access)?;
+            return Ok(row);
+        }
+        // Nothing changed: say why, telling nothing to whoever may not use the cart.
         let row = cart_entity::Entity::find_by_id(access.cart_id).one(txn).await?.ok_or_else(|| Error::not_found("cart", "cartId"))?;
         check_access(&row, access)?;
-        if row.status != CartStatus::Active.as_str() {
-            return Err(Error::invalid("cartId", format!("this cart is {} and can no longer change", row.status)));
-        }
-        let now = Utc::now();
-        let mut bump = cart_entity::Entity::update_many()
-            .col_expr(cart_entity::Column::Version, Expr::col(cart_entity::Column::Version).add(1))
-            .col_expr(cart_entity::Column::UpdatedAt, Expr::val(now))
-            .col_expr(cart_entity::Column::ExpiresAt, Expr::val(now + self.idle(row.customer_id, row.email.as_deref())))
-            .filter(cart_entity::Column::Id.eq(row.id))
-            .filter(cart_entity::Column::Status.eq(CartStatus::Active.as_str()));
-        if let Some(v) = expected {
-            bump = bump.filter(cart_entity::Column::Version.eq(v));
-        }
-        if bump.exec(txn).await?.rows_affected != 1 {
-            let now_row = cart_entity::Entity::find_by_id(row.id).one(txn).await?.ok_or_else(|| Error::not_found("cart", "cartId"))?;
-            return Err(match expected {
-                Some(v) if now_row.status == CartStatus::Active.as_str() => Error::stale("cart", v, i64::from(now_row.version)),
-                _ => Error::invalid("cartId", format!("this cart is {} and can no longer change", now_row.status)),
-            });
-        }
-        cart_entity::Entity::find_by_id(row.id).one(txn).await?.ok_or_else(|| Error::not_found("cart", "cartId"))
+        Err(match expected {
+            Some(v) if row.status == CartStatus::Active.as_str() => Error::stale("cart", v, i64::from(row.version)),
+            _ => Error::invalid("cartId", format!("this cart is {} and can no longer change", row.status)),
+        })
     }
 
     /// Runs one cart edit as a retried write transaction and returns the cart after it.

@@ -88,10 +88,12 @@ impl CartService {
                         }
                     }
                 }
-                // Firm the holds: renew them, and re-hold lapsed lines where stock allows.
+                // Firm the holds: renew them, and re-hold lapsed lines where stock allows
+                // (a line fully held stays so once renewed).
                 let until = Utc::now() + chrono::Duration::from_std(self.config.cart_hold).unwrap_or(chrono::Duration::minutes(10));
                 self.inventory.set_expiry_in(txn, &cart_owner(row.id), until).await?;
-                self.rehold_lines(txn, row.id, cart.lines.iter().map(|l| (l.variant_id, l.quantity)).collect(), actor).await?;
+                let lapsed = cart.lines.iter().filter(|l| !l.fully_held()).map(|l| (l.variant_id, l.quantity)).collect();
+                self.rehold_lines(txn, row.id, lapsed, actor).await?;
                 Ok(())
             })
             .await?;
@@ -147,9 +149,13 @@ impl CartService {
                 let cart = cart::load(txn, row.clone(), self.currency).await?;
                 // Re-hold what lapsed (in variant order), each on a savepoint so a shortfall
                 // is reported rather than half-written.
-                let lapsed = cart.lines.iter().filter(|l| !l.fully_held()).map(|l| (l.variant_id, l.quantity)).collect();
-                self.rehold_lines(txn, row.id, lapsed, actor).await?;
-                let cart = cart::load(txn, row.clone(), self.currency).await?;
+                let lapsed: Vec<(i64, i64)> = cart.lines.iter().filter(|l| !l.fully_held()).map(|l| (l.variant_id, l.quantity)).collect();
+                let cart = if lapsed.is_empty() {
+                    cart
+                } else {
+                    self.rehold_lines(txn, row.id, lapsed, actor).await?;
+                    cart::load(txn, row.clone(), self.currency).await?
+                };
                 let review = self.assess(txn, cart).await?;
                 let unheld = review.cart.lines.iter().any(|l| !l.fully_held());
                 if !review.ready() || unheld {
@@ -249,7 +255,8 @@ impl CartService {
         .await
         .on_unique_violation("orders.idempotency_key", || Error::IdempotencyKeyReused)?;
 
-        let info = variants::load(txn, &cart.lines.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await?;
+        // The variants as the review read them, in this transaction.
+        let info = &review.variants;
         for line in &cart.lines {
             let v = info.get(&line.variant_id).ok_or_else(|| Error::not_found("variant", "variantId"))?;
             order_line::Entity::insert(order_line::ActiveModel {

@@ -1,13 +1,15 @@
 //! What stands between a cart and an order: every problem a storefront must show,
 //! found before any payment, and the totals computed on the server.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use sea_orm::ConnectionTrait;
 
 use super::cart::Cart;
 use super::carts::CartService;
 use super::pricing::{self, Totals};
-use super::variants;
+use super::variants::{self, VariantInfo};
 use crate::accounts::Email;
 use crate::error::{Error, Result};
 use crate::money::Money;
@@ -76,6 +78,8 @@ pub struct Review {
     pub cart: Cart,
     pub totals: Totals,
     pub problems: Vec<Problem>,
+    /// The cart's variants as the review read them (an order made from it copies them).
+    pub(super) variants: HashMap<i64, VariantInfo>,
 }
 
 impl Review {
@@ -99,7 +103,9 @@ impl CartService {
         }
         let ids: Vec<i64> = cart.lines.iter().map(|l| l.variant_id).collect();
         let info = variants::load(conn, &ids).await?;
-        let free = self.inventory.available_by_variant_ids_in(conn, &ids).await?;
+        // Free stock matters only to lines not fully held.
+        let short: Vec<i64> = cart.lines.iter().filter(|l| !l.fully_held()).map(|l| l.variant_id).collect();
+        let free = if short.is_empty() { Default::default() } else { self.inventory.available_by_variant_ids_in(conn, &short).await? };
         let mut subtotal = 0i64;
         for line in &cart.lines {
             subtotal += line.unit_price.amount * line.quantity;
@@ -154,6 +160,6 @@ impl CartService {
             }
             Err(e) => return Err(e),
         };
-        Ok(Review { cart, totals, problems })
+        Ok(Review { cart, totals, problems, variants: info })
     }
 }
