@@ -8,8 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde_json::json;
 
@@ -147,10 +146,8 @@ impl PaymentService {
         // it did: without this, a failure read the order as unpaid while a success of the
         // same intent committed (IllegalTransition), and a late `processing` overwrote a
         // payment just marked succeeded. Order first, then payment, everywhere.
-        lock_order(txn, payment.order_id).await?;
+        let order = lock_order(txn, payment.order_id).await?;
         let payment = lock_payment(txn, &payment).await?;
-        let row = order::Entity::find_by_id(payment.order_id).one(txn).await?.ok_or_else(|| Error::not_found("order", "orderId"))?;
-        let order = Order::try_from(row)?;
         let id = Some(order.id);
         let attempt = payment.attempt;
 
@@ -470,24 +467,20 @@ impl PaymentService {
     }
 }
 
-/// Takes the order's row lock (a no-op update): events for one order apply one at a time.
-async fn lock_order(txn: &DatabaseTransaction, order_id: i64) -> Result<()> {
-    order::Entity::update_many()
-        .col_expr(order::Column::Id, Expr::col(order::Column::Id))
-        .filter(order::Column::Id.eq(order_id))
-        .exec(txn)
-        .await?;
-    Ok(())
+/// Takes the order's row lock (a no-op update) and reads it under that lock: events
+/// for one order apply one at a time.
+async fn lock_order(txn: &DatabaseTransaction, order_id: i64) -> Result<Order> {
+    let stmt =
+        crate::db::statement(txn.get_database_backend(), "UPDATE orders SET id = id WHERE id = ? RETURNING *", vec![order_id.into()]);
+    let row = order::Entity::find().from_raw_sql(stmt).one(txn).await?.ok_or_else(|| Error::not_found("order", "orderId"))?;
+    Order::try_from(row)
 }
 
 /// Takes the payment's row lock (a no-op update) and reads it again under that lock.
 async fn lock_payment(txn: &DatabaseTransaction, payment: &Payment) -> Result<Payment> {
-    payment::Entity::update_many()
-        .col_expr(payment::Column::Id, Expr::col(payment::Column::Id))
-        .filter(payment::Column::Id.eq(payment.id))
-        .exec(txn)
-        .await?;
-    let row = payment::Entity::find_by_id(payment.id).one(txn).await?.ok_or_else(|| Error::not_found("payment", "paymentId"))?;
+    let stmt =
+        crate::db::statement(txn.get_database_backend(), "UPDATE payments SET id = id WHERE id = ? RETURNING *", vec![payment.id.into()]);
+    let row = payment::Entity::find().from_raw_sql(stmt).one(txn).await?.ok_or_else(|| Error::not_found("payment", "paymentId"))?;
     Payment::from_model(row)
 }
 
@@ -545,17 +538,11 @@ async fn to_void(txn: &DatabaseTransaction, order_id: i64, except: i64) -> Resul
 /// known here).
 async fn variants_of_intent<C: ConnectionTrait>(conn: &C, intent_id: Option<&str>) -> Result<Vec<i64>> {
     let Some(intent_id) = intent_id else { return Ok(Vec::new()) };
-    let Some(order_id) = payment::Entity::find()
-        .select_only()
-        .column(payment::Column::OrderId)
-        .filter(payment::Column::IntentId.eq(intent_id))
-        .into_tuple::<i64>()
-        .one(conn)
-        .await?
-    else {
-        return Ok(Vec::new());
-    };
-    Ok(order_lines(conn, order_id).await?.into_iter().map(|(variant, _)| variant).collect())
+    let sql = "SELECT DISTINCT l.variant_id FROM order_lines l \
+               WHERE l.order_id = (SELECT p.order_id FROM payments p WHERE p.intent_id = ? LIMIT 1) ORDER BY l.variant_id";
+    let stmt = crate::db::statement(conn.get_database_backend(), sql, vec![intent_id.into()]);
+    let rows = conn.query_all_raw(stmt).await?;
+    Ok(rows.iter().map(|row| crate::db::column::<i64>(row, 0)).collect::<Result<_, _>>()?)
 }
 
 pub(super) async fn order_lines<C: ConnectionTrait>(conn: &C, order_id: i64) -> Result<Vec<(i64, i64)>> {

@@ -3,7 +3,7 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::GatewayEvent;
-use super::gateway::IntentRequest;
+use super::gateway::{Intent, IntentRequest};
 use super::model::record_attempt;
 use super::{Payment, PaymentService, PaymentStart, PaymentStatus};
 use crate::actor::Actor;
@@ -18,15 +18,28 @@ impl PaymentService {
     #[tracing::instrument(skip(self), err(level = "debug"))]
     pub async fn start(&self, order_id: i64, actor: Actor) -> Result<PaymentStart> {
         let order = self.order(order_id).await?;
-        match order.status {
-            OrderStatus::PendingPayment => {}
-            OrderStatus::PaymentFailed => self.reopen(&order, None, actor, "payment retried").await?,
+        self.start_order(order, actor).await
+    }
+
+    /// [`start`](PaymentService::start) with the order as the caller has just read it.
+    pub async fn start_order(&self, order: Order, actor: Actor) -> Result<PaymentStart> {
+        let order_id = order.id;
+        // The order as read, while nothing here has changed it.
+        let mut known = match order.status {
+            OrderStatus::PendingPayment => Some(order),
+            OrderStatus::PaymentFailed => {
+                self.reopen(&order, None, actor, "payment retried").await?;
+                None
+            }
             other if other.is_paid() => return Err(Error::AlreadyPaid),
             other => return Err(Error::invalid("orderId", format!("this order is {other}: there is nothing to pay"))),
-        }
+        };
         let (mut replaced, mut voided) = (false, false);
         loop {
-            let order = self.order(order_id).await?;
+            let order = match known.take() {
+                Some(order) => order,
+                None => self.order(order_id).await?,
+            };
             if order.status.is_paid() {
                 return Err(Error::AlreadyPaid);
             }
@@ -34,8 +47,8 @@ impl PaymentService {
                 return Err(Error::invalid("orderId", format!("this order is {}: there is nothing to pay", order.status)));
             }
             let latest = self.latest_payment(order_id).await?;
-            let payment = match latest {
-                Some(p) if p.status.is_open() => p,
+            let (payment, created) = match latest {
+                Some(p) if p.status.is_open() => (p, None),
                 // A declined intent can still be paid at the gateway: cancel it there
                 // before making another, so one attempt at most can take the money.
                 // (If it was paid meanwhile, that is applied and the loop sees it.)
@@ -49,11 +62,18 @@ impl PaymentService {
                         .map_err(|e| Error::Internal(anyhow::anyhow!("voiding a payment attempt stopped: {e}")))??;
                     continue;
                 }
-                other => self.new_attempt(&order, other.map(|p| p.attempt).unwrap_or(0) + 1).await?,
+                other => {
+                    let (payment, intent) = self.new_attempt(&order, other.map(|p| p.attempt).unwrap_or(0) + 1).await?;
+                    (payment, Some(intent))
+                }
             };
             // The gateway's view, for the client secret; it may know more than we do
-            // (a webhook still on its way): apply that first.
-            let intent = self.inner.gateway.retrieve_intent(&payment.intent_id).await?;
+            // (a webhook still on its way): apply that first. An intent the gateway has
+            // just answered with is its view.
+            let intent = match created.filter(|i| i.id == payment.intent_id) {
+                Some(intent) => intent,
+                None => self.inner.gateway.retrieve_intent(&payment.intent_id).await?,
+            };
             let status = PaymentStatus::of_intent(intent.status);
             if status != payment.status && !(status == PaymentStatus::RequiresPaymentMethod && payment.status.is_open()) {
                 self.apply_event(&GatewayEvent::from_intent(self.gateway_kind(), &intent)).await?;
@@ -71,8 +91,8 @@ impl PaymentService {
     }
 
     /// Creates attempt `attempt` at the gateway and records it (once, however many
-    /// requests race to do it).
-    async fn new_attempt(&self, order: &Order, attempt: i32) -> Result<Payment> {
+    /// requests race to do it); with the gateway's answer.
+    async fn new_attempt(&self, order: &Order, attempt: i32) -> Result<(Payment, Intent)> {
         let key = self.order_key(order.id, order.created_at, &format!("intent:{attempt}"));
         let request = IntentRequest {
             order_id: order.id,
@@ -93,6 +113,6 @@ impl PaymentService {
             .one(self.inner.db.conn())
             .await?
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("payment attempt {attempt} of order {} vanished", order.id)))?;
-        Payment::from_model(row)
+        Ok((Payment::from_model(row)?, intent))
     }
 }

@@ -156,7 +156,7 @@ impl PaymentMutation {
                 Error::NotFound { entity, .. } => Error::NotFound { entity, field: Some("orderId".into()) },
                 other => other,
             })?;
-            service(ctx).start(order.id, actor_of(viewer(ctx))).await
+            service(ctx).start_order(order, actor_of(viewer(ctx))).await
         }
         .await;
         match result {
