@@ -289,12 +289,21 @@ async fn bad_cart_and_checkout_input_gets_typed_errors_and_changes_nothing() {
     assert_eq!(got["cartLinesRemove"]["userErrors"][0]["field"], json!(["variantIds", "1"]), "{got}");
     assert_eq!(stock(&app, vid).await, (20, 1), "none of it held anything");
 
-    // Someone else's cart, or the right cart with a wrong token: not found.
-    let (other, _) = guest_cart(&app).await;
+    // Someone else's cart, or the right cart with a wrong token: not found, and (even
+    // with the cart's current version in hand) nothing of it changes.
+    let (other, other_token) = guest_cart(&app).await;
     let foreign = add(&app, None, &other, Some(&token), &variant, 1).await;
     assert_eq!(foreign["userErrors"][0]["code"], "NOT_FOUND");
     let bad_token = add(&app, None, &cart, Some("not-the-token"), &variant, 1).await;
     assert_eq!(bad_token["userErrors"][0]["code"], "NOT_FOUND");
+    let as_owner = app
+        .gql_ok(
+            &format!("query($c: ID!, $t: String) {{ cart(id: $c, cartToken: $t) {{ {CART} }} }}"),
+            json!({ "c": other["id"], "t": other_token }),
+        )
+        .await;
+    assert_eq!(as_owner["cart"], other, "the foreign edit left the cart as it was");
+    assert_eq!(stock(&app, vid).await, (20, 1), "and held nothing");
 
     let bad_address = "mutation($c: ID!, $t: String) { checkoutStart(cartId: $c, cartToken: $t, email: \"a@example.com\", shippingAddress: { name: \"A\", country: \"US\", postalCode: \"ABCDE\" }) {
         review { ready problems { code field } } userErrors { code field } } }";
