@@ -150,29 +150,48 @@ impl OrderService {
         {
             return Err(Error::stale("order", v, i64::from(current.version)));
         }
+        self.transition_from_in(txn, order_id, (from, current.version), to, expected_version, change, data).await
+    }
+
+    /// [`transition_in`](OrderService::transition_in) of an order the caller has just
+    /// read in `txn` as `(status, version)` (under its row lock): the move is still
+    /// guarded by that status (and `expected_version`), so a stale read is a conflict.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn transition_from_in<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        order_id: i64,
+        (from, version): (OrderStatus, i32),
+        to: OrderStatus,
+        expected_version: Option<i64>,
+        change: Change<'_>,
+        data: Option<serde_json::Value>,
+    ) -> Result<Order> {
         from.check(to)?;
         let now = Utc::now();
-        let mut update = order::Entity::update_many()
-            .col_expr(order::Column::Status, Expr::val(to.as_str()))
-            .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
-            .col_expr(order::Column::UpdatedAt, Expr::val(now))
-            .filter(order::Column::Id.eq(order_id))
-            .filter(order::Column::Status.eq(from.as_str()));
+        let mut sql = String::from("UPDATE orders SET status = ?, version = version + 1, updated_at = ? WHERE id = ? AND status = ?");
+        let mut values: Vec<sea_orm::Value> = vec![to.as_str().into(), now.into(), order_id.into(), from.as_str().into()];
         if let Some(v) = expected_version {
-            update = update.filter(order::Column::Version.eq(v));
+            sql.push_str(" AND version = ?");
+            values.push(v.into());
         }
-        if update.exec(txn).await?.rows_affected != 1 {
+        sql.push_str(" RETURNING *");
+        let stmt = crate::db::statement(txn.get_database_backend(), &sql, values);
+        let Some(updated) = order::Entity::find().from_raw_sql(stmt).one(txn).await? else {
             // Someone moved it first: the caller retries and sees the new state.
             return Err(Error::Conflict);
-        }
+        };
         if matches!(to, OrderStatus::Cancelled | OrderStatus::Expired) {
             self.inventory.release_in(txn, &ReleaseTarget::Owner(order_owner(order_id)), change.actor).await?;
         }
-        let version = i64::from(current.version) + 1;
+        let version = i64::from(version) + 1;
         record_in(txn, order_id, "status_changed", Some(from), Some(to), change, data, now).await?;
         publish_status(txn, order_id, Some(from), to, version, change.cause, now).await?;
-        self.refresh_issue_in(txn, order_id).await?;
-        let updated = order::Entity::find_by_id(order_id).one(txn).await?.ok_or_else(|| Error::not_found("order", "orderId"))?;
+        let updated = match self.refresh_issue_in(txn, order_id).await? {
+            // Its payment issue changed too: read it as it now is.
+            Some(_) => order::Entity::find_by_id(order_id).one(txn).await?.ok_or_else(|| Error::not_found("order", "orderId"))?,
+            None => updated,
+        };
         Order::try_from(updated)
     }
 

@@ -301,7 +301,12 @@ impl PaymentService {
             cause = "payment succeeded after the hold lapsed; stock held again";
         }
         self.inner.inventory.commit_in(txn, &owner, &order.id.to_string(), ACTOR).await?;
-        self.inner.orders.transition_in(txn, order.id, OrderStatus::Paid, None, Change { actor: ACTOR, cause }, Some(data)).await?;
+        // The order as locked and read by this event: nothing here has moved it since.
+        let read = (order.status, order.version);
+        self.inner
+            .orders
+            .transition_from_in(txn, order.id, read, OrderStatus::Paid, None, Change { actor: ACTOR, cause }, Some(data))
+            .await?;
         if order.status == OrderStatus::PaymentFailed {
             // Its lines went back to the cart when the payment failed; they are bought now.
             self.inner.carts.close_reopened_in(txn, order.cart_id, ACTOR).await?;
