@@ -161,6 +161,15 @@ impl CartService {
                 if !review.ready() || unheld {
                     return Ok(Completion::NotReady(Box::new(review)));
                 }
+                // Without a coupon, any failure is the whole turn's: no savepoint needed.
+                if review.cart.coupon_id.is_none() {
+                    let order = self.create_order(txn, &review, row.customer_id, idempotency_key, orders, actor).await?;
+                    return Ok(Completion::Ordered {
+                        token: orders.tokens().token(idempotency_key),
+                        order: Box::new(order),
+                        replayed: false,
+                    });
+                }
                 // On its own savepoint: a coupon used up meanwhile undoes the order's rows,
                 // not the holds taken back above.
                 let ordering = txn.begin().await?;
