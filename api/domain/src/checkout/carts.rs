@@ -15,7 +15,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransactio
 
 use super::cart::{self, Cart, CartAccess, CartStatus, check_access};
 use super::settings::CommerceConfig;
-use super::variants;
+use super::variants::{self, VariantInfo};
 use crate::accounts::tokens::{random_token, token_hash};
 use crate::actor::Actor;
 use crate::coupons::{CouponService, EligibleLine};
@@ -84,6 +84,7 @@ impl CartService {
             None => Some(random_token(24)?),
         };
         let token_ref = &token;
+        let info = &self.variants_of(lines).await?;
         let cart_id = self
             .inventory
             .write_combined("cart create", lines.iter().map(|l| l.variant_id), |txn| async move {
@@ -103,7 +104,7 @@ impl CartService {
                             quantity: current.get(&l.variant_id).copied().unwrap_or(0) + l.quantity,
                         })
                         .collect();
-                    self.set_lines(txn, row.id, &current, &wanted, actor).await?;
+                    self.set_lines(txn, row.id, &current, &wanted, info, actor).await?;
                 }
                 Ok(row.id)
             })
@@ -259,6 +260,7 @@ impl CartService {
     ) -> Result<Cart> {
         check_changes(lines, how == LineEdit::Add)?;
         let ids = lines.iter().map(|l| l.variant_id).collect();
+        let info = &self.variants_of(lines).await?;
         self.edit(access, ids, |txn| async move {
             let txn = &*txn;
             self.lock(txn, access, Some(expected_version)).await?;
@@ -278,7 +280,7 @@ impl CartService {
                     lines.to_vec()
                 }
             };
-            self.set_lines(txn, access.cart_id, &current, &wanted, actor).await?;
+            self.set_lines(txn, access.cart_id, &current, &wanted, info, actor).await?;
             Ok(())
         })
         .await
@@ -288,6 +290,13 @@ impl CartService {
     pub async fn remove_lines(&self, access: &CartAccess, expected_version: i64, variant_ids: &[i64], actor: Actor) -> Result<Cart> {
         let zeros: Vec<LineChange> = variant_ids.iter().map(|&variant_id| LineChange { variant_id, quantity: 0 }).collect();
         self.update_lines(access, expected_version, &zeros, actor).await
+    }
+
+    /// What an edit of `lines` needs to know of their variants (price, whether they are
+    /// sold), read before it queues for their stock: catalog data, not stock, so the
+    /// shared stock transaction does not wait on it.
+    async fn variants_of(&self, lines: &[LineChange]) -> Result<std::collections::HashMap<i64, VariantInfo>> {
+        variants::load(self.db.conn(), &lines.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await
     }
 
     /// Current quantity of each variant in the cart.
@@ -312,12 +321,12 @@ impl CartService {
         cart_id: i64,
         existing: &std::collections::HashMap<i64, i64>,
         wanted: &[LineChange],
+        info: &std::collections::HashMap<i64, VariantInfo>,
         actor: Actor,
     ) -> Result<()> {
         let place: std::collections::HashMap<i64, usize> = wanted.iter().enumerate().map(|(i, l)| (l.variant_id, i)).collect();
         let mut wanted = wanted.to_vec();
         wanted.sort_by_key(|l| l.variant_id);
-        let info = variants::load(txn, &wanted.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await?;
         let new_lines = wanted.iter().filter(|l| l.quantity > 0 && !existing.contains_key(&l.variant_id)).count();
         let kept = existing.keys().filter(|v| !wanted.iter().any(|w| w.variant_id == **v && w.quantity == 0)).count();
         if kept + new_lines > self.config.max_lines {
