@@ -23,7 +23,7 @@ use crate::db::{Database, OnUniqueViolation};
 use crate::entity::{cart as cart_entity, cart_line};
 use crate::error::{Error, Result};
 use crate::events::OutboxNotify;
-use crate::inventory::InventoryService;
+use crate::inventory::{InventoryService, Reservation};
 use crate::money::Currency;
 
 /// A wanted quantity of one variant.
@@ -97,6 +97,7 @@ impl CartService {
                     let access = CartAccess { cart_id: row.id, token: token_ref.clone(), customer_id };
                     self.lock(txn, &access, None).await?;
                     let current = self.quantities(txn, row.id).await?;
+                    let active = self.inventory.active_of_in(txn, &cart::cart_owner(row.id)).await?;
                     let wanted: Vec<LineChange> = lines
                         .iter()
                         .map(|l| LineChange {
@@ -104,7 +105,7 @@ impl CartService {
                             quantity: current.get(&l.variant_id).copied().unwrap_or(0) + l.quantity,
                         })
                         .collect();
-                    self.set_lines(txn, row.id, &current, &wanted, info, actor).await?;
+                    self.set_lines(txn, row.id, &current, &wanted, info, &active, actor).await?;
                 }
                 Ok(row.id)
             })
@@ -261,10 +262,18 @@ impl CartService {
         check_changes(lines, how == LineEdit::Add)?;
         let ids = lines.iter().map(|l| l.variant_id).collect();
         let info = &self.variants_of(lines).await?;
+        let seen = &self.seen_at(access.cart_id, expected_version).await?;
         self.edit(access, ids, |txn| async move {
             let txn = &*txn;
             self.lock(txn, access, Some(expected_version)).await?;
-            let current = self.quantities(txn, access.cart_id).await?;
+            let (current, active) = match seen {
+                Some(seen) => seen.clone(),
+                None => {
+                    let owner = cart::cart_owner(access.cart_id);
+                    (self.quantities(txn, access.cart_id).await?, self.inventory.active_of_in(txn, &owner).await?)
+                }
+            };
+            let current = &current;
             let wanted: Vec<LineChange> = match how {
                 LineEdit::Add => lines
                     .iter()
@@ -280,7 +289,7 @@ impl CartService {
                     lines.to_vec()
                 }
             };
-            self.set_lines(txn, access.cart_id, &current, &wanted, info, actor).await?;
+            self.set_lines(txn, access.cart_id, current, &wanted, info, &active, actor).await?;
             Ok(())
         })
         .await
@@ -297,6 +306,33 @@ impl CartService {
     /// shared stock transaction does not wait on it.
     async fn variants_of(&self, lines: &[LineChange]) -> Result<std::collections::HashMap<i64, VariantInfo>> {
         variants::load(self.db.conn(), &lines.iter().map(|l| l.variant_id).collect::<Vec<_>>()).await
+    }
+
+    /// The cart's lines (quantity per variant) and active holds, read before an edit
+    /// queues for its stock, if the cart is at `version`: the edit's lock then proves
+    /// they are still so, because every change to a cart's lines or holds goes through
+    /// that lock and bumps the version, except holds given back (lapsed ones the
+    /// sweeper reached, which the edit would have given back anyway). So the shared
+    /// stock transaction need not read them. `None` if the cart is at another version
+    /// (the edit reads them under its lock, or fails as stale).
+    async fn seen_at(&self, cart_id: i64, version: i64) -> Result<Option<(std::collections::HashMap<i64, i64>, Vec<Reservation>)>> {
+        let conn = self.db.conn();
+        let sql = "SELECT c.version, l.variant_id, l.quantity FROM carts c LEFT JOIN cart_lines l ON l.cart_id = c.id WHERE c.id = ?";
+        let rows = conn.query_all_raw(crate::db::statement(conn.get_database_backend(), sql, vec![cart_id.into()])).await?;
+        let mut lines = std::collections::HashMap::new();
+        for row in &rows {
+            if i64::from(crate::db::column::<i32>(row, 0)?) != version {
+                return Ok(None);
+            }
+            if let (Some(variant), Some(quantity)) = (crate::db::column::<Option<i64>>(row, 1)?, crate::db::column::<Option<i32>>(row, 2)?)
+            {
+                lines.insert(variant, i64::from(quantity));
+            }
+        }
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some((lines, self.inventory.active_of_in(conn, &cart::cart_owner(cart_id)).await?)))
     }
 
     /// Current quantity of each variant in the cart.
@@ -322,6 +358,7 @@ impl CartService {
         existing: &std::collections::HashMap<i64, i64>,
         wanted: &[LineChange],
         info: &std::collections::HashMap<i64, VariantInfo>,
+        active: &[Reservation],
         actor: Actor,
     ) -> Result<()> {
         let place: std::collections::HashMap<i64, usize> = wanted.iter().enumerate().map(|(i, l)| (l.variant_id, i)).collect();
@@ -348,7 +385,7 @@ impl CartService {
                     format!("{} ({}) is no longer sold", variant.product_name, variant.variant_title),
                 ));
             }
-            self.sync_holds(txn, cart_id, line.variant_id, line.quantity, actor).await?;
+            self.sync_holds(txn, cart_id, (line.variant_id, line.quantity), active, actor).await?;
             if line.quantity == 0 {
                 cart_line::Entity::delete_many()
                     .filter(cart_line::Column::CartId.eq(cart_id))

@@ -7,23 +7,24 @@ use super::cart::{Cart, CartAccess, cart_owner};
 use super::carts::CartService;
 use crate::actor::Actor;
 use crate::error::{Error, Result};
-use crate::inventory::{ReleaseTarget, ReserveLine};
+use crate::inventory::{ReleaseTarget, Reservation, ReserveLine};
 
 impl CartService {
     /// Brings the cart's holds on one variant to `quantity` on `conn` (the edit's
     /// transaction, or a savepoint in it): lapsed holds the sweeper has not reached are
     /// given back first, then the shortfall is reserved or the excess released.
+    /// `active` is the cart's active holds as read under its lock (or proven current by
+    /// it), before this edit changed any of this variant's.
     pub(super) async fn sync_holds<C: ConnectionTrait>(
         &self,
         conn: &C,
         cart_id: i64,
-        variant_id: i64,
-        quantity: i64,
+        (variant_id, quantity): (i64, i64),
+        active: &[Reservation],
         actor: Actor,
     ) -> Result<()> {
         let owner = cart_owner(cart_id);
         let now = Utc::now();
-        let active = self.inventory.active_of_in(conn, &owner).await?;
         let lapsed: Vec<i64> = active.iter().filter(|r| r.variant_id == variant_id && r.expires_at <= now).map(|r| r.id).collect();
         if !lapsed.is_empty() {
             self.inventory.release_in(conn, &ReleaseTarget::Reservations(lapsed), actor).await?;
@@ -53,11 +54,16 @@ impl CartService {
         mut lines: Vec<(i64, i64)>,
         actor: Actor,
     ) -> Result<Vec<(i64, i64)>> {
+        if lines.is_empty() {
+            return Ok(Vec::new());
+        }
         lines.sort_unstable();
+        // Each line changes only its own variant's holds: one read serves them all.
+        let active = self.inventory.active_of_in(txn, &cart_owner(cart_id)).await?;
         let mut short = Vec::new();
         for (variant_id, quantity) in lines {
             let savepoint = txn.begin().await?;
-            match self.sync_holds(&savepoint, cart_id, variant_id, quantity, actor).await {
+            match self.sync_holds(&savepoint, cart_id, (variant_id, quantity), &active, actor).await {
                 Ok(()) => savepoint.commit().await?,
                 Err(Error::OutOfStock { available, .. }) => {
                     savepoint.rollback().await?;
