@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::gateway::{Failure, GatewayEvent, PaymentChange, RefundState};
+use super::gateway::{Failure, GatewayEvent, GatewayKind, PaymentChange, RefundState};
 use super::model::record_attempt;
 use super::{Payment, PaymentService, PaymentStatus, VoidState, latest_in};
 use crate::actor::Actor;
@@ -77,7 +77,8 @@ impl PaymentService {
         // A payment settled sells its order's stock: the write shares its SKUs' lanes
         // with the holds being taken on them (a hint read first; a payment not known
         // yet touches no stock).
-        let variants = variants_of_intent(self.inner.db.conn(), event.intent_id.as_deref()).await?;
+        let hint = &intent_hint(self.inner.db.conn(), event.intent_id.as_deref()).await?;
+        let variants: Vec<i64> = hint.iter().flat_map(|h| h.lines.iter().map(|(variant, _)| *variant)).collect();
         let (outcome, after) = self
             .inner
             .inventory
@@ -103,7 +104,7 @@ impl PaymentService {
                     return Ok((Outcome::new(Applied::Duplicate, None, "already received"), After::default()));
                 }
                 let mut after = After::default();
-                let outcome = self.decide(txn, event, &mut after).await?;
+                let outcome = self.decide(txn, event, hint.as_ref(), &mut after).await?;
                 gateway_event::Entity::update_many()
                     .col_expr(gateway_event::Column::Outcome, Expr::val(outcome.applied.as_str()))
                     .col_expr(gateway_event::Column::OrderId, Expr::val(outcome.order_id))
@@ -132,22 +133,42 @@ impl PaymentService {
         Ok(outcome)
     }
 
-    async fn decide(&self, txn: &DatabaseTransaction, event: &GatewayEvent, after: &mut After) -> Result<Outcome> {
+    async fn decide(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &GatewayEvent,
+        hint: Option<&IntentHint>,
+        after: &mut After,
+    ) -> Result<Outcome> {
         if event.change == PaymentChange::Unhandled {
             return Ok(Outcome::new(Applied::Unhandled, None, format!("{} is not acted on", event.event_type)));
         }
         let Some(intent_id) = event.intent_id.as_deref() else {
             return Ok(Outcome::new(Applied::Unmatched, None, "the event names no payment intent"));
         };
-        let Some(payment) = self.payment_for(txn, event, intent_id).await? else {
-            return Ok(Outcome::new(Applied::Unmatched, None, format!("no payment has intent {intent_id}")));
-        };
         // Events of one order are applied one at a time, each seeing what the one before
         // it did: without this, a failure read the order as unpaid while a success of the
         // same intent committed (IllegalTransition), and a late `processing` overwrote a
-        // payment just marked succeeded. Order first, then payment, everywhere.
-        let order = lock_order(txn, payment.order_id).await?;
-        let payment = lock_payment(txn, &payment).await?;
+        // payment just marked succeeded. Order first, then payment, everywhere. The
+        // hint names the order (a payment's order never changes), so both are locked
+        // and read at once.
+        let hinted = match hint {
+            Some(h) => {
+                let order = lock_order(txn, h.order_id).await?;
+                lock_payment_of_intent(txn, event.gateway, intent_id).await?.filter(|p| p.order_id == order.id).map(|p| (order, p))
+            }
+            None => None,
+        };
+        let (order, payment) = match hinted {
+            Some(locked) => locked,
+            None => {
+                let Some(payment) = self.payment_for(txn, event, intent_id).await? else {
+                    return Ok(Outcome::new(Applied::Unmatched, None, format!("no payment has intent {intent_id}")));
+                };
+                let order = lock_order(txn, payment.order_id).await?;
+                (order, lock_payment(txn, &payment).await?)
+            }
+        };
         let id = Some(order.id);
         let attempt = payment.attempt;
 
@@ -170,7 +191,9 @@ impl PaymentService {
                         self.attention(txn, &order, &cause, data).await?
                     }
                     OrderStatus::PendingPayment | OrderStatus::PaymentFailed | OrderStatus::Expired => {
-                        self.settle(txn, &order, data).await?
+                        // An order's lines never change: the hint's are its lines.
+                        let lines = hint.filter(|h| h.order_id == order.id).map(|h| h.lines.clone());
+                        self.settle(txn, &order, lines, data).await?
                     }
                     OrderStatus::Cancelled => {
                         let cause = "paid after the order was cancelled: refund it, or reinstate it if the stock is there";
@@ -271,9 +294,18 @@ impl PaymentService {
     /// Sells the order's stock and marks it paid: its holds if they are all still
     /// there, otherwise the stock held again, all or nothing; if it is gone, the order
     /// needs attention (paid without stock), never oversold.
-    async fn settle(&self, txn: &DatabaseTransaction, order: &Order, data: serde_json::Value) -> Result<OrderStatus> {
+    async fn settle(
+        &self,
+        txn: &DatabaseTransaction,
+        order: &Order,
+        lines: Option<Vec<(i64, i64)>>,
+        data: serde_json::Value,
+    ) -> Result<OrderStatus> {
         let owner = order_owner(order.id);
-        let lines = order_lines(txn, order.id).await?;
+        let lines = match lines {
+            Some(lines) => lines,
+            None => order_lines(txn, order.id).await?,
+        };
         let holds = self.inner.inventory.active_of_in(txn, &owner).await?;
         let mut held: HashMap<i64, i64> = HashMap::new();
         for h in &holds {
@@ -489,6 +521,14 @@ async fn lock_payment(txn: &DatabaseTransaction, payment: &Payment) -> Result<Pa
     Payment::from_model(row)
 }
 
+/// Takes the row lock of the payment of `intent_id` at `gateway` and reads it; `None`
+/// if there is none.
+async fn lock_payment_of_intent(txn: &DatabaseTransaction, gateway: GatewayKind, intent_id: &str) -> Result<Option<Payment>> {
+    let sql = "UPDATE payments SET id = id WHERE gateway = ? AND intent_id = ? RETURNING *";
+    let stmt = crate::db::statement(txn.get_database_backend(), sql, vec![gateway.as_str().into(), intent_id.into()]);
+    payment::Entity::find().from_raw_sql(stmt).one(txn).await?.map(Payment::from_model).transpose()
+}
+
 async fn set_payment(
     txn: &DatabaseTransaction,
     payment: &Payment,
@@ -538,18 +578,30 @@ async fn to_void(txn: &DatabaseTransaction, order_id: i64, except: i64) -> Resul
     Ok(others)
 }
 
-/// (variant, quantity) of an order's lines.
-/// The variants of the order a gateway intent pays for (none when the intent is not
-/// known here).
-async fn variants_of_intent<C: ConnectionTrait>(conn: &C, intent_id: Option<&str>) -> Result<Vec<i64>> {
-    let Some(intent_id) = intent_id else { return Ok(Vec::new()) };
-    let sql = "SELECT DISTINCT l.variant_id FROM order_lines l \
-               WHERE l.order_id = (SELECT p.order_id FROM payments p WHERE p.intent_id = ? LIMIT 1) ORDER BY l.variant_id";
-    let stmt = crate::db::statement(conn.get_database_backend(), sql, vec![intent_id.into()]);
-    let rows = conn.query_all_raw(stmt).await?;
-    Ok(rows.iter().map(|row| crate::db::column::<i64>(row, 0)).collect::<Result<_, _>>()?)
+/// The order a gateway intent pays for and its lines, read before the event is applied
+/// (to know which SKUs' lanes it takes).
+struct IntentHint {
+    order_id: i64,
+    /// (variant, quantity), by variant, as [`order_lines`] gives them.
+    lines: Vec<(i64, i64)>,
 }
 
+/// The hint for `intent_id`; `None` when the intent is not known here (its event then
+/// touches no stock) or names no intent.
+async fn intent_hint<C: ConnectionTrait>(conn: &C, intent_id: Option<&str>) -> Result<Option<IntentHint>> {
+    let Some(intent_id) = intent_id else { return Ok(None) };
+    let sql = "SELECT l.order_id, l.variant_id, CAST(SUM(l.quantity) AS BIGINT) FROM order_lines l \
+               WHERE l.order_id = (SELECT p.order_id FROM payments p WHERE p.intent_id = ? LIMIT 1) \
+               GROUP BY l.order_id, l.variant_id ORDER BY l.variant_id";
+    let stmt = crate::db::statement(conn.get_database_backend(), sql, vec![intent_id.into()]);
+    let rows = conn.query_all_raw(stmt).await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let order_id = crate::db::column::<i64>(first, 0)?;
+    let lines = rows.iter().map(|row| Ok((crate::db::column::<i64>(row, 1)?, crate::db::column::<i64>(row, 2)?))).collect::<Result<_>>()?;
+    Ok(Some(IntentHint { order_id, lines }))
+}
+
+/// (variant, quantity) of an order's lines, by variant.
 pub(super) async fn order_lines<C: ConnectionTrait>(conn: &C, order_id: i64) -> Result<Vec<(i64, i64)>> {
     let lines = order_line::Entity::find().filter(order_line::Column::OrderId.eq(order_id)).all(conn).await?;
     let mut by_variant: HashMap<i64, i64> = HashMap::new();
