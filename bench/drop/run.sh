@@ -186,13 +186,22 @@ for scenario in $SCENARIOS; do
         index($0, db) && /LOG:  (statement|execute [^:]*): / {
           if (match($0, /stockade-step [A-Za-z]+/)) {
             step = substr($0, RSTART + 14, RLENGTH - 14)
-            printf "   %20s: %3d statements, of which %2d transaction control (BEGIN, SAVEPOINT, RELEASE, ROLLBACK, COMMIT, txid)\n", step, n, tc
-            total += n; totaltc += tc; n = 0; tc = 0; next
+            if (step != "begin") {
+              printf "   %20s: %3d statements: %2d in the shared stock transaction, %2d transaction control (BEGIN, SAVEPOINT, RELEASE, COMMIT, txid), %2d the outbox relay\n", step, n, lane, tc, relay
+              total += n; totaltc += tc; totalrelay += relay; totallane += lane
+            }
+            n = 0; tc = 0; relay = 0; lane = 0; next
           }
           n++
-          if (/: (BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SELECT txid_current)/) tc++
+          if (/: (BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)|txid_current/) tc++
+          if (/FROM "outbox"|UPDATE "outbox"/) relay++
+          # A shared stock transaction takes its id first (txid_current()) and holds the
+          # hot row until its COMMIT: count what its connection sends in between.
+          match($0, /\[[0-9]+\]/); pid = substr($0, RSTART, RLENGTH)
+          if (/SELECT CAST\(txid_current\(\)/) shared[pid] = 1
+          else if (shared[pid]) { lane++; if (/: (COMMIT|ROLLBACK)$/) shared[pid] = 0 }
         }
-        END { printf "   %20s: %3d statements, of which %2d transaction control\n", "a paid checkout", total, totaltc }'
+        END { printf "   %20s: %3d statements: %2d in the shared stock transaction, %2d transaction control, %2d the outbox relay\n", "a paid checkout", total, totallane, totaltc, totalrelay }'
       ;;
     *) echo "unknown scenario $scenario (holds, drop, rush, statements)"; exit 1 ;;
   esac

@@ -253,6 +253,9 @@ pub async fn one_shopper(s: &Settings, pause: Duration, mark: impl Fn(&str) -> a
             failed.get_or_insert(e);
         }
     };
+    // What was set off before the first step (stocking the SKU) is marked off first.
+    std::thread::sleep(pause);
+    mark("begin")?;
     let outcome = shop(&s.gql, 0, &s.variant, 0, &mut times, &mut after).await?;
     if let Some(e) = failed {
         return Err(e.context("marking a step"));
