@@ -13,6 +13,7 @@
 #
 #   bash bench/flash-sale/run.sh
 #   BENCH_DATABASE_URL=postgres://... CLIENTS=64 DURATION=10 SKUS=1000 bash bench/flash-sale/run.sh
+#   (the service gets a pool of POOL connections, at most 64 by default, whatever CLIENTS is)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

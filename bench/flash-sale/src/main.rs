@@ -46,7 +46,9 @@ async fn main() -> anyhow::Result<()> {
     let clients = env_number("CLIENTS", 64)?;
     let duration = Duration::from_secs(env_number("DURATION_SECS", 10)? as u64);
     let skus = env_number("SKUS", 1000)?;
-    let max_connections = clients.to_string();
+    // A server's pool, not a connection per client: Postgres allows 100 connections by
+    // default, and pgbench's own clients need theirs too.
+    let max_connections = env_number("POOL", clients.min(64))?.to_string();
     let env = Env::from_pairs(&[
         ("DATABASE_URL", url.as_str()),
         ("DATABASE_MAX_CONNECTIONS", max_connections.as_str()),
