@@ -13,13 +13,15 @@
 #
 #   bash bench/flash-sale/run.sh
 #   BENCH_DATABASE_URL=postgres://... CLIENTS=64 DURATION=10 SKUS=1000 bash bench/flash-sale/run.sh
-#   (the service gets a pool of POOL connections, at most 64 by default, whatever CLIENTS is)
+#   (the service gets a pool of POOL connections, at most 64 by default, whatever CLIENTS is;
+#   pgbench needs a connection per client, so it runs PGBENCH_CLIENTS, at most 64 by default)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 ADMIN_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 DB_NAME="stockade_bench_flash_sale"
 CLIENTS="${CLIENTS:-64}"
+PGBENCH_CLIENTS="${PGBENCH_CLIENTS:-$(( CLIENTS < 64 ? CLIENTS : 64 ))}"
 DURATION="${DURATION:-10}"
 SKUS="${SKUS:-1000}"
 THREADS="${THREADS:-2}"
@@ -72,7 +74,7 @@ COMMIT;
 SQL
 
 pgbench_run() { # name, span, base variant, base level[, clients]
-  pgbench -n -M prepared -c "${5:-$CLIENTS}" -j "$THREADS" -T "$DURATION" -r \
+  pgbench -n -M prepared -c "${5:-$PGBENCH_CLIENTS}" -j "$THREADS" -T "$DURATION" -r \
     -D span="$2" -D base_variant="$3" -D base_level="$4" -D location_id="$PGBENCH_LOCATION" \
     -f "$WORK/reserve.sql" "$DB_URL" > "$WORK/pgbench-$1.txt" 2>&1 || { cat "$WORK/pgbench-$1.txt"; exit 1; }
   python3 - "$WORK/pgbench-$1.txt" "$1" <<'PY'
@@ -85,7 +87,7 @@ print(f"{sys.argv[2]:>11}: {tps:8.0f} transactions/s  average {lat:6.2f} ms" + (
 open(sys.argv[1] + ".tps", "w").write(str(tps))
 PY
 }
-echo "== (c) pgbench, same statements, $CLIENTS clients, ${DURATION}s each"
+echo "== (c) pgbench, same statements, $PGBENCH_CLIENTS clients (a connection each), ${DURATION}s each"
 pgbench_run hot 1 "$PGBENCH_HOT_VARIANT" "$PGBENCH_HOT_LEVEL"
 pgbench_run spread "$SKUS" "$PGBENCH_FIRST_VARIANT" "$PGBENCH_FIRST_LEVEL"
 # For reference: the hot row with only a few clients, i.e. without a long lock queue.
