@@ -26,6 +26,13 @@ use crate::events::OutboxNotify;
 use crate::inventory::{InventoryService, Reservation};
 use crate::money::Currency;
 
+/// What a cart has: the quantity of each variant in it, and its active holds.
+#[derive(Clone, Debug)]
+struct Contents {
+    quantities: std::collections::HashMap<i64, i64>,
+    holds: Vec<Reservation>,
+}
+
 /// A wanted quantity of one variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LineChange {
@@ -96,16 +103,15 @@ impl CartService {
                 if !lines.is_empty() {
                     let access = CartAccess { cart_id: row.id, token: token_ref.clone(), customer_id };
                     self.lock(txn, &access, None).await?;
-                    let current = self.quantities(txn, row.id).await?;
-                    let active = self.inventory.active_of_in(txn, &cart::cart_owner(row.id)).await?;
+                    let has = self.contents_in(txn, row.id).await?;
                     let wanted: Vec<LineChange> = lines
                         .iter()
                         .map(|l| LineChange {
                             variant_id: l.variant_id,
-                            quantity: current.get(&l.variant_id).copied().unwrap_or(0) + l.quantity,
+                            quantity: has.quantities.get(&l.variant_id).copied().unwrap_or(0) + l.quantity,
                         })
                         .collect();
-                    self.set_lines(txn, row.id, &current, &wanted, info, &active, actor).await?;
+                    self.set_lines(txn, row.id, &has, &wanted, info, actor).await?;
                 }
                 Ok(row.id)
             })
@@ -266,14 +272,11 @@ impl CartService {
         self.edit(access, ids, |txn| async move {
             let txn = &*txn;
             self.lock(txn, access, Some(expected_version)).await?;
-            let (current, active) = match seen {
+            let has = match seen {
                 Some(seen) => seen.clone(),
-                None => {
-                    let owner = cart::cart_owner(access.cart_id);
-                    (self.quantities(txn, access.cart_id).await?, self.inventory.active_of_in(txn, &owner).await?)
-                }
+                None => self.contents_in(txn, access.cart_id).await?,
             };
-            let current = &current;
+            let current = &has.quantities;
             let wanted: Vec<LineChange> = match how {
                 LineEdit::Add => lines
                     .iter()
@@ -289,7 +292,7 @@ impl CartService {
                     lines.to_vec()
                 }
             };
-            self.set_lines(txn, access.cart_id, current, &wanted, info, &active, actor).await?;
+            self.set_lines(txn, access.cart_id, &has, &wanted, info, actor).await?;
             Ok(())
         })
         .await
@@ -315,7 +318,7 @@ impl CartService {
     /// sweeper reached, which the edit would have given back anyway). So the shared
     /// stock transaction need not read them. `None` if the cart is at another version
     /// (the edit reads them under its lock, or fails as stale).
-    async fn seen_at(&self, cart_id: i64, version: i64) -> Result<Option<(std::collections::HashMap<i64, i64>, Vec<Reservation>)>> {
+    async fn seen_at(&self, cart_id: i64, version: i64) -> Result<Option<Contents>> {
         let conn = self.db.conn();
         let sql = "SELECT c.version, l.variant_id, l.quantity FROM carts c LEFT JOIN cart_lines l ON l.cart_id = c.id WHERE c.id = ?";
         let rows = conn.query_all_raw(crate::db::statement(conn.get_database_backend(), sql, vec![cart_id.into()])).await?;
@@ -332,7 +335,13 @@ impl CartService {
         if rows.is_empty() {
             return Ok(None);
         }
-        Ok(Some((lines, self.inventory.active_of_in(conn, &cart::cart_owner(cart_id)).await?)))
+        Ok(Some(Contents { quantities: lines, holds: self.inventory.active_of_in(conn, &cart::cart_owner(cart_id)).await? }))
+    }
+
+    /// What the cart has, read in `txn` (under its lock).
+    async fn contents_in(&self, txn: &DatabaseTransaction, cart_id: i64) -> Result<Contents> {
+        let holds = self.inventory.active_of_in(txn, &cart::cart_owner(cart_id)).await?;
+        Ok(Contents { quantities: self.quantities(txn, cart_id).await?, holds })
     }
 
     /// Current quantity of each variant in the cart.
@@ -348,24 +357,23 @@ impl CartService {
     }
 
     /// Makes each line's quantity `wanted` (0 removes it) and its holds match, in variant
-    /// order. `existing` is the cart's current quantities (read under its lock). New
+    /// order. `has` is what the cart has (read under its lock, or proven current by it). New
     /// lines remember the current price. Errors name the line by its place in `wanted`
     /// (the request's order).
     async fn set_lines(
         &self,
         txn: &DatabaseTransaction,
         cart_id: i64,
-        existing: &std::collections::HashMap<i64, i64>,
+        has: &Contents,
         wanted: &[LineChange],
         info: &std::collections::HashMap<i64, VariantInfo>,
-        active: &[Reservation],
         actor: Actor,
     ) -> Result<()> {
         let place: std::collections::HashMap<i64, usize> = wanted.iter().enumerate().map(|(i, l)| (l.variant_id, i)).collect();
         let mut wanted = wanted.to_vec();
         wanted.sort_by_key(|l| l.variant_id);
-        let new_lines = wanted.iter().filter(|l| l.quantity > 0 && !existing.contains_key(&l.variant_id)).count();
-        let kept = existing.keys().filter(|v| !wanted.iter().any(|w| w.variant_id == **v && w.quantity == 0)).count();
+        let new_lines = wanted.iter().filter(|l| l.quantity > 0 && !has.quantities.contains_key(&l.variant_id)).count();
+        let kept = has.quantities.keys().filter(|v| !wanted.iter().any(|w| w.variant_id == **v && w.quantity == 0)).count();
         if kept + new_lines > self.config.max_lines {
             return Err(Error::invalid("lines", format!("a cart holds at most {} lines", self.config.max_lines)));
         }
@@ -385,7 +393,7 @@ impl CartService {
                     format!("{} ({}) is no longer sold", variant.product_name, variant.variant_title),
                 ));
             }
-            self.sync_holds(txn, cart_id, (line.variant_id, line.quantity), active, actor).await?;
+            self.sync_holds(txn, cart_id, (line.variant_id, line.quantity), &has.holds, actor).await?;
             if line.quantity == 0 {
                 cart_line::Entity::delete_many()
                     .filter(cart_line::Column::CartId.eq(cart_id))
