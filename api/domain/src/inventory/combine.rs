@@ -206,7 +206,10 @@ impl Combiner {
     /// One transaction serving `tickets` in order, committed once.
     async fn run_batch(&self, tickets: Vec<Ticket>) {
         let size = tickets.len();
-        let txn = match begin_checked(&self.db).await {
+        // Only a caller's own work could swallow a failed savepoint (bare reservations
+        // poison the batch themselves): a batch without turns needs no id check.
+        let check = if tickets.iter().any(|t| matches!(t, Ticket::Turn(_))) { Check::Xid } else { Check::Poison };
+        let txn = match begin_checked(&self.db, check).await {
             Ok(txn) => txn,
             Err(e) => {
                 let failure = Failure::of(&e);
@@ -421,11 +424,22 @@ impl std::ops::Deref for Checked {
 
 const XID_SQL: &str = "SELECT CAST(txid_current_if_assigned() AS BIGINT) AS id";
 
-/// Begins a write transaction; on Postgres it takes a transaction id at once.
-pub(super) async fn begin_checked(db: &Database) -> Result<Checked> {
+/// How [`commit_checked`] makes sure a transaction is still the one that began.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Check {
+    /// By its transaction id (on Postgres): for transactions that run callers' work.
+    Xid,
+    /// By the poison alone: for transactions whose every savepoint is our own, each
+    /// failure of which poisons the batch.
+    Poison,
+}
+
+/// Begins a write transaction; on Postgres with [`Check::Xid`] it takes a transaction
+/// id at once.
+pub(super) async fn begin_checked(db: &Database, check: Check) -> Result<Checked> {
     let txn = db.begin_write().await?;
     let xid = match txn.get_database_backend() {
-        sea_orm::DbBackend::Postgres => {
+        sea_orm::DbBackend::Postgres if check == Check::Xid => {
             let row = txn
                 .query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, "SELECT CAST(txid_current() AS BIGINT) AS id"))
                 .await?;

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 
 use super::batch::{Poison, lanes_of};
-use super::combine::{begin_checked, commit_checked, in_savepoint, inside_lane};
+use super::combine::{Check, begin_checked, commit_checked, in_savepoint, inside_lane};
 use super::ledger::{self, Change};
 use super::levels::{self, placeholders};
 use super::limits;
@@ -86,7 +86,7 @@ impl InventoryService {
             let mut attempt = 1;
             loop {
                 let result: Result<T, Step> = async {
-                    let txn = begin_checked(&self.db).await?;
+                    let txn = begin_checked(&self.db, Check::Xid).await?;
                     let poison = Poison::default();
                     let value = in_savepoint(&txn, &mut work, &poison).await?;
                     commit_checked(txn, &poison).await.map_err(|failure| failure.step())?;
