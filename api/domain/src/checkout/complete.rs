@@ -161,37 +161,31 @@ impl CartService {
                 if !review.ready() || unheld {
                     return Ok(Completion::NotReady(Box::new(review)));
                 }
-                // Without a coupon, any failure is the whole turn's: no savepoint needed.
-                if review.cart.coupon_id.is_none() {
-                    let order = self.create_order(txn, &review, row.customer_id, idempotency_key, orders, actor).await?;
-                    return Ok(Completion::Ordered {
-                        token: orders.tokens().token(idempotency_key),
-                        order: Box::new(order),
-                        replayed: false,
-                    });
-                }
-                // On its own savepoint: a coupon used up meanwhile undoes the order's rows,
-                // not the holds taken back above.
-                let ordering = txn.begin().await?;
-                let order = match self.create_order(&ordering, &review, row.customer_id, idempotency_key, orders, actor).await {
-                    Ok(order) => {
-                        ordering.commit().await?;
-                        order
+                let order = match review.cart.coupon_id {
+                    // Without a coupon, any failure is the whole turn's: no savepoint needed.
+                    None => self.create_order(txn, &review, row.customer_id, idempotency_key, orders, actor).await?,
+                    // On its own savepoint: a coupon used up meanwhile undoes the order's
+                    // rows, not the holds taken back above.
+                    Some(coupon_id) => {
+                        let ordering = txn.begin().await?;
+                        match self.create_order(&ordering, &review, row.customer_id, idempotency_key, orders, actor).await {
+                            Ok(order) => {
+                                ordering.commit().await?;
+                                order
+                            }
+                            // Used up by a checkout that committed first: the same problem
+                            // the review reports once the count is visible.
+                            Err(Error::Invalid { field: Some(field), message }) if field == "coupon" => {
+                                ordering.rollback().await?;
+                                let coupon = crate::coupons::by_id_in(txn, coupon_id).await?;
+                                let mut review = review;
+                                let code = coupon.map(|c| c.code).unwrap_or_default();
+                                review.problems.push(Problem::CouponInvalid { code, message });
+                                return Ok(Completion::NotReady(Box::new(review)));
+                            }
+                            Err(e) => return Err(e),
+                        }
                     }
-                    // Used up by a checkout that committed first: the same problem the
-                    // review reports once the count is visible.
-                    Err(Error::Invalid { field: Some(field), message }) if field == "coupon" => {
-                        ordering.rollback().await?;
-                        let coupon = match review.cart.coupon_id {
-                            Some(id) => crate::coupons::by_id_in(txn, id).await?,
-                            None => None,
-                        };
-                        let mut review = review;
-                        let code = coupon.map(|c| c.code).unwrap_or_default();
-                        review.problems.push(Problem::CouponInvalid { code, message });
-                        return Ok(Completion::NotReady(Box::new(review)));
-                    }
-                    Err(e) => return Err(e),
                 };
                 Ok(Completion::Ordered { token: orders.tokens().token(idempotency_key), order: Box::new(order), replayed: false })
             })
