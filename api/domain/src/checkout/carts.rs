@@ -27,7 +27,7 @@ use crate::inventory::{InventoryService, Reservation};
 use crate::money::Currency;
 
 /// What a cart has: the quantity of each variant in it, and its active holds.
-#[derive(Clone, Debug)]
+#[derive(Debug, Default)]
 struct Contents {
     quantities: std::collections::HashMap<i64, i64>,
     holds: Vec<Reservation>,
@@ -66,7 +66,12 @@ impl CartService {
     /// customer's once it has an email (from `checkoutStart`), so that the reminders a
     /// shop sends to win it back find it still there.
     pub(super) fn idle(&self, customer: Option<i64>, email: Option<&str>) -> chrono::Duration {
-        let reachable = customer.is_some() || email.is_some();
+        self.idle_when(customer.is_some() || email.is_some())
+    }
+
+    /// [`idle`](CartService::idle) of a cart that can (`reachable`) or cannot be
+    /// reached by a reminder.
+    fn idle_when(&self, reachable: bool) -> chrono::Duration {
         let idle = if reachable { self.config.customer_cart_idle } else { self.config.guest_cart_idle };
         chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::hours(24))
     }
@@ -103,7 +108,11 @@ impl CartService {
                 if !lines.is_empty() {
                     let access = CartAccess { cart_id: row.id, token: token_ref.clone(), customer_id };
                     self.lock(txn, &access, None).await?;
-                    let has = self.contents_in(txn, row.id).await?;
+                    // A guest cart inserted just now has nothing yet.
+                    let has = match customer_id {
+                        Some(_) => self.contents_in(txn, row.id).await?,
+                        None => Contents::default(),
+                    };
                     let wanted: Vec<LineChange> = lines
                         .iter()
                         .map(|l| LineChange {
@@ -206,7 +215,7 @@ impl CartService {
     /// returns it, which rolls the work back).
     pub(super) async fn lock(&self, txn: &DatabaseTransaction, access: &CartAccess, expected: Option<i64>) -> Result<cart_entity::Model> {
         let now = Utc::now();
-        let (reachable, guest) = (now + self.idle(Some(0), None), now + self.idle(None, None));
+        let (reachable, guest) = (now + self.idle_when(true), now + self.idle_when(false));
         let mut sql = String::from(
             "UPDATE carts SET version = version + 1, updated_at = ?, \
              expires_at = CASE WHEN customer_id IS NOT NULL OR email IS NOT NULL THEN ? ELSE ? END \
@@ -272,9 +281,13 @@ impl CartService {
         self.edit(access, ids, |txn| async move {
             let txn = &*txn;
             self.lock(txn, access, Some(expected_version)).await?;
+            let read;
             let has = match seen {
-                Some(seen) => seen.clone(),
-                None => self.contents_in(txn, access.cart_id).await?,
+                Some(seen) => seen,
+                None => {
+                    read = self.contents_in(txn, access.cart_id).await?;
+                    &read
+                }
             };
             let current = &has.quantities;
             let wanted: Vec<LineChange> = match how {
@@ -292,7 +305,7 @@ impl CartService {
                     lines.to_vec()
                 }
             };
-            self.set_lines(txn, access.cart_id, &has, &wanted, info, actor).await?;
+            self.set_lines(txn, access.cart_id, has, &wanted, info, actor).await?;
             Ok(())
         })
         .await
