@@ -166,7 +166,8 @@ impl PaymentService {
                     return Ok(Outcome::new(Applied::Unmatched, None, format!("no payment has intent {intent_id}")));
                 };
                 let order = lock_order(txn, payment.order_id).await?;
-                (order, lock_payment(txn, &payment).await?)
+                let locked = lock_payment_of_intent(txn, event.gateway, intent_id).await?;
+                (order, locked.ok_or_else(|| Error::not_found("payment", "paymentId"))?)
             }
         };
         let id = Some(order.id);
@@ -511,14 +512,6 @@ async fn lock_order(txn: &DatabaseTransaction, order_id: i64) -> Result<Order> {
         crate::db::statement(txn.get_database_backend(), "UPDATE orders SET id = id WHERE id = ? RETURNING *", vec![order_id.into()]);
     let row = order::Entity::find().from_raw_sql(stmt).one(txn).await?.ok_or_else(|| Error::not_found("order", "orderId"))?;
     Order::try_from(row)
-}
-
-/// Takes the payment's row lock (a no-op update) and reads it again under that lock.
-async fn lock_payment(txn: &DatabaseTransaction, payment: &Payment) -> Result<Payment> {
-    let stmt =
-        crate::db::statement(txn.get_database_backend(), "UPDATE payments SET id = id WHERE id = ? RETURNING *", vec![payment.id.into()]);
-    let row = payment::Entity::find().from_raw_sql(stmt).one(txn).await?.ok_or_else(|| Error::not_found("payment", "paymentId"))?;
-    Payment::from_model(row)
 }
 
 /// Takes the row lock of the payment of `intent_id` at `gateway` and reads it; `None`
