@@ -480,6 +480,16 @@ pub struct WriteTxn {
 }
 
 impl WriteTxn {
+    /// The transaction and its leave to write, apart: for work that takes the
+    /// transaction as an owned handle. Put them back with [`WriteTxn::from_parts`].
+    pub fn into_parts(self) -> (DatabaseTransaction, Option<OwnedSemaphorePermit>) {
+        (self.txn, self._permit)
+    }
+
+    pub fn from_parts(txn: DatabaseTransaction, permit: Option<OwnedSemaphorePermit>) -> Self {
+        WriteTxn { txn, _permit: permit }
+    }
+
     pub async fn commit(self) -> Result<(), DbErr> {
         self.txn.commit().await
     }

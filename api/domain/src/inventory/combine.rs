@@ -11,10 +11,12 @@
 //! after that commit.
 //!
 //! - **Lanes.** SKUs map to one of [`STRIPES`](super::batch::STRIPES) lanes by `variant_id % STRIPES` (fixed
-//!   memory). A lane runs at most one transaction at a time on this instance. A quiet
-//!   lane starts a transaction as soon as a request arrives (no added latency); a busy
-//!   one gathers up to `max_batch` requests per transaction; a lane whose queue holds
-//!   `max_queue` requests answers the next one [`Error::Overloaded`] (retryable).
+//!   memory). A lane runs at most one transaction at a time on this instance. On a
+//!   quiet lane (nothing running or waiting) a request goes straight in, on its
+//!   caller's own task and transaction, as if there were no lanes (see
+//!   [`Combiner::claim`]); a busy lane gathers up to `max_batch` requests per
+//!   transaction; a lane whose queue holds `max_queue` requests answers the next one
+//!   [`Error::Overloaded`] (retryable).
 //! - **Three kinds of request.** [`Ticket::Reserve`]: a bare reservation, whose owned
 //!   data the driver serves in bulk with every neighbouring bare reservation (one
 //!   guarded `UPDATE` per stock level for their sum, multi-row inserts of reservations,
@@ -29,7 +31,9 @@
 //!   failure is retried (in a later batch, bounded), anything else is that caller's
 //!   error. A caller that gives up while queued is skipped; one that gives up during or
 //!   after its turn leaves its work to commit with the batch, owned by whom it named
-//!   (a cart, an order), and released by expiry as any hold is.
+//!   (a cart, an order), and released by expiry as any hold is. One alone on a quiet
+//!   lane that gives up before its commit leaves nothing: its transaction rolls back,
+//!   and whoever queued behind it is served by a driver.
 //!
 //! Only speed depends on the lanes, never correctness: every stock write stays one
 //! guarded statement, and other instances combine for themselves; their batches meet
@@ -127,13 +131,26 @@ impl Combiner {
         Arc::new(Combiner { db, limits, lanes: (0..STRIPES).map(|_| Lane::default()).collect() })
     }
 
+    /// Takes `lane` for the caller itself when nothing runs or waits there, so a lone
+    /// request on a quiet SKU goes straight to the database on its own task, with no
+    /// hand-over to a driver and no savepoint. `None` when the lane is busy: queue.
+    ///
+    /// While the claim lives, later requests for the lane queue as behind any batch;
+    /// dropping it (done, failed or given up) hands them to a driver.
+    pub(super) fn claim(self: &Arc<Self>, lane: usize) -> Result<Option<Claim>> {
+        refuse_inside_lane()?;
+        let mut state = self.lanes[lane].state.lock().unwrap_or_else(PoisonError::into_inner);
+        // A lane that is not driven has nobody queued (see `drive` and `Claim::drop`).
+        if state.driving {
+            return Ok(None);
+        }
+        state.driving = true;
+        Ok(Some(Claim { combiner: Arc::clone(self), lane }))
+    }
+
     /// Queues `ticket` in `lane`, starting the lane's driver if none runs.
     fn enqueue(self: &Arc<Self>, lane: usize, ticket: Ticket) -> Result<()> {
-        if INSIDE_LANE.try_with(|_| ()).is_ok() {
-            return Err(Error::Internal(anyhow::anyhow!(
-                "a stock write was started from inside another one on this instance; it would wait for itself"
-            )));
-        }
+        refuse_inside_lane()?;
         let mut state = self.lanes[lane].state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.queue.len() >= self.limits.max_queue {
             return Err(Error::Overloaded { retry_after: OVERLOADED_RETRY_AFTER });
@@ -303,6 +320,20 @@ impl Combiner {
     {
         let mut attempt = 1;
         loop {
+            if let Some(claim) = self.claim(lane)? {
+                let result = alone(&self.db, &mut *work).await;
+                drop(claim);
+                match result {
+                    Ok(value) => return Ok(value),
+                    Err(Step::Retry(e)) if attempt < MAX_ATTEMPTS => {
+                        tracing::debug!(operation, attempt, error = %e, "retrying");
+                        tokio::time::sleep(backoff(attempt)).await;
+                        attempt += 1;
+                        continue;
+                    }
+                    Err(step) => return Err(settle(step)),
+                }
+            }
             let (caller, granted) = oneshot::channel();
             self.enqueue(lane, Ticket::Turn(caller))?;
             let turn = match granted.await {
@@ -408,6 +439,40 @@ where
     }
 }
 
+/// Runs `work` once on a write transaction of its own, committed before answering:
+/// for a caller alone on its SKUs (a quiet lane it has claimed, or lanes it holds).
+/// With nobody else's writes to protect it needs no savepoint: a failure rolls back
+/// the whole transaction. `work` gets the transaction as an owned handle, which it
+/// must not keep.
+pub(super) async fn alone<T, F, Fut>(db: &Database, work: &mut F) -> Result<T, Step>
+where
+    F: FnMut(Arc<DatabaseTransaction>) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let Checked { txn, xid } = begin_checked(db, Check::Xid).await?;
+    let (txn, permit) = txn.into_parts();
+    let txn = Arc::new(txn);
+    let result = inside_lane(work(Arc::clone(&txn))).await;
+    // Dropped here, the transaction rolls back.
+    let Ok(txn) = Arc::try_unwrap(txn) else {
+        return Err(Step::Fail(Error::Internal(anyhow::anyhow!("a write kept its transaction after it ended"))));
+    };
+    let checked = Checked { txn: WriteTxn::from_parts(txn, permit), xid };
+    match result {
+        Ok(value) => {
+            commit_checked(checked, &Poison::default()).await.map_err(|failure| failure.step())?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = checked.txn.rollback().await;
+            Err(match &e {
+                Error::Conflict => Step::Retry(e),
+                _ => Step::from(e),
+            })
+        }
+    }
+}
+
 /// A write transaction that knows, on Postgres, its own transaction id, so that
 /// [`commit_checked`] can tell it is still the same transaction.
 pub(super) struct Checked {
@@ -474,6 +539,46 @@ pub(super) async fn commit_checked(checked: Checked, poison: &Poison) -> Result<
         }
     }
     txn.commit().await.map_err(|e| Failure::of(&e.into()))
+}
+
+/// A lane taken by a caller that writes alone on its own transaction (see
+/// [`Combiner::claim`]).
+pub(super) struct Claim {
+    combiner: Arc<Combiner>,
+    lane: usize,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let lane = &self.combiner.lanes[self.lane];
+        let mut state = lane.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.queue.is_empty() {
+            state.driving = false;
+            return;
+        }
+        // Whoever queued meanwhile is served by a driver, as behind any batch.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                drop(state);
+                runtime.spawn(Arc::clone(&self.combiner).drive(self.lane));
+            }
+            // No runtime left to serve them (shutting down): they are answered now.
+            Err(_) => {
+                state.driving = false;
+                state.queue.clear();
+            }
+        }
+    }
+}
+
+/// A stock write started from a turn or a held lane would wait for itself.
+fn refuse_inside_lane() -> Result<()> {
+    if INSIDE_LANE.try_with(|_| ()).is_ok() {
+        return Err(Error::Internal(anyhow::anyhow!(
+            "a stock write was started from inside another one on this instance; it would wait for itself"
+        )));
+    }
+    Ok(())
 }
 
 /// A ticket whose batch never began.

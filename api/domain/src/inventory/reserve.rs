@@ -41,8 +41,15 @@ impl InventoryService {
         ensure_locations(self.db.conn(), &explicit, "locationId").await?;
         let lanes = lanes_of(lines.iter().map(|l| l.variant_id));
         if let [lane] = lanes[..] {
-            // The common case (one SKU): served in bulk with whatever else is queued for it.
-            return retrying("reserve", || self.combiner.reserve(lane, lines.clone(), owner.clone(), ttl, actor)).await;
+            // The common case (one SKU): alone on a quiet SKU, else served in bulk with
+            // whatever else is queued for it.
+            return retrying("reserve", || async {
+                match self.combiner.claim(lane).map_err(Step::Fail)? {
+                    Some(_alone) => self.try_reserve(&lines, owner, ttl, actor).await,
+                    None => self.combiner.reserve(lane, lines.clone(), owner.clone(), ttl, actor).await,
+                }
+            })
+            .await;
         }
         let _held = self.combiner.hold(&lanes).await?;
         retrying("reserve", || self.try_reserve(&lines, owner, ttl, actor)).await

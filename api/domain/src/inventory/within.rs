@@ -15,8 +15,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 
-use super::batch::{Poison, lanes_of};
-use super::combine::{Check, begin_checked, commit_checked, in_savepoint, inside_lane};
+use super::batch::lanes_of;
+use super::combine::{alone, inside_lane};
 use super::ledger::{self, Change};
 use super::levels::{self, placeholders};
 use super::limits;
@@ -85,15 +85,7 @@ impl InventoryService {
         inside_lane(async {
             let mut attempt = 1;
             loop {
-                let result: Result<T, Step> = async {
-                    let txn = begin_checked(&self.db, Check::Xid).await?;
-                    let poison = Poison::default();
-                    let value = in_savepoint(&txn, &mut work, &poison).await?;
-                    commit_checked(txn, &poison).await.map_err(|failure| failure.step())?;
-                    Ok(value)
-                }
-                .await;
-                match result {
+                match alone(&self.db, &mut work).await {
                     Ok(value) => return Ok(value),
                     Err(Step::Retry(e)) if attempt < MAX_ATTEMPTS => {
                         tracing::debug!(operation, attempt, error = %e, "retrying");

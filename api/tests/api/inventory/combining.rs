@@ -9,9 +9,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use stockade_domain::actor::Actor;
-use stockade_domain::entity::{reservation, stock_movement};
+use stockade_domain::entity::{reservation, stock_level, stock_movement};
 use stockade_domain::error::Error;
 use stockade_domain::inventory::{CombineLimits, InventoryService, Reservation, ReserveLine};
 use tokio::sync::{Notify, Semaphore};
@@ -283,6 +284,41 @@ async fn callers_that_give_up_leave_no_reservation_and_do_not_stall_the_others()
     assert!(held_by(&fx, "midway").await.is_empty(), "the half-done turn was not committed");
     let level = fx.inv.level(sku, main).await.unwrap();
     assert_eq!(level.reserved, 1 + 2);
+    fx.assert_reconciles().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lone_caller_on_a_quiet_sku_writes_on_its_own_and_leaves_nothing_if_it_gives_up() {
+    let fx = Fixture::new(16).await;
+    let [sku] = fx.variants("Drop", &["LONE-1"]).await[..] else { unreachable!() };
+    let main = fx.location("main", 1).await;
+    fx.inv.restock(sku, main, 10, STAFF, "drop").await.unwrap();
+
+    // A writer outside the lanes holds the SKU's row (on SQLite, the write gate), so
+    // the lone caller is stuck in its own transaction, its reservation row written.
+    let outside = fx.db.begin_write().await.unwrap();
+    stock_level::Entity::update_many()
+        .col_expr(stock_level::Column::UpdatedAt, Expr::col(stock_level::Column::UpdatedAt).into())
+        .filter(stock_level::Column::VariantId.eq(sku))
+        .exec(&*outside)
+        .await
+        .unwrap();
+    let lone = queue_reserve(&fx.inv, sku, 4, "lone").await;
+    // The lane is taken by the lone caller: the next one queues behind it.
+    let behind = queue_reserve(&fx.inv, sku, 1, "behind").await;
+    lone.abort();
+    assert!(lone.await.expect_err("the stuck caller cannot have finished").is_cancelled());
+    outside.commit().await.unwrap();
+
+    let served = tokio::time::timeout(Duration::from_secs(20), behind).await.expect("not stalled").unwrap().expect("served");
+    assert_eq!(served.iter().map(|r| r.quantity).sum::<i64>(), 1);
+    // Had it been served by a driver's batch, its reservation would have committed with
+    // that batch: only its own transaction, rolled back with it, leaves nothing.
+    assert!(held_by(&fx, "lone").await.is_empty(), "a lone caller gone before its commit holds nothing");
+    assert_eq!(fx.inv.level(sku, main).await.unwrap().reserved, 1);
+    // The lane is quiet again, and the next lone caller goes straight in.
+    let again = fx.inv.reserve(&[ReserveLine::new(sku, 2)], &cart("again"), TTL, Actor::Guest).await.expect("quiet again");
+    assert_eq!(again.iter().map(|r| r.quantity).sum::<i64>(), 2);
     fx.assert_reconciles().await;
 }
 
