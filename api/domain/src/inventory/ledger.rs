@@ -7,7 +7,7 @@
 //! movement, so the latest event alone tells a subscriber everything.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, Statement};
 use serde_json::json;
 
 use super::model::{Movement, MovementReason, Reference};
@@ -41,28 +41,112 @@ pub fn aggregate_id(variant_id: i64, location_id: i64) -> String {
 
 /// Writes the ledger row and the outbox event for `change`.
 pub(super) async fn record<C: ConnectionTrait>(conn: &C, change: Change<'_>) -> Result<Movement> {
-    let id = stock_movement::Entity::insert(row(&change)).exec(conn).await?.last_insert_id;
-    let movement = movement(id, &change);
-    events::append(conn, &event(&movement)).await?;
-    Ok(movement)
+    let mut movements = record_many(conn, std::slice::from_ref(&change)).await?;
+    movements.pop().ok_or_else(|| anyhow::anyhow!("no ledger row written for a change").into())
 }
 
-/// Writes the ledger rows and outbox events of `changes` (in order) with one
-/// statement each: the ledger's ids come back in the order of the rows inserted
-/// (ascending ids within one statement, on both backends).
+/// Writes the ledger rows and outbox events of `changes` (in order): on Postgres one
+/// statement per chunk for both, elsewhere one each. The ledger's ids come back in the
+/// order of the rows inserted (ascending ids within one statement, on both backends).
 pub(super) async fn record_many<C: ConnectionTrait>(conn: &C, changes: &[Change<'_>]) -> Result<Vec<Movement>> {
+    let postgres = conn.get_database_backend() == DbBackend::Postgres;
     let mut movements = Vec::with_capacity(changes.len());
     for chunk in changes.chunks(crate::db::MULTI_ROW_CHUNK) {
-        let mut ids: Vec<i64> = stock_movement::Entity::insert_many(chunk.iter().map(row)).exec_with_returning_keys(conn).await?;
+        let mut ids: Vec<i64> = if postgres {
+            record_with_events(conn, chunk).await?
+        } else {
+            stock_movement::Entity::insert_many(chunk.iter().map(row)).exec_with_returning_keys(conn).await?
+        };
         ids.sort_unstable();
         if ids.len() != chunk.len() {
             return Err(anyhow::anyhow!("{} ledger rows written for {} changes", ids.len(), chunk.len()).into());
         }
         movements.extend(ids.into_iter().zip(chunk).map(|(id, change)| movement(id, change)));
     }
-    let events: Vec<Event> = movements.iter().map(event).collect();
-    events::append_many(conn, &events).await?;
+    if !postgres {
+        let events: Vec<Event> = movements.iter().map(event).collect();
+        events::append_many(conn, &events).await?;
+    }
     Ok(movements)
+}
+
+/// The ledger columns [`record_with_events`] writes, in order.
+const LEDGER_COLUMNS: &str = "variant_id, location_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, \
+     version_after, reason, actor_type, actor_id, reference_type, reference_id, note, created_at";
+
+/// On Postgres, the ledger rows of `chunk` and their outbox events in one statement (a
+/// round trip less per stock change, inside the shared stock transaction): each event
+/// is built here as [`event`] makes it, and takes its movement's id from the row just
+/// inserted. Events go in in ledger order, which is the changes' order. Returns the
+/// ledger ids.
+async fn record_with_events<C: ConnectionTrait>(conn: &C, chunk: &[Change<'_>]) -> Result<Vec<i64>> {
+    use std::fmt::Write as _;
+    const PER_ROW: usize = 14;
+    let mut sql = format!("WITH m AS (INSERT INTO stock_movements ({LEDGER_COLUMNS}) VALUES ");
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * (PER_ROW + 4) + 3);
+    for (i, change) in chunk.iter().enumerate() {
+        let level = change.level;
+        let (actor_type, actor_id) = change.actor.parts();
+        let (reference_type, reference_id) = change.reference.parts();
+        sql.push_str(if i == 0 { "(" } else { ", (" });
+        for k in 0..PER_ROW {
+            let _ = write!(sql, "{}${}", if k == 0 { "" } else { ", " }, values.len() + k + 1);
+        }
+        sql.push(')');
+        values.extend([
+            level.variant_id.into(),
+            level.location_id.into(),
+            change.delta_on_hand.into(),
+            change.delta_reserved.into(),
+            level.on_hand.into(),
+            level.reserved.into(),
+            level.version.into(),
+            change.reason.as_str().into(),
+            actor_type.into(),
+            actor_id.into(),
+            reference_type.into(),
+            reference_id.into(),
+            change.note.into(),
+            change.at.into(),
+        ]);
+    }
+    sql.push_str(" RETURNING id, variant_id, location_id, version_after), e (variant_id, location_id, version_after, aggregate_id, payload) AS (VALUES ");
+    for (i, change) in chunk.iter().enumerate() {
+        let n = values.len();
+        let _ = write!(
+            sql,
+            "{}(${}::bigint, ${}::bigint, ${}::bigint, ${}::text, ${}::jsonb)",
+            if i == 0 { "" } else { ", " },
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5
+        );
+        let event = event(&movement(0, change));
+        let level = change.level;
+        values.extend([
+            level.variant_id.into(),
+            level.location_id.into(),
+            level.version.into(),
+            event.aggregate_id.into(),
+            event.payload.into(),
+        ]);
+    }
+    let n = values.len();
+    let _ = write!(
+        sql,
+        "), o AS (INSERT INTO outbox (aggregate_type, aggregate_id, sequence, event_type, payload, created_at) \
+         SELECT ${}, e.aggregate_id, m.version_after, ${}, jsonb_set(e.payload, '{{movement,id}}', to_jsonb(m.id)), ${} \
+         FROM m JOIN e USING (variant_id, location_id, version_after) ORDER BY m.id) \
+         SELECT id FROM m",
+        n + 1,
+        n + 2,
+        n + 3
+    );
+    values.extend([AGGREGATE_TYPE.into(), EVENT_TYPE.into(), Utc::now().into()]);
+    let rows = conn.query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
+    Ok(rows.iter().map(|row| row.try_get_by_index::<i64>(0)).collect::<Result<_, _>>()?)
 }
 
 /// The ledger row of `change`.

@@ -12,8 +12,9 @@ use std::time::Duration;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use stockade_domain::actor::Actor;
-use stockade_domain::entity::{reservation, stock_level, stock_movement};
+use stockade_domain::entity::{outbox, reservation, stock_level, stock_movement};
 use stockade_domain::error::Error;
+use stockade_domain::inventory::aggregate_id;
 use stockade_domain::inventory::{CombineLimits, InventoryService, Reservation, ReserveLine};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
@@ -127,6 +128,26 @@ async fn a_queued_batch_is_served_in_arrival_order_and_the_first_comers_get_the_
         .map(|m| (m.reserved_after, m.version_after, m.reference_id.unwrap_or_default()))
         .collect();
     assert_eq!(rows, [(3, 2, first[0].id.to_string()), (5, 3, third[0].id.to_string())]);
+    // Their events, written with the ledger rows, go out in the same order (by outbox
+    // id, the order of publication), each naming its own ledger row.
+    let events: Vec<(i64, i64, i64)> = outbox::Entity::find()
+        .filter(outbox::Column::AggregateId.eq(aggregate_id(sku, main)))
+        .order_by_asc(outbox::Column::Id)
+        .all(fx.db.conn())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.sequence, e.payload["reserved"].as_i64().unwrap_or(-1), e.payload["movement"]["id"].as_i64().unwrap_or(-1)))
+        .collect();
+    let ledger: Vec<i64> = stock_movement::Entity::find()
+        .order_by_asc(stock_movement::Column::Id)
+        .all(fx.db.conn())
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(events, [(1, 0, ledger[0]), (2, 3, ledger[1]), (3, 5, ledger[2])]);
     assert_eq!(held_by(&fx, "second").await.len() + held_by(&fx, "fourth").await.len(), 0);
     fx.assert_reconciles().await;
 }
