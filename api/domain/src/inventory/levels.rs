@@ -36,6 +36,34 @@ pub(super) async fn reserve<C: ConnectionTrait>(conn: &C, level_id: i64, n: i64,
     returning_one(conn, &sql, vec![n.into(), now.into(), level_id.into()]).await
 }
 
+/// [`reserve`] together with the reservation row it is taken for, in one statement:
+/// on Postgres only (a data-modifying `WITH`, which SQLite lacks), so a hold inside the
+/// shared stock transaction costs one round trip, not two. The row is written only if
+/// the guard held. Returns the level after the change and the reservation's id.
+pub(super) async fn reserve_with_row<C: ConnectionTrait>(
+    conn: &C,
+    level_id: i64,
+    n: i64,
+    now: DateTime<Utc>,
+    owner: (&str, &str),
+    expires_at: DateTime<Utc>,
+) -> Result<Option<(stock_level::Model, i64)>> {
+    let sql = format!(
+        "WITH u AS (UPDATE stock_levels SET reserved = reserved + $1, version = version + 1, updated_at = $2 \
+         WHERE id = $3 AND on_hand - reserved >= $1 {RETURNING}), \
+         r AS (INSERT INTO reservations (variant_id, location_id, quantity, owner_type, owner_id, status, expires_at, created_at, updated_at) \
+         SELECT variant_id, location_id, $1, $4, $5, $7, $6, $2, $2 FROM u RETURNING id) \
+         SELECT u.*, r.id AS reservation_id FROM u, r"
+    );
+    let active = super::model::ReservationStatus::Active.as_str();
+    let values: Vec<Value> = vec![n.into(), now.into(), level_id.into(), owner.0.into(), owner.1.into(), expires_at.into(), active.into()];
+    let Some(row) = conn.query_one_raw(stmt(DbBackend::Postgres, &sql, values)).await? else {
+        return Ok(None);
+    };
+    let level = stock_level::Model::from_query_result(&row, "")?;
+    Ok(Some((level, row.try_get("", "reservation_id")?)))
+}
+
 /// Holds `n` more units for `count` reservations at once (a combined batch): the
 /// version moves by `count`, one per reservation, as if they had come one by one.
 pub(super) async fn reserve_many<C: ConnectionTrait>(

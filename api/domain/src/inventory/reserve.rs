@@ -85,26 +85,32 @@ pub(super) async fn reserve_attempt<C: ConnectionTrait>(
     let expires_at = now + ttl;
     let mut taken = vec![0i64; lines.len()];
     let mut out = Vec::with_capacity(plan.len());
+    let postgres = txn.get_database_backend() == sea_orm::DbBackend::Postgres;
     for a in plan {
-        // The reservation row first: the level's row lock is then held for as few
-        // statements as possible.
-        let id = reservation::Entity::insert(reservation::ActiveModel {
-            variant_id: Set(a.variant_id),
-            location_id: Set(a.location_id),
-            quantity: Set(a.quantity),
-            owner_type: Set(owner.kind().as_str().to_owned()),
-            owner_id: Set(owner.id().to_owned()),
-            status: Set(ReservationStatus::Active.as_str().to_owned()),
-            expires_at: Set(expires_at),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .exec(txn)
-        .await?
-        .last_insert_id;
-
-        let Some(level) = levels::reserve(txn, a.level_id, a.quantity, now).await? else {
+        let took = if postgres {
+            let owner = (owner.kind().as_str(), owner.id());
+            levels::reserve_with_row(txn, a.level_id, a.quantity, now, owner, expires_at).await?.map(|(level, id)| (id, level))
+        } else {
+            // The reservation row first: the level's row lock is then held for as few
+            // statements as possible.
+            let id = reservation::Entity::insert(reservation::ActiveModel {
+                variant_id: Set(a.variant_id),
+                location_id: Set(a.location_id),
+                quantity: Set(a.quantity),
+                owner_type: Set(owner.kind().as_str().to_owned()),
+                owner_id: Set(owner.id().to_owned()),
+                status: Set(ReservationStatus::Active.as_str().to_owned()),
+                expires_at: Set(expires_at),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .exec(txn)
+            .await?
+            .last_insert_id;
+            levels::reserve(txn, a.level_id, a.quantity, now).await?.map(|level| (id, level))
+        };
+        let Some((id, level)) = took else {
             // The hint was stale. What is there now (plus what this line already holds)?
             let line = &lines[a.line];
             let available = levels::available(txn, line.variant_id, line.location_id).await? + taken[a.line];
