@@ -58,7 +58,9 @@ CONTIGUOUS=$(psql -At "$DB_URL" -c "SELECT count(*) FROM stock_levels WHERE loca
 [ "$CONTIGUOUS" = "$SKUS" ] || { echo "stock level ids are not contiguous ($CONTIGUOUS of $SKUS)"; exit 1; }
 
 # One reservation transaction, statement for statement as InventoryService::reserve
-# sends it (hint read, reservation row, guarded update, ledger row, outbox event).
+# sent it when the issue set this baseline (hint read, reservation row, guarded update,
+# ledger row, outbox event). The service now sends the reservation row with the guarded
+# update, and the ledger row with its event, as one statement each; the baseline stays.
 cat > "$WORK/reserve.sql" <<'SQL'
 \set k random(0, :span - 1)
 \set variant_id :base_variant + :k
