@@ -319,7 +319,7 @@ async fn a_lone_caller_on_a_quiet_sku_writes_on_its_own_and_leaves_nothing_if_it
     // the lone caller is stuck in its own transaction, its reservation row written.
     let outside = fx.db.begin_write().await.unwrap();
     stock_level::Entity::update_many()
-        .col_expr(stock_level::Column::UpdatedAt, Expr::col(stock_level::Column::UpdatedAt).into())
+        .col_expr(stock_level::Column::UpdatedAt, Expr::col(stock_level::Column::UpdatedAt))
         .filter(stock_level::Column::VariantId.eq(sku))
         .exec(&*outside)
         .await
