@@ -70,6 +70,7 @@ pub struct Metrics {
     db_pool_idle: Gauge,
     db_pool_max: Gauge,
     response_cache: Family<CacheLabels, Counter>,
+    validations: Family<CacheLabels, Counter>,
     webhooks: Family<WebhookLabels, Counter>,
     operation_names: Mutex<HashSet<String>>,
     events: EventMetrics,
@@ -156,6 +157,7 @@ impl Metrics {
         let db_statement_duration = latency_histogram();
         let (db_pool_size, db_pool_idle, db_pool_max) = (Gauge::default(), Gauge::default(), Gauge::default());
         let response_cache = Family::<CacheLabels, Counter>::default();
+        let validations = Family::<CacheLabels, Counter>::default();
         let webhooks = Family::<WebhookLabels, Counter>::default();
 
         registry.register("http_requests", "HTTP requests by method, route and status", http_requests.clone());
@@ -174,6 +176,11 @@ impl Metrics {
             "Shareable GraphQL queries answered from (hit) or not from (miss) the response cache",
             response_cache.clone(),
         );
+        registry.register(
+            "graphql_validations",
+            "GraphQL requests executed with every validation rule (checked) or without, having passed them before (skipped)",
+            validations.clone(),
+        );
         registry.register("payment_webhooks", "Payment gateway webhook deliveries by gateway and outcome", webhooks.clone());
 
         Metrics {
@@ -189,6 +196,7 @@ impl Metrics {
             db_pool_idle,
             db_pool_max,
             response_cache,
+            validations,
             webhooks,
             operation_names: Mutex::new(HashSet::new()),
             events,
@@ -224,6 +232,12 @@ impl Metrics {
     /// `result`: `hit`, `patched` (stored, its stock read again) or `miss`.
     pub fn record_response_cache(&self, result: &'static str) {
         self.response_cache.get_or_create(&CacheLabels { result }).inc();
+    }
+
+    /// `result`: `checked` (every validation rule ran) or `skipped` (the same request
+    /// passed them before).
+    pub fn record_validation(&self, result: &'static str) {
+        self.validations.get_or_create(&CacheLabels { result }).inc();
     }
 
     pub fn record_webhook(&self, gateway: &'static str, outcome: &'static str) {

@@ -164,6 +164,7 @@ impl Executor {
         let started = Instant::now();
         let key = Validated::key(&request);
         let passed_before = key.as_ref().is_some_and(|k| self.validated.0.contains_key(k));
+        self.metrics.record_validation(if passed_before { "skipped" } else { "checked" });
         let mut response = if passed_before { self.prevalidated.execute(request).await } else { self.schema.execute(request).await };
         // Validation errors, like every request error, have no path; field errors have one.
         if let Some(key) = key.filter(|_| !passed_before && response.errors.iter().all(|e| !e.path.is_empty())) {

@@ -271,4 +271,10 @@ async fn a_request_that_passed_validation_once_answers_the_same_again_and_others
     assert_eq!(app.gql(query, json!({ "n": "two" })).await, bad);
     let other = app.gql(query, json!({ "n": 3 })).await;
     assert_eq!(other["data"]["products"]["edges"].as_array().map(Vec::len), Some(3));
+    // And the repeat was the only request that skipped them.
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    for needle in [r#"stockade_graphql_validations_total{result="skipped"} 1"#, r#"stockade_graphql_validations_total{result="checked"} 4"#]
+    {
+        assert!(metrics.contains(needle), "missing {needle} in\n{metrics}");
+    }
 }
