@@ -7,7 +7,7 @@
 //! movement, so the latest event alone tells a subscriber everything.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, Statement};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, Iterable, Statement};
 use serde_json::json;
 
 use super::model::{Movement, MovementReason, Reference};
@@ -70,45 +70,27 @@ pub(super) async fn record_many<C: ConnectionTrait>(conn: &C, changes: &[Change<
     Ok(movements)
 }
 
-/// The ledger columns [`record_with_events`] writes, in order.
-const LEDGER_COLUMNS: &str = "variant_id, location_id, delta_on_hand, delta_reserved, on_hand_after, reserved_after, \
-     version_after, reason, actor_type, actor_id, reference_type, reference_id, note, created_at";
-
 /// On Postgres, the ledger rows of `chunk` and their outbox events in one statement (a
-/// round trip less per stock change, inside the shared stock transaction): each event
-/// is built here as [`event`] makes it, and takes its movement's id from the row just
-/// inserted. Events go in in ledger order, which is the changes' order. Returns the
-/// ledger ids.
+/// round trip less per stock change, inside the shared stock transaction): each row is
+/// [`row`], each event is built here as [`event`] makes it and takes its movement's id
+/// from the row just inserted. Events go in in ledger order, which is the changes'
+/// order. Returns the ledger ids.
 async fn record_with_events<C: ConnectionTrait>(conn: &C, chunk: &[Change<'_>]) -> Result<Vec<i64>> {
     use std::fmt::Write as _;
-    const PER_ROW: usize = 14;
-    let mut sql = format!("WITH m AS (INSERT INTO stock_movements ({LEDGER_COLUMNS}) VALUES ");
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * (PER_ROW + 4) + 3);
+    let columns: Vec<stock_movement::Column> =
+        stock_movement::Column::iter().filter(|c| !matches!(c, stock_movement::Column::Id)).collect();
+    let names: Vec<&str> = columns.iter().map(|c| c.as_str()).collect();
+    let mut sql = format!("WITH m AS (INSERT INTO stock_movements ({}) VALUES ", names.join(", "));
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * (columns.len() + 5) + 3);
     for (i, change) in chunk.iter().enumerate() {
-        let level = change.level;
-        let (actor_type, actor_id) = change.actor.parts();
-        let (reference_type, reference_id) = change.reference.parts();
+        let row = row(change);
         sql.push_str(if i == 0 { "(" } else { ", (" });
-        for k in 0..PER_ROW {
-            let _ = write!(sql, "{}${}", if k == 0 { "" } else { ", " }, values.len() + k + 1);
+        for (k, column) in columns.iter().enumerate() {
+            let value = row.get(*column).into_value().ok_or_else(|| anyhow::anyhow!("ledger column {} not set", column.as_str()))?;
+            values.push(value);
+            let _ = write!(sql, "{}${}", if k == 0 { "" } else { ", " }, values.len());
         }
         sql.push(')');
-        values.extend([
-            level.variant_id.into(),
-            level.location_id.into(),
-            change.delta_on_hand.into(),
-            change.delta_reserved.into(),
-            level.on_hand.into(),
-            level.reserved.into(),
-            level.version.into(),
-            change.reason.as_str().into(),
-            actor_type.into(),
-            actor_id.into(),
-            reference_type.into(),
-            reference_id.into(),
-            change.note.into(),
-            change.at.into(),
-        ]);
     }
     sql.push_str(" RETURNING id, variant_id, location_id, version_after), e (variant_id, location_id, version_after, aggregate_id, payload) AS (VALUES ");
     for (i, change) in chunk.iter().enumerate() {
