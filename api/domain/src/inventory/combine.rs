@@ -49,7 +49,7 @@ use tokio::sync::{oneshot, watch};
 use super::batch::{Answer, Failure, Poison, ReserveTicket, STRIPES};
 use super::group::reserve_group;
 use super::model::{Owner, Reservation, ReserveLine};
-use super::retry::{MAX_ATTEMPTS, Step, backoff};
+use super::retry::{MAX_ATTEMPTS, Step, again};
 use crate::actor::Actor;
 use crate::db::{Database, WriteTxn};
 use crate::error::{Error, Result};
@@ -325,29 +325,21 @@ impl Combiner {
                 drop(claim);
                 match result {
                     Ok(value) => return Ok(value),
-                    Err(Step::Retry(e)) if attempt < MAX_ATTEMPTS => {
-                        tracing::debug!(operation, attempt, error = %e, "retrying");
-                        tokio::time::sleep(backoff(attempt)).await;
-                        attempt += 1;
+                    Err(step) => {
+                        again(operation, &mut attempt, step, "retrying").await?;
                         continue;
                     }
-                    Err(step) => return Err(settle(step)),
                 }
             }
             let (caller, granted) = oneshot::channel();
             self.enqueue(lane, Ticket::Turn(caller))?;
             let turn = match granted.await {
                 Ok(Ok(turn)) => turn,
-                Ok(Err(failure)) => match failure.step() {
-                    Step::Retry(e) if attempt < MAX_ATTEMPTS => {
-                        tracing::debug!(operation, attempt, error = %e, "the batch could not begin; trying again");
-                        tokio::time::sleep(backoff(attempt)).await;
-                        attempt += 1;
-                        continue;
-                    }
-                    step => return Err(settle(step)),
-                },
-                Err(_) => return Err(settle(Failure::Other("the lane stopped".into()).step())),
+                Ok(Err(failure)) => {
+                    again(operation, &mut attempt, failure.step(), "the batch could not begin; trying again").await?;
+                    continue;
+                }
+                Err(_) => return Err(Failure::Other("the lane stopped".into()).step().into_error()),
             };
             let value = async {
                 let guard = turn.batch.txn.lock().await;
@@ -368,20 +360,15 @@ impl Combiner {
             .await;
             // The turn is over (its savepoint released or rolled back): the next one may go.
             let _ = turn.done.send(());
-            let value = value.map_err(settle)?;
+            let value = value.map_err(Step::into_error)?;
             let mut outcome = turn.batch.outcome.clone();
             let ended = outcome.wait_for(Option::is_some).await.map(|o| o.clone()).ok().flatten();
             match ended {
                 Some(Outcome::Committed) => return Ok(value),
-                Some(Outcome::Failed(failure)) => match failure.step() {
-                    Step::Retry(e) if attempt < MAX_ATTEMPTS => {
-                        tracing::debug!(operation, attempt, error = %e, "the batch failed; trying again in another");
-                        tokio::time::sleep(backoff(attempt)).await;
-                        attempt += 1;
-                    }
-                    step => return Err(settle(step)),
-                },
-                None => return Err(settle(Failure::Other("the lane stopped".into()).step())),
+                Some(Outcome::Failed(failure)) => {
+                    again(operation, &mut attempt, failure.step(), "the batch failed; trying again in another").await?;
+                }
+                None => return Err(Failure::Other("the lane stopped".into()).step().into_error()),
             }
         }
     }
@@ -395,7 +382,7 @@ impl Combiner {
             self.enqueue(lane, Ticket::Hold(holder))?;
             match granted.await {
                 Ok(release) => held.push(release),
-                Err(_) => return Err(settle(Failure::Other("the lane stopped".into()).step())),
+                Err(_) => return Err(Failure::Other("the lane stopped".into()).step().into_error()),
             }
         }
         Ok(held)
@@ -592,11 +579,5 @@ fn answer_unserved(ticket: Ticket, failure: &Failure) {
         }
         // Holds need no transaction: not batched, never here.
         Ticket::Hold(_) => {}
-    }
-}
-
-fn settle(step: Step) -> Error {
-    match step {
-        Step::Retry(e) | Step::Fail(e) => e,
     }
 }

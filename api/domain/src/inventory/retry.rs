@@ -39,6 +39,15 @@ impl From<DbErr> for Step {
     }
 }
 
+impl Step {
+    /// The error to answer with when no attempt follows.
+    pub(super) fn into_error(self) -> Error {
+        match self {
+            Step::Retry(e) | Step::Fail(e) => e,
+        }
+    }
+}
+
 /// Runs `attempt` until it succeeds, fails, or [`MAX_ATTEMPTS`] are spent.
 pub(super) async fn retrying<T, F, Fut>(operation: &'static str, mut attempt: F) -> Result<T, Error>
 where
@@ -49,16 +58,27 @@ where
     loop {
         match attempt().await {
             Ok(v) => return Ok(v),
-            Err(Step::Fail(e)) => return Err(e),
-            Err(Step::Retry(e)) if n >= MAX_ATTEMPTS => {
-                tracing::warn!(operation, attempts = n, error = %e, "giving up after repeated conflicts");
-                return Err(e);
-            }
-            Err(Step::Retry(e)) => {
-                tracing::debug!(operation, attempt = n, error = %e, "retrying");
-                tokio::time::sleep(backoff(n)).await;
-                n += 1;
-            }
+            Err(step) => again(operation, &mut n, step, "retrying").await?,
+        }
+    }
+}
+
+/// After attempt number `attempt` ended in `step`: if `step` may be retried and
+/// attempts are left, waits a [`backoff`] and counts the next attempt; otherwise the
+/// error to answer with. For loops that cannot be written as [`retrying`] (their
+/// attempts borrow the caller's work, or wait on a shared transaction).
+pub(super) async fn again(operation: &'static str, attempt: &mut u32, step: Step, what: &'static str) -> Result<(), Error> {
+    match step {
+        Step::Fail(e) => Err(e),
+        Step::Retry(e) if *attempt >= MAX_ATTEMPTS => {
+            tracing::warn!(operation, attempts = *attempt, error = %e, "giving up after repeated conflicts");
+            Err(e)
+        }
+        Step::Retry(e) => {
+            tracing::debug!(operation, attempt = *attempt, error = %e, "{what}");
+            tokio::time::sleep(backoff(*attempt)).await;
+            *attempt += 1;
+            Ok(())
         }
     }
 }

@@ -24,17 +24,11 @@ use super::model::{MovementReason, Owner, Reference, ReleaseTarget, Reservation,
 use super::plan::normalise;
 use super::reservations::{Ending, RESERVATION_COLUMNS, end, mark, returning_reservations};
 use super::reserve::reserve_attempt;
-use super::retry::{MAX_ATTEMPTS, Step, backoff, retrying};
+use super::retry::{Step, again, retrying};
 use super::service::{InventoryService, ensure_locations};
 use crate::actor::Actor;
 use crate::error::{Error, Result};
 use crate::inventory::model::ReservationStatus;
-
-fn settle(step: Step) -> Error {
-    match step {
-        Step::Retry(e) | Step::Fail(e) => e,
-    }
-}
 
 /// Runs `attempt` (one whole write transaction) again when it fails for a reason another
 /// attempt may not meet: a stale stock plan, a deadlock or serialisation failure, a
@@ -87,12 +81,7 @@ impl InventoryService {
             loop {
                 match alone(&self.db, &mut work).await {
                     Ok(value) => return Ok(value),
-                    Err(Step::Retry(e)) if attempt < MAX_ATTEMPTS => {
-                        tracing::debug!(operation, attempt, error = %e, "retrying");
-                        tokio::time::sleep(backoff(attempt)).await;
-                        attempt += 1;
-                    }
-                    Err(step) => return Err(settle(step)),
+                    Err(step) => again(operation, &mut attempt, step, "retrying").await?,
                 }
             }
         })
@@ -115,7 +104,7 @@ impl InventoryService {
         ensure_locations(txn, &explicit, "locationId").await?;
         reserve_attempt(txn, &lines, owner, ttl, actor).await.map_err(|step| match step {
             Step::Retry(Error::OutOfStock { .. }) => Error::Conflict,
-            other => settle(other),
+            other => other.into_error(),
         })
     }
 
@@ -123,7 +112,7 @@ impl InventoryService {
     pub async fn release_in<C: ConnectionTrait>(&self, txn: &C, target: &ReleaseTarget, actor: Actor) -> Result<Vec<Reservation>> {
         let now = now();
         let rows = mark(txn, target, ReservationStatus::Released, now).await?;
-        end(txn, rows, Ending::Release, actor, now).await.map_err(settle)
+        end(txn, rows, Ending::Release, actor, now).await.map_err(Step::into_error)
     }
 
     /// [`commit`](InventoryService::commit) inside `txn`, except that an owner with
@@ -132,7 +121,7 @@ impl InventoryService {
         let order = limits::order_ref(order)?;
         let now = now();
         let rows = mark(txn, &ReleaseTarget::Owner(owner.clone()), ReservationStatus::Committed, now).await?;
-        end(txn, rows, Ending::Commit(order), actor, now).await.map_err(settle)
+        end(txn, rows, Ending::Commit(order), actor, now).await.map_err(Step::into_error)
     }
 
     /// Hands `from`'s active reservations to `to`, expiring at `expires_at` (a cart's
@@ -192,7 +181,8 @@ impl InventoryService {
             }
             if r.quantity <= left {
                 let rows = mark(txn, &ReleaseTarget::Reservations(vec![r.id]), ReservationStatus::Released, now).await?;
-                let released: i64 = end(txn, rows, Ending::Release, actor, now).await.map_err(settle)?.iter().map(|x| x.quantity).sum();
+                let released: i64 =
+                    end(txn, rows, Ending::Release, actor, now).await.map_err(Step::into_error)?.iter().map(|x| x.quantity).sum();
                 left -= released;
                 continue;
             }
