@@ -467,6 +467,9 @@ const stories = {
     await page.getByLabel('Coupon code').fill('SAVE10');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.getByText(/Coupon SAVE10 applied/).waitFor();
+    // The cart says which coupon it carries, from the API, and offers to remove that one.
+    assert.match(await page.getByTestId('applied-coupon').innerText(), /Applied: SAVE10/);
+    await page.getByRole('button', { name: 'Remove coupon SAVE10' }).waitFor();
     await fillCheckout(page, 'threeds@e2e.test');
     await page.getByTestId('totals').getByText('Discount').waitFor();
     // A double click on "Place order" makes one order.

@@ -36,6 +36,7 @@ export const CartFields = graphql(`
     holdsLapsed
     expiresAt
     email
+    couponCode
     shippingAddress { name line1 line2 city region postalCode country phone }
     lines {
       variantId

@@ -10,6 +10,7 @@ use crate::ids::NodeType;
 use crate::int::int;
 use crate::money::Money;
 use stockade_domain::checkout::{self, Problem};
+use stockade_domain::coupons::CouponService;
 
 /// A shipping address.
 ///
@@ -160,6 +161,13 @@ impl Cart {
     }
     async fn email(&self) -> Option<&str> {
         self.0.email.as_deref()
+    }
+    /// The code of the coupon applied with `cartCouponApply`; null without one. The
+    /// discount itself is worked out at checkout (`checkoutStart` totals), where a
+    /// coupon that no longer applies is reported as a `COUPON_INVALID` problem.
+    async fn coupon_code(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let Some(id) = self.0.coupon_id else { return Ok(None) };
+        Ok(ctx.data_unchecked::<CouponService>().by_id(id).await.gql()?.map(|c| c.code))
     }
     async fn shipping_address(&self) -> Option<Address> {
         self.0.shipping_address.clone().map(Address::from)

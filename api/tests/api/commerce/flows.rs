@@ -388,3 +388,44 @@ async fn cart_create_with_a_line_that_cannot_be_had_creates_nothing() {
     assert_eq!((stock(&app, plenty_id).await, stock(&app, scarce_id).await), ((10, 2), (1, 1)), "all held at once");
     assert_eq!(carts().await, before + 1);
 }
+
+#[tokio::test]
+async fn a_cart_says_which_coupon_it_carries_until_it_is_removed() {
+    let app = TestApp::spawn().await;
+    let staff = app.user(Role::Staff).await;
+    let created = app
+        .gql_as(
+            &staff.access_token,
+            "mutation { couponCreate(input: { code: \"spring-10\", percentOff: 10 }) { userErrors { code } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(created["data"]["couponCreate"]["userErrors"], json!([]), "{created}");
+    let (variant, _) = stocked_variant(&app, 5, 2_500).await;
+    let (cart, token) = guest_cart(&app).await;
+    let cart = add(&app, None, &cart, Some(&token), &variant, 1).await["cart"].clone();
+    assert_eq!(cart["couponCode"], Value::Null, "no coupon yet: {cart}");
+
+    const APPLY: &str = "mutation($c: ID!, $t: String, $v: Int!, $code: String!) { cartCouponApply(cartId: $c, cartToken: $t, expectedVersion: $v, code: $code) {
+        cart { version couponCode } userErrors { code } } }";
+    let applied = app.gql_ok(APPLY, json!({ "c": cart["id"], "t": token, "v": cart["version"], "code": " Spring-10 " })).await;
+    let applied = &applied["cartCouponApply"];
+    assert_eq!(applied["userErrors"], json!([]), "{applied}");
+    assert_eq!(applied["cart"]["couponCode"], "SPRING-10", "the code as the shop knows it, whatever case it was typed in");
+
+    let refused = app.gql_ok(APPLY, json!({ "c": cart["id"], "t": token, "v": applied["cart"]["version"], "code": "NOSUCHCODE" })).await;
+    assert_eq!(refused["cartCouponApply"]["userErrors"][0]["code"], "INVALID", "{refused}");
+    let read = app
+        .gql_ok("query($c: ID!, $t: String) { cart(id: $c, cartToken: $t) { version couponCode } }", json!({ "c": cart["id"], "t": token }))
+        .await;
+    assert_eq!(read["cart"]["couponCode"], "SPRING-10", "a refused code leaves the applied one: {read}");
+
+    let removed = app
+        .gql_ok(
+            "mutation($c: ID!, $t: String, $v: Int!) { cartCouponRemove(cartId: $c, cartToken: $t, expectedVersion: $v) { cart { couponCode } userErrors { code } } }",
+            json!({ "c": cart["id"], "t": token, "v": read["cart"]["version"] }),
+        )
+        .await;
+    assert_eq!(removed["cartCouponRemove"]["userErrors"], json!([]), "{removed}");
+    assert_eq!(removed["cartCouponRemove"]["cart"]["couponCode"], Value::Null);
+}

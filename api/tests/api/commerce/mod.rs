@@ -46,7 +46,7 @@ pub fn stockade_id(kind: &str, id: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
 }
 
-pub const CART: &str = "id version status itemCount holdsLapsed reservedUntil subtotal { amount }
+pub const CART: &str = "id version status itemCount holdsLapsed reservedUntil couponCode subtotal { amount }
     lines { variantId quantity held heldQuantity reservedUntil unitPrice { amount } }";
 
 /// A guest cart; returns (cart, token).

@@ -48,6 +48,7 @@ export function CartPage({ embedded = false }: { embedded?: boolean } = {}) {
       setNote({ kind: 'info', text: userErrorMessage(err) });
     } else if (err) setNote({ kind: 'error', text: userErrorMessage(err) });
     else if (ok) setNote({ kind: 'ok', text: ok });
+    return !r.failure && !err;
   };
   const base = { cartId: cart.id, cartToken, expectedVersion: cart.version };
 
@@ -80,7 +81,7 @@ export function CartPage({ embedded = false }: { embedded?: boolean } = {}) {
     run(async () => {
       const r = await client.mutation(CartCouponApply, { ...base, code: coupon.trim() }).toPromise();
       return { errors: r.data?.cartCouponApply.userErrors ?? [], failure: requestErrorMessage(r.error) };
-    }, `Coupon ${coupon.trim().toUpperCase()} applied: the discount shows at checkout.`);
+    }, `Coupon ${coupon.trim().toUpperCase()} applied: the discount shows at checkout.`).then((done) => { if (done) setCoupon(''); });
   const removeCoupon = () =>
     run(async () => {
       const r = await client.mutation(CartCouponRemove, base).toPromise();
@@ -132,9 +133,16 @@ export function CartPage({ embedded = false }: { embedded?: boolean } = {}) {
           <label htmlFor="coupon">Coupon code</label>
           <div className="row">
             <input id="coupon" value={coupon} onChange={(e) => setCoupon(e.target.value)} autoComplete="off" />
-            <button type="submit" className="btn" disabled={busy || !coupon.trim()}>Apply</button>
-            <button type="button" className="btn btn-link" disabled={busy} onClick={() => void removeCoupon()}>Remove coupon</button>
+            <button type="submit" className="btn" disabled={busy || !coupon.trim()}>{cart.couponCode ? 'Replace' : 'Apply'}</button>
           </div>
+          {cart.couponCode && (
+            <p className="row small" data-testid="applied-coupon">
+              <span>Applied: <strong>{cart.couponCode}</strong></span>
+              <button type="button" className="btn btn-link" disabled={busy} onClick={() => void removeCoupon()}>
+                Remove<span className="sr-only"> coupon {cart.couponCode}</span>
+              </button>
+            </p>
+          )}
         </form>
         <div className="cart-summary">
           <p>Subtotal ({cart.itemCount} {cart.itemCount === 1 ? 'item' : 'items'}): <strong><Money value={cart.subtotal} /></strong></p>
