@@ -35,5 +35,6 @@ pub mod settings;
 pub mod stock;
 
 pub use execute::Executor;
+pub use immediate::{RawJson, write_response};
 pub use schema::{Services, StockadeSchema, build_prevalidated_schema, build_schema, cache_config, document_limits, request_data, sdl};
 pub use settings::{GraphqlLimits, PublicOrigin};

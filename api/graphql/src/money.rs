@@ -1,9 +1,8 @@
 //! The `Money` type every price and total in the API uses.
 
-use async_graphql::parser::types::Field;
-use async_graphql::{Object, Value};
+use async_graphql::Object;
 
-use crate::immediate::{Immediate, Walk};
+use crate::immediate::{Immediate, Out, Selected};
 
 use crate::error::ApiError;
 
@@ -44,13 +43,14 @@ impl Money {
 impl Immediate for Money {
     const TYPE: &'static str = "Money";
 
-    fn field_now(&self, field: &Field, _: &Walk<'_>) -> Option<Value> {
-        match field.name.node.as_str() {
-            "amount" => i32::try_from(self.0.amount).ok().map(Value::from),
-            "currencyCode" => Some(Value::String(self.0.currency.code().to_owned())),
-            "formatted" => Some(Value::String(self.0.formatted())),
-            _ => None,
+    fn write_field<'q>(&self, name: &str, _: &Selected<'q>, out: &mut Out<'q>) -> Option<()> {
+        match name {
+            "amount" => out.int(i32::try_from(self.0.amount).ok()?.into()),
+            "currencyCode" => out.str(self.0.currency.code()),
+            "formatted" => out.str(&self.0.formatted()),
+            _ => return None,
         }
+        Some(())
     }
 }
 

@@ -1,11 +1,10 @@
 //! Catalog types as storefront clients see them, and `StockLevel`: a variant lists its
 //! stock levels and a level names its variant, so the two live in one file.
 
-use async_graphql::parser::types::Field;
 use async_graphql::resolver_utils::enum_value;
 use std::collections::HashMap;
 
-use async_graphql::{Context, Enum, ID, InputObject, Lookahead, Object, Result, SimpleObject, Value};
+use async_graphql::{Context, Enum, ID, InputObject, Lookahead, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::loaders::{
@@ -16,7 +15,7 @@ use crate::batch::Batcher;
 use crate::cache::StockField;
 use crate::error::ResultExt;
 use crate::ids::{CompositeType, NodeType};
-use crate::immediate::{Immediate, Now, Walk, nested, text};
+use crate::immediate::{Immediate, Now, Out, Selected};
 use crate::int::int;
 use crate::money::Money;
 use crate::stock::types::{StockLocation, location};
@@ -211,36 +210,33 @@ fn options_of<'v>(variants: impl Iterator<Item = &'v catalog::Variant>) -> Vec<P
 impl Immediate for Product {
     const TYPE: &'static str = "Product";
 
-    fn field_now(&self, field: &Field, walk: &Walk<'_>) -> Option<Value> {
+    fn write_field<'q>(&self, name: &str, selected: &Selected<'q>, out: &mut Out<'q>) -> Option<()> {
         let p = &self.0;
-        let set = &field.selection_set.node;
-        Some(match field.name.node.as_str() {
-            "id" => Value::String(NodeType::Product.id(p.id).0),
-            "slug" => text(&p.slug),
-            "name" => text(&p.name),
-            "description" => text(&p.description),
-            "brand" => text(&p.brand),
-            "tags" => Value::List(p.tags.iter().map(|t| text(t)).collect()),
-            "status" => enum_value(ProductStatus::from(p.status)),
-            "priceRange" => walk.object(&PriceRange { min: Money(p.price_min), max: Money(p.price_max) }, set)?,
-            "version" => Value::from(p.version),
-            "variants" => walk.list(self.1.as_ref()?.iter(), set)?,
-            "options" => {
-                let options = options_of(self.1.as_ref()?.iter().map(|v| &v.0));
-                walk.list(options.iter(), set)?
-            }
+        match name {
+            "id" => out.str(&NodeType::Product.id(p.id).0),
+            "slug" => out.str(&p.slug),
+            "name" => out.str(&p.name),
+            "description" => out.str(&p.description),
+            "brand" => out.str(&p.brand),
+            "tags" => out.strs(p.tags.iter().map(String::as_str)),
+            "status" => out.value(&enum_value(ProductStatus::from(p.status)))?,
+            "priceRange" => out.object(&PriceRange { min: Money(p.price_min), max: Money(p.price_max) }, selected)?,
+            "version" => out.int(p.version.into()),
+            "variants" => out.list(self.1.as_ref()?, selected)?,
+            "options" => out.list(&options_of(self.1.as_ref()?.iter().map(|v| &v.0)), selected)?,
             _ => return None,
-        })
+        }
+        Some(())
     }
 }
 
 impl Immediate for PriceRange {
     const TYPE: &'static str = "PriceRange";
 
-    fn field_now(&self, field: &Field, walk: &Walk<'_>) -> Option<Value> {
-        match field.name.node.as_str() {
-            "min" => walk.object(&self.min, &field.selection_set.node),
-            "max" => walk.object(&self.max, &field.selection_set.node),
+    fn write_field<'q>(&self, name: &str, selected: &Selected<'q>, out: &mut Out<'q>) -> Option<()> {
+        match name {
+            "min" => out.object(&self.min, selected),
+            "max" => out.object(&self.max, selected),
             _ => None,
         }
     }
@@ -249,12 +245,13 @@ impl Immediate for PriceRange {
 impl Immediate for ProductOption {
     const TYPE: &'static str = "ProductOption";
 
-    fn field_now(&self, field: &Field, _: &Walk<'_>) -> Option<Value> {
-        match field.name.node.as_str() {
-            "name" => Some(text(&self.name)),
-            "values" => Some(Value::List(self.values.iter().map(|v| text(v)).collect())),
-            _ => None,
+    fn write_field<'q>(&self, name: &str, _: &Selected<'q>, out: &mut Out<'q>) -> Option<()> {
+        match name {
+            "name" => out.str(&self.name),
+            "values" => out.strs(self.values.iter().map(String::as_str)),
+            _ => return None,
         }
+        Some(())
     }
 }
 
@@ -367,33 +364,35 @@ impl Variant {
 impl Immediate for Variant {
     const TYPE: &'static str = "Variant";
 
-    fn field_now(&self, field: &Field, walk: &Walk<'_>) -> Option<Value> {
+    fn write_field<'q>(&self, name: &str, selected: &Selected<'q>, out: &mut Out<'q>) -> Option<()> {
         let v = &self.0;
-        Some(match field.name.node.as_str() {
-            "id" => Value::String(NodeType::Variant.id(v.id).0),
-            "sku" => text(&v.sku),
-            "title" => text(&v.title),
-            "attributes" => walk.list(v.attributes.iter(), &field.selection_set.node)?,
-            "price" => walk.object(&Money(v.price), &field.selection_set.node)?,
-            "compareAtPrice" => nested(walk, field, v.compare_at_price.map(Money).as_ref())?,
-            "status" => enum_value(VariantStatus::from(v.status)),
-            "version" => Value::from(v.version),
-            "availableQuantity" => variant_fields::shown(walk.ctx, v.id, StockField::Quantity, self.1?),
-            "inStock" => variant_fields::shown(walk.ctx, v.id, StockField::InStock, self.1?),
+        match name {
+            "id" => out.str(&NodeType::Variant.id(v.id).0),
+            "sku" => out.str(&v.sku),
+            "title" => out.str(&v.title),
+            "attributes" => out.list(&v.attributes, selected)?,
+            "price" => out.object(&Money(v.price), selected)?,
+            "compareAtPrice" => out.nullable(v.compare_at_price.map(Money).as_ref(), selected)?,
+            "status" => out.value(&enum_value(VariantStatus::from(v.status)))?,
+            "version" => out.int(v.version.into()),
+            "availableQuantity" => out.value(&variant_fields::shown(out.ctx(), v.id, StockField::Quantity, self.1?))?,
+            "inStock" => out.value(&variant_fields::shown(out.ctx(), v.id, StockField::InStock, self.1?))?,
             _ => return None,
-        })
+        }
+        Some(())
     }
 }
 
 impl Immediate for catalog::Attribute {
     const TYPE: &'static str = "Attribute";
 
-    fn field_now(&self, field: &Field, _: &Walk<'_>) -> Option<Value> {
-        match field.name.node.as_str() {
-            "name" => Some(text(&self.name)),
-            "value" => Some(text(&self.value)),
-            _ => None,
+    fn write_field<'q>(&self, name: &str, _: &Selected<'q>, out: &mut Out<'q>) -> Option<()> {
+        match name {
+            "name" => out.str(&self.name),
+            "value" => out.str(&self.value),
+            _ => return None,
         }
+        Some(())
     }
 }
 
