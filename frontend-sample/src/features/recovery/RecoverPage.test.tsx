@@ -38,7 +38,7 @@ const line = (v: ReturnType<typeof variant>, quantity: number) => ({
 const cart = (id: string, lines: ReturnType<typeof line>[]) => ({
   __typename: 'Cart', id, version: 1, status: 'ACTIVE', itemCount: lines.reduce((n, l) => n + l.quantity, 0),
   subtotal: money(lines.reduce((n, l) => n + l.lineTotal.amount, 0)), reservedUntil: new Date(Date.now() + 600_000).toISOString(),
-  holdsLapsed: false, expiresAt: new Date(Date.now() + 86_400_000).toISOString(), email: null, shippingAddress: null, lines,
+  holdsLapsed: false, expiresAt: new Date(Date.now() + 86_400_000).toISOString(), email: null, couponCode: null, shippingAddress: null, lines,
 });
 const shortfall = (variantId: string, requested: number, restored: number, reason: 'OUT_OF_STOCK' | 'NO_LONGER_SOLD') =>
   ({ __typename: 'RecoveryShortfall', variantId, requested, restored, reason });
