@@ -71,6 +71,7 @@ pub struct Metrics {
     db_pool_max: Gauge,
     response_cache: Family<CacheLabels, Counter>,
     validations: Family<CacheLabels, Counter>,
+    walked: Family<CacheLabels, Counter>,
     webhooks: Family<WebhookLabels, Counter>,
     operation_names: Mutex<HashSet<String>>,
     events: EventMetrics,
@@ -158,6 +159,7 @@ impl Metrics {
         let (db_pool_size, db_pool_idle, db_pool_max) = (Gauge::default(), Gauge::default(), Gauge::default());
         let response_cache = Family::<CacheLabels, Counter>::default();
         let validations = Family::<CacheLabels, Counter>::default();
+        let walked = Family::<CacheLabels, Counter>::default();
         let webhooks = Family::<WebhookLabels, Counter>::default();
 
         registry.register("http_requests", "HTTP requests by method, route and status", http_requests.clone());
@@ -181,6 +183,11 @@ impl Metrics {
             "GraphQL requests executed with every validation rule (checked) or without, having passed them before (skipped)",
             validations.clone(),
         );
+        registry.register(
+            "graphql_walked_objects",
+            "Catalog objects answered in one walk as ready JSON (json), in one walk as values (value: outside HTTP, or merged by async-graphql), or field by field (derived)",
+            walked.clone(),
+        );
         registry.register("payment_webhooks", "Payment gateway webhook deliveries by gateway and outcome", webhooks.clone());
 
         Metrics {
@@ -197,6 +204,7 @@ impl Metrics {
             db_pool_max,
             response_cache,
             validations,
+            walked,
             webhooks,
             operation_names: Mutex::new(HashSet::new()),
             events,
@@ -238,6 +246,11 @@ impl Metrics {
     /// passed them before).
     pub fn record_validation(&self, result: &'static str) {
         self.validations.get_or_create(&CacheLabels { result }).inc();
+    }
+
+    /// `result`: `json`, `value` or `derived` (how an object that may be walked was answered).
+    pub fn record_walk(&self, result: &'static str) {
+        self.walked.get_or_create(&CacheLabels { result }).inc();
     }
 
     pub fn record_webhook(&self, gateway: &'static str, outcome: &'static str) {

@@ -25,11 +25,12 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value};
+use stockade_domain::metrics::Metrics;
 
 /// A GraphQL object that can answer some of its fields without awaiting anything.
 pub(crate) trait Immediate {
@@ -338,15 +339,23 @@ impl<T: Immediate + OutputType> OutputType for Now<T> {
     }
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
+        let record = |result| {
+            if let Some(metrics) = ctx.data_opt::<Arc<Metrics>>() {
+                metrics.record_walk(result);
+            }
+        };
         if let Some(json) = render(ctx, &self.0) {
             let raw = ctx.data_opt::<RawJson>().is_some_and(|raw| *raw.merge_free.get_or_init(|| merge_free(ctx)));
             if raw {
+                record("json");
                 return Ok(Value::Binary(json.into()));
             }
             if let Ok(value) = serde_json::from_slice(&json) {
+                record("value");
                 return Ok(value);
             }
         }
+        record("derived");
         self.0.resolve(ctx, field).await
     }
 }

@@ -139,6 +139,7 @@ fn build(services: &Services, validation: async_graphql::ValidationMode) -> Stoc
         .data(services.bus.clone())
         .data(services.outbox_notify.clone())
         .data(services.rate_limiter.clone())
+        .data(services.metrics.clone())
         .data(services.response_cache.clone());
     if !services.limits.introspection {
         builder = builder.disable_introspection();

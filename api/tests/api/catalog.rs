@@ -324,7 +324,15 @@ async fn variants_answer_the_same_whether_walked_at_once_or_field_by_field() {
             fragment More on Variant {{ attributes {{ __typename name value }} price {{ __typename }} }}"#
         )
     };
+    let walks = || async {
+        let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        ["json", "value", "derived"].map(|result| {
+            let prefix = format!("stockade_graphql_walked_objects_total{{result=\"{result}\"}} ");
+            metrics.lines().find_map(|l| l.strip_prefix(prefix.as_str())).map_or(0, |n| n.parse::<u64>().unwrap())
+        })
+    };
     let at_once = app.gql_ok(&query("", ""), json!({ "first": 12 })).await;
+    assert_eq!(walks().await, [12, 0, 0], "each of the 12 products went up as ready JSON");
     let mut by_field = app.gql_ok(&query("", "viaProduct: product { slug }"), json!({ "first": 12 })).await;
     // A product field that is not at hand (a loader) sends each product the derived
     // way, with the variants loaded with it.
@@ -332,11 +340,23 @@ async fn variants_answer_the_same_whether_walked_at_once_or_field_by_field() {
     for edge in products_by_field["products"]["edges"].as_array_mut().unwrap() {
         edge["node"].as_object_mut().unwrap().remove("pic").unwrap();
     }
+    let variants: u64 =
+        at_once["products"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["variants"].as_array().unwrap().len() as u64).sum();
+    let [json, value, derived] = walks().await;
+    assert!(derived >= 24 && value == 0, "products with a field not at hand went field by field ({derived} {value})");
+    assert_eq!(json, 12 + variants, "and the variants under them still went up as ready JSON");
     assert_eq!(at_once, products_by_field);
     // A product field selected again under the same key above the walked objects:
     // async-graphql merges the two answers, so they come to it as values, not as JSON.
     let twice = query("", "").replacen("edges {", "edges { node { slug } } edges {", 1);
+    let before = walks().await;
     assert_eq!(app.gql_ok(&twice, json!({ "first": 12 })).await, at_once);
+    let after = walks().await;
+    assert_eq!(
+        [after[0] - before[0], after[1] - before[1]],
+        [0, 24],
+        "both answers for each node went up as values, for async-graphql to merge"
+    );
     let mut compare_at_seen = false;
     for edge in by_field["products"]["edges"].as_array_mut().unwrap() {
         let slug = edge["node"]["slug"].clone();
